@@ -1,0 +1,57 @@
+#ifndef EDGECC_EXEC_OPS
+#define EDGECC_EXEC_OPS
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+def Exec_Dialect : Dialect {
+  let name = "exec";
+  let summary = "Buffer-level program: kernel calls over arena slices and weights";
+  let description = [{
+    What the generated C++ does, op for op. Buffers are memrefs: `exec.alloc` is a slice
+    of the one static arena (its `offset` is set by the memory planner), `exec.weight` a
+    slice of the weights file, `exec.view` a reshape that aliases its source, and
+    `exec.call` one kernel call writing its `outs`.
+  }];
+  let cppNamespace = "::edgecc::exec";
+}
+
+class Exec_Op<string mnemonic, list<Trait> traits = []> : Op<Exec_Dialect, mnemonic, traits>;
+
+def Exec_AllocOp : Exec_Op<"alloc"> {
+  let summary = "An arena buffer; `offset` (bytes) is assigned by the memory planner";
+  let arguments = (ins OptionalAttr<I64Attr>:$offset);
+  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+}
+
+def Exec_WeightOp : Exec_Op<"weight"> {
+  let summary = "A constant buffer stored in the weights file";
+  let arguments = (ins ElementsAttr:$value, OptionalAttr<StrAttr>:$name);
+  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+}
+
+def Exec_ViewOp : Exec_Op<"view"> {
+  let summary = "Reinterprets a buffer with another shape of the same size (no copy)";
+  let arguments = (ins AnyStaticShapeMemRef:$source);
+  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let assemblyFormat = "$source attr-dict `:` type($source) `->` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def Exec_CallOp : Exec_Op<"call", [AttrSizedOperandSegments]> {
+  let summary = "Calls a runtime kernel";
+  let description = [{
+    `ints` and `floats` fill the kernel's attribute slots in order (see
+    runtime/kernels/kernels.h); `source` names the op it came from for the generated comment.
+  }];
+  let arguments = (ins StrAttr:$kernel, Variadic<AnyStaticShapeMemRef>:$ins,
+                       Variadic<AnyStaticShapeMemRef>:$outs, DenseI64ArrayAttr:$ints,
+                       DenseF32ArrayAttr:$floats, OptionalAttr<StrAttr>:$source);
+  let assemblyFormat = [{
+    $kernel (`ins` `(` $ins^ `:` type($ins) `)`)? `outs` `(` $outs `:` type($outs) `)` attr-dict
+  }];
+}
+
+#endif

@@ -1,0 +1,221 @@
+#ifndef EDGECC_GRAPH_OPS
+#define EDGECC_GRAPH_OPS
+
+include "dialects/graph/GraphDialect.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+class Graph_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Graph_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+//===----------------------------------------------------------------------===//
+// Constants and weights
+//===----------------------------------------------------------------------===//
+
+def Graph_ConstantOp : Graph_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor or a model weight";
+  let description = [{
+    Small constants hold a dense attribute; weights hold a `dense_resource` blob so a large
+    model's bytes are never copied into attributes. `name` keeps the ONNX initializer name.
+  }];
+  let arguments = (ins ElementsAttr:$value, OptionalAttr<StrAttr>:$name);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "attr-dict `:` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Graph_UnaryOp<string mnemonic> : Graph_Op<mnemonic, [SameOperandsAndResultType]> {
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def Graph_NegOp : Graph_UnaryOp<"neg">;
+def Graph_AbsOp : Graph_UnaryOp<"abs">;
+def Graph_SqrtOp : Graph_UnaryOp<"sqrt">;
+def Graph_ReciprocalOp : Graph_UnaryOp<"reciprocal">;
+def Graph_ExpOp : Graph_UnaryOp<"exp">;
+def Graph_LogOp : Graph_UnaryOp<"log">;
+def Graph_SigmoidOp : Graph_UnaryOp<"sigmoid">;
+def Graph_TanhOp : Graph_UnaryOp<"tanh">;
+def Graph_ErfOp : Graph_UnaryOp<"erf">;
+def Graph_CosOp : Graph_UnaryOp<"cos">;
+def Graph_SinOp : Graph_UnaryOp<"sin">;
+def Graph_ReluOp : Graph_UnaryOp<"relu">;
+def Graph_FloorOp : Graph_UnaryOp<"floor">;
+def Graph_CeilOp : Graph_UnaryOp<"ceil">;
+def Graph_NotOp : Graph_UnaryOp<"logical_not">;
+def Graph_SiluOp : Graph_UnaryOp<"silu"> { let summary = "x * sigmoid(x) (fused)"; }
+def Graph_GeluOp : Graph_Op<"gelu", [SameOperandsAndResultType]> {
+  let summary = "GELU (fused); approximate = true selects the tanh form";
+  let arguments = (ins AnyRankedTensor:$input, DefaultValuedAttr<BoolAttr, "false">:$approximate);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def Graph_CastOp : Graph_Op<"cast"> {
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+class Graph_BinaryOp<string mnemonic, list<Trait> traits = []> : Graph_Op<mnemonic, traits> {
+  let summary = "Elementwise op with numpy broadcasting";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_AddOp : Graph_BinaryOp<"add", [Commutative]>;
+def Graph_SubOp : Graph_BinaryOp<"sub">;
+def Graph_MulOp : Graph_BinaryOp<"mul", [Commutative]>;
+def Graph_DivOp : Graph_BinaryOp<"div">;
+def Graph_PowOp : Graph_BinaryOp<"pow">;
+def Graph_MaxOp : Graph_BinaryOp<"max", [Commutative]>;
+def Graph_MinOp : Graph_BinaryOp<"min", [Commutative]>;
+def Graph_EqualOp : Graph_BinaryOp<"equal", [Commutative]>;
+def Graph_LessOp : Graph_BinaryOp<"less">;
+def Graph_LessEqualOp : Graph_BinaryOp<"less_equal">;
+def Graph_GreaterOp : Graph_BinaryOp<"greater">;
+def Graph_GreaterEqualOp : Graph_BinaryOp<"greater_equal">;
+def Graph_AndOp : Graph_BinaryOp<"logical_and", [Commutative]>;
+def Graph_OrOp : Graph_BinaryOp<"logical_or", [Commutative]>;
+def Graph_XorOp : Graph_BinaryOp<"logical_xor", [Commutative]>;
+
+def Graph_WhereOp : Graph_Op<"where"> {
+  let arguments = (ins AnyRankedTensor:$condition, AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` type($condition) `,` type($lhs) `,` type($rhs) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Graph_MatMulOp : Graph_Op<"matmul"> {
+  let summary = "Batched matrix product with numpy semantics";
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout (static shapes: the result type carries the target shape)
+//===----------------------------------------------------------------------===//
+
+def Graph_ReshapeOp : Graph_Op<"reshape"> {
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Graph_TransposeOp : Graph_Op<"transpose"> {
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Graph_ConcatOp : Graph_Op<"concat"> {
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $output)";
+  let hasVerifier = 1;
+}
+
+def Graph_SliceOp : Graph_Op<"slice"> {
+  let summary = "Strided slice: output[i] = input[offsets + i * steps] per axis";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$offsets, DenseI64ArrayAttr:$steps);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Graph_GatherOp : Graph_Op<"gather"> {
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_ExpandOp : Graph_Op<"expand"> {
+  let summary = "Broadcast to the result shape";
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalization
+//===----------------------------------------------------------------------===//
+
+class Graph_ReduceOp<string mnemonic> : Graph_Op<mnemonic> {
+  let summary = "Reduction over `axes`; the result type says whether dims are kept";
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_ReduceSumOp : Graph_ReduceOp<"reduce_sum">;
+def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean">;
+def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max">;
+def Graph_ReduceMinOp : Graph_ReduceOp<"reduce_min">;
+def Graph_ReduceProdOp : Graph_ReduceOp<"reduce_prod">;
+
+def Graph_SoftmaxOp : Graph_Op<"softmax", [SameOperandsAndResultType]> {
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_LayerNormOp : Graph_Op<"layer_norm"> {
+  let summary = "(x - mean) / sqrt(var + eps) * scale [+ bias] over axes [axis, rank)";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale, Optional<AnyRankedTensor>:$bias,
+                       I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` type($input) `,` type($scale) (`,` type($bias)^)? `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_RmsNormOp : Graph_Op<"rms_norm"> {
+  let summary = "x / sqrt(mean(x^2) + eps) * scale over the last axis";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale, F32Attr:$epsilon);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_AttentionOp : Graph_Op<"attention"> {
+  let summary = "softmax(q k^T * scale + mask) v with grouped-query heads";
+  let description = [{
+    q: [B, H, S, D], k: [B, Hkv, T, D], v: [B, Hkv, T, Dv], optional additive mask
+    broadcastable to [B, H, S, T]. H must be a multiple of Hkv: query head h reads
+    key/value head h / (H / Hkv).
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key, AnyRankedTensor:$value,
+                       Optional<AnyRankedTensor>:$mask, F32Attr:$scale);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$query `,` $key `,` $value (`,` $mask^)? attr-dict `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)? `->` type($output)";
+  let hasVerifier = 1;
+}
+
+#endif

@@ -1,0 +1,233 @@
+// Verifiers for `graph` ops: invalid IR is rejected where it is built.
+#include "dialects/graph/GraphDialect.h"
+
+using namespace mlir;
+
+namespace edgecc::graph {
+
+static RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+static bool isBool(Type t) { return t.isInteger(1); }
+
+LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b, SmallVectorImpl<int64_t>& out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out.assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return failure();
+    out[i] = da == 1 ? db : da;
+  }
+  return success();
+}
+
+static LogicalResult verifyBroadcastResult(Operation* op, ArrayRef<Value> inputs, RankedTensorType result) {
+  SmallVector<int64_t> shape;
+  for (Value v : inputs) {
+    SmallVector<int64_t> next;
+    if (failed(broadcastShapes(shape, tensorType(v).getShape(), next)))
+      return op->emitOpError("operand shapes are not broadcast-compatible");
+    shape = next;
+  }
+  if (ArrayRef<int64_t>(shape) != result.getShape())
+    return op->emitOpError("result shape does not match the broadcast of the operand shapes");
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getType()) return emitOpError("value type differs from result type");
+  return success();
+}
+
+LogicalResult CastOp::verify() {
+  if (getInput().getType().getShape() != getOutput().getType().getShape())
+    return emitOpError("cast must keep the shape");
+  return success();
+}
+
+#define EDGECC_VERIFY_BINARY(Op, comparison)                                                     \
+  LogicalResult Op::verify() {                                                                  \
+    if (getLhs().getType().getElementType() != getRhs().getType().getElementType() &&          \
+        !isa<PowOp>(getOperation()))                                                            \
+      return emitOpError("operands must have the same element type");                           \
+    Type want = comparison ? Type(IntegerType::get(getContext(), 1)) : getLhs().getType().getElementType(); \
+    if (getType().getElementType() != want) return emitOpError("result element type must be ") << want; \
+    return verifyBroadcastResult(*this, {getLhs(), getRhs()}, getType());                      \
+  }
+EDGECC_VERIFY_BINARY(AddOp, false)
+EDGECC_VERIFY_BINARY(SubOp, false)
+EDGECC_VERIFY_BINARY(MulOp, false)
+EDGECC_VERIFY_BINARY(DivOp, false)
+EDGECC_VERIFY_BINARY(PowOp, false)
+EDGECC_VERIFY_BINARY(MaxOp, false)
+EDGECC_VERIFY_BINARY(MinOp, false)
+EDGECC_VERIFY_BINARY(EqualOp, true)
+EDGECC_VERIFY_BINARY(LessOp, true)
+EDGECC_VERIFY_BINARY(LessEqualOp, true)
+EDGECC_VERIFY_BINARY(GreaterOp, true)
+EDGECC_VERIFY_BINARY(GreaterEqualOp, true)
+EDGECC_VERIFY_BINARY(AndOp, false)
+EDGECC_VERIFY_BINARY(OrOp, false)
+EDGECC_VERIFY_BINARY(XorOp, false)
+#undef EDGECC_VERIFY_BINARY
+
+LogicalResult WhereOp::verify() {
+  if (!isBool(getCondition().getType().getElementType())) return emitOpError("condition must be i1");
+  if (getLhs().getType().getElementType() != getRhs().getType().getElementType() ||
+      getLhs().getType().getElementType() != getType().getElementType())
+    return emitOpError("branches and result must share the element type");
+  return verifyBroadcastResult(*this, {getCondition(), getLhs(), getRhs()}, getType());
+}
+
+LogicalResult MatMulOp::verify() {
+  auto a = getLhs().getType().getShape(), b = getRhs().getType().getShape();
+  if (a.empty() || b.empty()) return emitOpError("operands must have rank >= 1");
+  int64_t ka = a.back(), kb = b.size() == 1 ? b[0] : b[b.size() - 2];
+  if (ka != kb) return emitOpError("contraction dims differ: ") << ka << " vs " << kb;
+  SmallVector<int64_t> batch;
+  ArrayRef<int64_t> ba = a.size() > 2 ? a.drop_back(2) : ArrayRef<int64_t>();
+  ArrayRef<int64_t> bb = b.size() > 2 ? b.drop_back(2) : ArrayRef<int64_t>();
+  if (failed(broadcastShapes(ba, bb, batch))) return emitOpError("batch dims are not broadcast-compatible");
+  if (a.size() >= 2) batch.push_back(a[a.size() - 2]);
+  if (b.size() >= 2) batch.push_back(b.back());
+  if (ArrayRef<int64_t>(batch) != getType().getShape()) return emitOpError("result shape is not the matmul shape");
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (getInput().getType().getNumElements() != getType().getNumElements())
+    return emitOpError("reshape changes the element count");
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto perm = getPermutation();
+  auto in = getInput().getType().getShape();
+  if (perm.size() != in.size()) return emitOpError("permutation length differs from the rank");
+  SmallVector<bool> seen(in.size(), false);
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] < 0 || perm[i] >= int64_t(in.size()) || seen[perm[i]]) return emitOpError("invalid permutation");
+    seen[perm[i]] = true;
+    if (getType().getShape()[i] != in[perm[i]]) return emitOpError("result shape does not follow the permutation");
+  }
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  auto out = getType().getShape();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= int64_t(out.size())) return emitOpError("axis out of range");
+  int64_t total = 0;
+  for (Value v : getInputs()) {
+    auto s = tensorType(v).getShape();
+    if (s.size() != out.size()) return emitOpError("inputs must have the result's rank");
+    for (size_t d = 0; d < s.size(); ++d)
+      if (int64_t(d) != axis && s[d] != out[d]) return emitOpError("non-axis dims differ");
+    total += s[axis];
+  }
+  if (total != out[axis]) return emitOpError("axis dim is not the sum of the inputs'");
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto in = getInput().getType().getShape(), out = getType().getShape();
+  auto offsets = getOffsets(), steps = getSteps();
+  if (offsets.size() != in.size() || steps.size() != in.size() || out.size() != in.size())
+    return emitOpError("offsets, steps and result must match the input rank");
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (steps[d] == 0) return emitOpError("zero step");
+    if (out[d] == 0) continue;
+    int64_t last = offsets[d] + (out[d] - 1) * steps[d];
+    if (offsets[d] < 0 || offsets[d] >= in[d] || last < 0 || last >= in[d])
+      return emitOpError("slice reads outside the input on axis ") << d;
+  }
+  return success();
+}
+
+LogicalResult GatherOp::verify() {
+  auto in = getInput().getType().getShape(), idx = getIndices().getType().getShape();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
+  if (!getIndices().getType().getElementType().isInteger(64) && !getIndices().getType().getElementType().isInteger(32))
+    return emitOpError("indices must be i32 or i64");
+  SmallVector<int64_t> want(in.begin(), in.begin() + axis);
+  want.append(idx.begin(), idx.end());
+  want.append(in.begin() + axis + 1, in.end());
+  if (ArrayRef<int64_t>(want) != getType().getShape()) return emitOpError("result shape is not the gather shape");
+  return success();
+}
+
+LogicalResult ExpandOp::verify() {
+  SmallVector<int64_t> shape;
+  if (failed(broadcastShapes(getInput().getType().getShape(), getType().getShape(), shape)) ||
+      ArrayRef<int64_t>(shape) != getType().getShape())
+    return emitOpError("input does not broadcast to the result shape");
+  return success();
+}
+
+template <class Op>
+static LogicalResult verifyReduce(Op op) {
+  auto in = op.getInput().getType().getShape(), out = op.getType().getShape();
+  SmallVector<bool> reduced(in.size(), false);
+  for (int64_t a : op.getAxes()) {
+    if (a < 0 || a >= int64_t(in.size())) return op.emitOpError("axis out of range");
+    reduced[a] = true;
+  }
+  SmallVector<int64_t> kept, dropped;
+  for (size_t d = 0; d < in.size(); ++d) {
+    kept.push_back(reduced[d] ? 1 : in[d]);
+    if (!reduced[d]) dropped.push_back(in[d]);
+  }
+  if (out != ArrayRef<int64_t>(kept) && out != ArrayRef<int64_t>(dropped))
+    return op.emitOpError("result shape is not the reduced input shape");
+  return success();
+}
+LogicalResult ReduceSumOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceMinOp::verify() { return verifyReduce(*this); }
+LogicalResult ReduceProdOp::verify() { return verifyReduce(*this); }
+
+LogicalResult SoftmaxOp::verify() {
+  if (int64_t(getAxis()) < 0 || int64_t(getAxis()) >= getType().getRank()) return emitOpError("axis out of range");
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto in = getInput().getType().getShape();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
+  int64_t n = 1;
+  for (size_t d = axis; d < in.size(); ++d) n *= in[d];
+  if (getScale().getType().getNumElements() != n) return emitOpError("scale must cover the normalized axes");
+  if (getBias() && tensorType(getBias()).getNumElements() != n) return emitOpError("bias must cover the normalized axes");
+  if (getType() != getInput().getType()) return emitOpError("result type must equal the input type");
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  auto in = getInput().getType().getShape();
+  if (in.empty() || getScale().getType().getNumElements() != in.back())
+    return emitOpError("scale must have the size of the last axis");
+  if (getType() != getInput().getType()) return emitOpError("result type must equal the input type");
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  auto q = getQuery().getType().getShape(), k = getKey().getType().getShape(), v = getValue().getType().getShape();
+  if (q.size() != 4 || k.size() != 4 || v.size() != 4) return emitOpError("query, key and value must be rank 4");
+  if (q[0] != k[0] || k[0] != v[0]) return emitOpError("batch dims differ");
+  if (k[1] != v[1] || k[2] != v[2]) return emitOpError("key and value heads/lengths differ");
+  if (k[1] == 0 || q[1] % k[1] != 0) return emitOpError("query heads (") << q[1] << ") are not a multiple of key/value heads (" << k[1] << ")";
+  if (q[3] != k[3]) return emitOpError("query and key head dims differ");
+  SmallVector<int64_t> want = {q[0], q[1], q[2], v[3]};
+  if (getType().getShape() != ArrayRef<int64_t>(want)) return emitOpError("result must be [B, H, S, Dv]");
+  if (getMask()) {
+    SmallVector<int64_t> scores = {q[0], q[1], q[2], k[2]}, b;
+    if (failed(broadcastShapes(tensorType(getMask()).getShape(), scores, b)) || ArrayRef<int64_t>(b) != ArrayRef<int64_t>(scores))
+      return emitOpError("mask does not broadcast to [B, H, S, T]");
+  }
+  return success();
+}
+
+}  // namespace edgecc::graph

@@ -1,0 +1,205 @@
+// Portable elementwise kernels: unary math, casts and broadcasting binary/ternary ops.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "runtime/kernels/dispatch.h"
+#include "runtime/kernels/kernels.h"
+
+namespace ek {
+namespace {
+
+template <class F>
+void unary_float(const Tensor& x, Tensor& y, F f) {
+  const int64_t n = x.numel();
+  dispatch_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = x.as<T>();
+    T* dst = y.as<T>();
+    for (int64_t i = 0; i < n; ++i) dst[i] = T(f(double(src[i])));
+  });
+}
+
+// float math done in float for F32 (matches PyTorch's float32 rounding), in double otherwise.
+#define EK_UNARY(name, expr)                                                        \
+  void name(const Tensor* in, int, Tensor* out, const Attrs&) {                     \
+    if (in[0].dtype == DType::F32) {                                                \
+      const float* s = in[0].as<float>();                                           \
+      float* d = out[0].as<float>();                                                \
+      const int64_t n = in[0].numel();                                              \
+      for (int64_t i = 0; i < n; ++i) { const float v = s[i]; d[i] = (expr); }     \
+    } else {                                                                        \
+      unary_float(in[0], out[0], [](double v) { return (expr); });                  \
+    }                                                                               \
+  }
+
+}  // namespace
+
+EK_UNARY(neg, -v)
+EK_UNARY(abs, std::abs(v))
+EK_UNARY(sqrt, std::sqrt(v))
+EK_UNARY(reciprocal, decltype(v)(1) / v)
+EK_UNARY(exp, std::exp(v))
+EK_UNARY(log, std::log(v))
+EK_UNARY(sigmoid, decltype(v)(1) / (decltype(v)(1) + std::exp(-v)))
+EK_UNARY(tanh, std::tanh(v))
+EK_UNARY(erf, std::erf(v))
+EK_UNARY(cos, std::cos(v))
+EK_UNARY(sin, std::sin(v))
+EK_UNARY(relu, v > 0 ? v : decltype(v)(0))
+EK_UNARY(silu, v / (decltype(v)(1) + std::exp(-v)))
+EK_UNARY(floor, std::floor(v))
+EK_UNARY(ceil, std::ceil(v))
+#undef EK_UNARY
+
+void gelu(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const float* x = in[0].as<float>();
+  float* y = out[0].as<float>();
+  const int64_t n = in[0].numel();
+  if (a.i[0] == 1) {
+    const float k = 0.7978845608028654f;  // sqrt(2/pi)
+    for (int64_t i = 0; i < n; ++i)
+      y[i] = 0.5f * x[i] * (1.f + std::tanh(k * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::erf(x[i] * 0.70710678118654752f));
+  }
+}
+
+void logical_not(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const bool* x = in[0].as<bool>();
+  bool* y = out[0].as<bool>();
+  for (int64_t i = 0, n = in[0].numel(); i < n; ++i) y[i] = !x[i];
+}
+
+void copy(const Tensor* in, int, Tensor* out, const Attrs&) {
+  if (out[0].data != in[0].data) std::memmove(out[0].data, in[0].data, in[0].bytes());
+}
+
+void cast(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const int64_t n = in[0].numel();
+  dispatch_dtype(in[0].dtype, [&](auto stag) {
+    using S = decltype(stag);
+    dispatch_dtype(out[0].dtype, [&](auto dtag) {
+      using D = decltype(dtag);
+      const S* s = in[0].as<S>();
+      D* d = out[0].as<D>();
+      for (int64_t i = 0; i < n; ++i) {
+        if constexpr (std::is_same_v<D, bool>) d[i] = s[i] != S(0);
+        else d[i] = D(s[i]);
+      }
+    });
+  });
+}
+
+namespace {
+
+template <class Op>
+void binary_same(const Tensor* in, Tensor* out, Op op) {
+  const Tensor* ins[2] = {&in[0], &in[1]};
+  dispatch_dtype(in[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = in[0].as<T>();
+    const T* b = in[1].as<T>();
+    T* y = out[0].as<T>();
+    for_each_broadcast<2>(out[0], ins, [&](int64_t o, const int64_t* off) {
+      y[o] = T(op(a[off[0]], b[off[1]]));
+    });
+  });
+}
+
+template <class Op>
+void compare(const Tensor* in, Tensor* out, Op op) {
+  const Tensor* ins[2] = {&in[0], &in[1]};
+  dispatch_dtype(in[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = in[0].as<T>();
+    const T* b = in[1].as<T>();
+    bool* y = out[0].as<bool>();
+    for_each_broadcast<2>(out[0], ins, [&](int64_t o, const int64_t* off) {
+      y[o] = op(a[off[0]], b[off[1]]);
+    });
+  });
+}
+
+template <class T> T ek_pow(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(std::pow(double(a), double(b)));
+  else return std::pow(a, b);
+}
+
+}  // namespace
+
+#define EK_BINARY(name, expr) \
+  void name(const Tensor* in, int, Tensor* out, const Attrs&) { binary_same(in, out, [](auto x, auto y) { return (expr); }); }
+EK_BINARY(add, x + y)
+EK_BINARY(sub, x - y)
+EK_BINARY(mul, x * y)
+EK_BINARY(max, x > y ? x : y)
+EK_BINARY(min, x < y ? x : y)
+EK_BINARY(logical_and, x && y)
+EK_BINARY(logical_or, x || y)
+EK_BINARY(logical_xor, bool(x) != bool(y))
+#undef EK_BINARY
+
+void div(const Tensor* in, int, Tensor* out, const Attrs&) {
+  binary_same(in, out, [](auto x, auto y) {
+    using T = decltype(x);
+    if constexpr (std::is_integral_v<T>) return y == 0 ? T(0) : T(x / y);
+    else return x / y;
+  });
+}
+
+void pow(const Tensor* in, int, Tensor* out, const Attrs&) {
+  // The exponent may have another dtype (ONNX allows it); route through double then.
+  if (in[0].dtype != in[1].dtype) {
+    const Tensor* ins[2] = {&in[0], &in[1]};
+    dispatch_dtype(in[0].dtype, [&](auto ta) {
+      using A = decltype(ta);
+      dispatch_dtype(in[1].dtype, [&](auto tb) {
+        using B = decltype(tb);
+        const A* a = in[0].as<A>();
+        const B* b = in[1].as<B>();
+        A* y = out[0].as<A>();
+        for_each_broadcast<2>(out[0], ins, [&](int64_t o, const int64_t* off) {
+          y[o] = A(std::pow(double(a[off[0]]), double(b[off[1]])));
+        });
+      });
+    });
+    return;
+  }
+  binary_same(in, out, [](auto x, auto y) { return ek_pow(x, y); });
+}
+
+#define EK_COMPARE(name, expr) \
+  void name(const Tensor* in, int, Tensor* out, const Attrs&) { compare(in, out, [](auto x, auto y) { return bool(expr); }); }
+EK_COMPARE(equal, x == y)
+EK_COMPARE(less, x < y)
+EK_COMPARE(less_equal, x <= y)
+EK_COMPARE(greater, x > y)
+EK_COMPARE(greater_equal, x >= y)
+#undef EK_COMPARE
+
+void where(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const Tensor* ins[3] = {&in[0], &in[1], &in[2]};
+  const bool* c = in[0].as<bool>();
+  dispatch_dtype(in[1].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = in[1].as<T>();
+    const T* y = in[2].as<T>();
+    T* d = out[0].as<T>();
+    for_each_broadcast<3>(out[0], ins, [&](int64_t o, const int64_t* off) {
+      d[o] = c[off[0]] ? x[off[1]] : y[off[2]];
+    });
+  });
+}
+
+void expand(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const Tensor* ins[1] = {&in[0]};
+  const size_t es = dtype_size(in[0].dtype);
+  const char* s = static_cast<const char*>(in[0].data);
+  char* d = static_cast<char*>(out[0].data);
+  for_each_broadcast<1>(out[0], ins, [&](int64_t o, const int64_t* off) {
+    std::memcpy(d + o * es, s + off[0] * es, es);
+  });
+}
+
+}  // namespace ek

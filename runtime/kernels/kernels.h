@@ -1,0 +1,39 @@
+// Every kernel the generated code may call, with one calling convention (see tensor.h).
+// The list is an X-macro so declarations and the name registry cannot drift apart.
+// Attribute slots each kernel reads are documented next to its name.
+#pragma once
+#include "runtime/tensor.h"
+
+#define EK_KERNEL_LIST(X)                                                                   \
+  /* unary, out = f(in0); gelu: i[0] = 1 for the tanh approximation */                    \
+  X(neg) X(abs) X(sqrt) X(reciprocal) X(exp) X(log) X(sigmoid) X(tanh) X(erf) X(cos)      \
+  X(sin) X(relu) X(silu) X(gelu) X(floor) X(ceil) X(logical_not) X(copy) X(cast)          \
+  /* binary with numpy broadcasting */                                                     \
+  X(add) X(sub) X(mul) X(div) X(pow) X(max) X(min) X(equal) X(less) X(less_equal)         \
+  X(greater) X(greater_equal) X(logical_and) X(logical_or) X(logical_xor)                  \
+  /* where(cond, x, y) with broadcasting */                                                \
+  X(where)                                                                                  \
+  /* batched matmul with broadcast batch dims */                                           \
+  X(matmul)                                                                                 \
+  /* layout: transpose i[0..r) = permutation; concat i[0] = axis; slice i[0..r) = starts,  \
+     i[r..2r) = steps (the output dims give counts); gather i[0] = axis; expand = broadcast */ \
+  X(transpose) X(concat) X(slice) X(gather) X(expand)                                       \
+  /* reductions: i[0] = bit mask of reduced input axes */                                  \
+  X(reduce_sum) X(reduce_mean) X(reduce_max) X(reduce_min) X(reduce_prod)                  \
+  /* softmax i[0] = axis; layer_norm(x, scale[, bias]) i[0] = first normalized axis,       \
+     f[0] = eps; rms_norm(x, scale) over the last axis, f[0] = eps */                      \
+  X(softmax) X(layer_norm) X(rms_norm)                                                      \
+  /* attention(q[B,H,S,D], k[B,Hkv,T,D], v[B,Hkv,T,Dv][, mask -> B,H,S,T]), f[0] = scale */ \
+  X(attention)
+
+namespace ek {
+
+#define EK_DECLARE_KERNEL(name) void name(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+EK_KERNEL_LIST(EK_DECLARE_KERNEL)
+#undef EK_DECLARE_KERNEL
+
+// Name -> kernel, for hosts that interpret calls (the compiler's constant folder). Generated
+// bundles call kernels directly and never need this.
+KernelFn find_kernel(const char* name);
+
+}  // namespace ek

@@ -1,0 +1,93 @@
+// Portable data-movement kernels: transpose, concat, slice, gather.
+#include <cstring>
+
+#include "runtime/kernels/dispatch.h"
+#include "runtime/kernels/kernels.h"
+
+namespace ek {
+namespace {
+
+void row_major_strides(const Tensor& t, int64_t* s) {
+  int64_t acc = 1;
+  for (int d = t.rank - 1; d >= 0; --d) { s[d] = acc; acc *= t.dims[d]; }
+}
+
+// Copies out[idx] = in[sum(idx[d] * in_stride[d]) + base] for every output index.
+void strided_copy(const Tensor& out, const char* src, const int64_t* in_strides, int64_t base) {
+  const size_t es = dtype_size(out.dtype);
+  char* dst = static_cast<char*>(out.data);
+  const int64_t total = out.numel();
+  if (total == 0) return;
+  int64_t idx[kMaxRank] = {};
+  int64_t off = base;
+  for (int64_t o = 0; o < total; ++o) {
+    std::memcpy(dst + o * es, src + off * es, es);
+    for (int d = out.rank - 1; d >= 0; --d) {
+      ++idx[d];
+      off += in_strides[d];
+      if (idx[d] < out.dims[d]) break;
+      off -= in_strides[d] * out.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void transpose(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  int64_t s[kMaxRank], perm_s[kMaxRank];
+  row_major_strides(in[0], s);
+  for (int d = 0; d < out[0].rank; ++d) perm_s[d] = s[a.i[d]];
+  strided_copy(out[0], static_cast<const char*>(in[0].data), perm_s, 0);
+}
+
+void slice(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const int r = in[0].rank;
+  int64_t s[kMaxRank], step_s[kMaxRank], base = 0;
+  row_major_strides(in[0], s);
+  for (int d = 0; d < r; ++d) {
+    base += a.i[d] * s[d];
+    step_s[d] = a.i[r + d] * s[d];
+  }
+  strided_copy(out[0], static_cast<const char*>(in[0].data), step_s, base);
+}
+
+void concat(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
+  const int axis = int(a.i[0]);
+  const size_t es = dtype_size(out[0].dtype);
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= out[0].dims[d];
+  for (int d = axis + 1; d < out[0].rank; ++d) inner *= out[0].dims[d];
+  const int64_t out_row = out[0].dims[axis] * inner * es;
+  char* dst = static_cast<char*>(out[0].data);
+  int64_t col = 0;
+  for (int t = 0; t < n_in; ++t) {
+    const int64_t row = in[t].dims[axis] * inner * es;
+    const char* src = static_cast<const char*>(in[t].data);
+    for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row + col, src + o * row, row);
+    col += row;
+  }
+}
+
+void gather(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const Tensor& data = in[0];
+  const Tensor& idx = in[1];
+  const int axis = int(a.i[0]);
+  const size_t es = dtype_size(data.dtype);
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= data.dims[d];
+  for (int d = axis + 1; d < data.rank; ++d) inner *= data.dims[d];
+  const int64_t axis_len = data.dims[axis], n_idx = idx.numel();
+  const char* src = static_cast<const char*>(data.data);
+  char* dst = static_cast<char*>(out[0].data);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j = 0; j < n_idx; ++j) {
+      int64_t k = idx.dtype == DType::I64 ? idx.as<int64_t>()[j] : idx.as<int32_t>()[j];
+      if (k < 0) k += axis_len;
+      if (k < 0 || k >= axis_len) k = 0;  // out of range: defined behaviour instead of a crash
+      std::memcpy(dst + (o * n_idx + j) * inner * es, src + (o * axis_len + k) * inner * es, inner * es);
+    }
+  }
+}
+
+}  // namespace ek

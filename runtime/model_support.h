@@ -1,0 +1,43 @@
+// Small helpers the generated model.cpp uses: tensor specs, views into the arena or weights,
+// and the argument check that turns a wrong input into an error message instead of a crash.
+#pragma once
+#include <initializer_list>
+#include <string>
+
+#include "runtime/tensor.h"
+
+namespace ek {
+
+struct TensorSpec {
+  const char* name;
+  DType dtype;
+  int rank;
+  int64_t dims[kMaxRank];
+};
+
+inline Tensor make_tensor(const void* data, DType dtype, std::initializer_list<int64_t> dims) {
+  Tensor t;
+  t.data = const_cast<void*>(data);
+  t.dtype = dtype;
+  for (int64_t d : dims) t.dims[t.rank++] = d;
+  return t;
+}
+
+inline std::string shape_string(int rank, const int64_t* dims) {
+  std::string s = "[";
+  for (int i = 0; i < rank; ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+inline bool check_tensor(const Tensor& t, const TensorSpec& spec, const char* role, std::string* error) {
+  bool ok = t.dtype == spec.dtype && t.rank == spec.rank && (t.data || t.numel() == 0);
+  for (int i = 0; ok && i < spec.rank; ++i) ok = t.dims[i] == spec.dims[i];
+  if (!ok && error) {
+    *error = std::string(role) + " '" + spec.name + "' expects " + dtype_name(spec.dtype) +
+             shape_string(spec.rank, spec.dims) + ", got " + dtype_name(t.dtype) +
+             shape_string(t.rank, t.dims) + (t.data || t.numel() == 0 ? "" : " (null data)");
+  }
+  return ok;
+}
+
+}  // namespace ek

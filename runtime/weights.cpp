@@ -1,0 +1,52 @@
+#include "runtime/weights.h"
+
+#include <cstring>
+
+#include "runtime/weights_format.h"
+
+#if defined(_WIN32)
+#error "weights.cpp: add a MapViewOfFile branch for Windows"
+#else
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+namespace ek {
+
+WeightsFile::~WeightsFile() {
+  if (map_) munmap(map_, map_bytes_);
+}
+
+bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::string* error) {
+  auto fail = [&](const std::string& why) {
+    if (error) *error = std::string(path) + ": " + why;
+    return false;
+  };
+  int fd = ::open(path, O_RDONLY);
+  if (fd < 0) return fail("cannot open weights file");
+  struct stat st;
+  if (fstat(fd, &st) != 0) { ::close(fd); return fail("cannot stat weights file"); }
+  const size_t size = size_t(st.st_size);
+  if (size < sizeof(WeightsHeader)) { ::close(fd); return fail("truncated weights file (no header)"); }
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return fail("mmap failed");
+  map_ = map;
+  map_bytes_ = size;
+  WeightsHeader h;
+  std::memcpy(&h, map, sizeof h);
+  if (std::memcmp(h.magic, kWeightsMagic, sizeof h.magic) != 0) return fail("not an edgecc weights file (bad magic)");
+  if (h.version != kWeightsVersion)
+    return fail("weights format version " + std::to_string(h.version) + ", expected " + std::to_string(kWeightsVersion));
+  if (h.payload_bytes != expected_payload_bytes)
+    return fail("weights payload is " + std::to_string(h.payload_bytes) + " bytes, the model expects " +
+                std::to_string(expected_payload_bytes));
+  if (size < sizeof(WeightsHeader) + h.payload_bytes) return fail("truncated weights file");
+  payload_ = static_cast<const uint8_t*>(map) + sizeof(WeightsHeader);
+  if (fnv1a64(payload_, h.payload_bytes) != h.checksum) return fail("weights checksum mismatch (corrupted file)");
+  return true;
+}
+
+}  // namespace ek

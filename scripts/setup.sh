@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages edgecc needs to build and test. Idempotent: only missing
+# packages are installed, so a ready machine pays nothing.
+set -euo pipefail
+PACKAGES=(
+  cmake ninja-build g++ ccache
+  llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools libzstd-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  pybind11-dev python3-dev python3-numpy python3-onnx python3-torch
+  libgtest-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""End-to-end check of `edgecc run` on the tiny decoders from make_decoders.py.
+
+Generates llama/gpt2 at opsets 14 and 17 (prefill + one decode step each), runs
+
+    EDGECC run <model_dir>/model.onnx --inputs <data_set> --outputs <out_dir>
+
+for every model x data set, and compares each output_K.pb with the torch reference:
+    max|got - ref| <= 1e-4 * max|ref| + 1e-5, and for logits identical argmax at every position.
+
+Usage:
+    python3 tests/e2e/test_decoders.py --edgecc PATH/TO/edgecc [--work DIR]
+
+Prints one line per (model, data set, output), then `N passed, M failed`
+(counted per model x data set); exits 1 on any failure. Writes <work>/e2e_results.json.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+GENERATOR = os.path.join(REPO, "examples", "models", "make_decoders.py")
+REL_TOL = 1e-4
+ABS_TOL = 1e-5
+
+
+def load_tensor(path):
+    proto = onnx.TensorProto()
+    with open(path, "rb") as f:
+        proto.ParseFromString(f.read())
+    return proto.name, numpy_helper.to_array(proto)
+
+
+def numbered(directory, prefix):
+    """Files <prefix>_K.pb sorted by K as an integer (so _10 follows _9)."""
+    paths = glob.glob(os.path.join(directory, f"{prefix}_*.pb"))
+    key = lambda p: int(re.search(r"_(\d+)\.pb$", p).group(1))
+    return sorted((p for p in paths if re.search(r"_(\d+)\.pb$", p)), key=key)
+
+
+def compare(name, ref, got):
+    """Return (record, ok) for one output tensor."""
+    rec = {"output": name, "shape": list(ref.shape)}
+    if got is None:
+        return dict(rec, error="missing output file"), False
+    if got.shape != ref.shape:
+        return dict(rec, error=f"shape {list(got.shape)} != reference {list(ref.shape)}"), False
+    if got.dtype != ref.dtype:
+        return dict(rec, error=f"dtype {got.dtype} != reference {ref.dtype}"), False
+    ref64, got64 = ref.astype(np.float64), got.astype(np.float64)
+    bound = REL_TOL * float(np.abs(ref64).max(initial=0.0)) + ABS_TOL
+    finite = bool(np.isfinite(got64).all())
+    err = float(np.abs(got64 - ref64).max(initial=0.0)) if finite else float("inf")
+    rec.update(max_abs_err=err, bound=bound)
+    ok = finite and err <= bound
+    if name == "logits":
+        same = np.argmax(ref, axis=-1) == np.argmax(got, axis=-1)
+        rec["argmax_mismatches"] = int(same.size - same.sum())
+        ok = ok and bool(same.all())
+    return rec, ok
+
+
+def run_case(edgecc, model_dir, data_set, out_dir, timeout):
+    """Run edgecc on one data set; return (records, ok, edgecc_failure_or_None)."""
+    shutil.rmtree(out_dir, ignore_errors=True)  # no stale outputs from an earlier run
+    os.makedirs(out_dir)
+    cmd = [edgecc, "run", os.path.join(model_dir, "model.onnx"),
+           "--inputs", data_set, "--outputs", out_dir]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], False, f"timed out after {timeout}s: {' '.join(cmd)}"
+    except OSError as e:
+        return [], False, f"cannot execute: {' '.join(cmd)}\n{e}"
+    if proc.returncode != 0:
+        return [], False, (f"exit {proc.returncode}: {' '.join(cmd)}\n"
+                           + (proc.stderr or proc.stdout).rstrip()[-4000:])
+
+    graph_outputs = [o.name for o in onnx.load(os.path.join(model_dir, "model.onnx")).graph.output]
+    records, ok = [], True
+    for k, name in enumerate(graph_outputs):
+        ref_name, ref = load_tensor(os.path.join(data_set, f"output_{k}.pb"))
+        assert ref_name == name, f"reference output_{k}.pb is {ref_name!r}, graph says {name!r}"
+        got_path = os.path.join(out_dir, f"output_{k}.pb")
+        got = load_tensor(got_path)[1] if os.path.exists(got_path) else None
+        rec, rec_ok = compare(name, ref, got)
+        records.append(dict(rec, ok=rec_ok))
+        ok = ok and rec_ok
+    return records, ok, None
+
+
+def describe(rec):
+    if "error" in rec:
+        return rec["error"]
+    text = f"max_abs_err={rec['max_abs_err']:.3e} bound={rec['bound']:.3e}"
+    if "argmax_mismatches" in rec:
+        text += f" argmax_mismatches={rec['argmax_mismatches']}"
+    return text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edgecc", required=True, help="path to the edgecc executable")
+    ap.add_argument("--work", help="work directory (default: a fresh temporary one)")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per edgecc run")
+    args = ap.parse_args()
+
+    edgecc = os.path.abspath(args.edgecc)
+    if not os.access(edgecc, os.X_OK):
+        print(f"edgecc not found or not executable: {edgecc}", file=sys.stderr)
+        return 1
+    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-e2e-"))
+    models_dir = os.path.join(work, "models")
+    os.makedirs(work, exist_ok=True)
+    print(f"work dir: {work}")
+
+    gen = subprocess.run([sys.executable, GENERATOR, "--out", models_dir,
+                          "--models", "llama,gpt2", "--opsets", "14,17"],
+                         capture_output=True, text=True)
+    if gen.returncode != 0:
+        print(gen.stdout + gen.stderr, file=sys.stderr)
+        print("make_decoders.py failed", file=sys.stderr)
+        return 1
+
+    passed, failed, results = 0, 0, []
+    for model_dir in sorted(glob.glob(os.path.join(models_dir, "*_op*"))):
+        model = os.path.basename(model_dir)
+        for data_set in sorted(glob.glob(os.path.join(model_dir, "test_data_set_*"))):
+            ds = os.path.basename(data_set)
+            out_dir = os.path.join(work, "outputs", model, ds)
+            records, ok, failure = run_case(edgecc, model_dir, data_set, out_dir, args.timeout)
+            if failure:
+                print(f"{model} {ds}: edgecc FAILED ({failure.splitlines()[0]})")
+                print("\n".join("    " + line for line in failure.splitlines()[1:]))
+            for rec in records:
+                print(f"{model} {ds} {rec['output']}: {describe(rec)} "
+                      f"{'ok' if rec['ok'] else 'FAIL'}")
+            results.append({"model": model, "data_set": ds, "ok": ok,
+                            "edgecc_failure": failure, "outputs": records})
+            passed, failed = passed + ok, failed + (not ok)
+
+    summary = {"passed": passed, "failed": failed, "rel_tol": REL_TOL, "abs_tol": ABS_TOL,
+               "edgecc": edgecc, "cases": results}
+    with open(os.path.join(work, "e2e_results.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
