@@ -1,0 +1,259 @@
+#include "codegen/EmitBundle.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "codegen/EmbeddedRuntime.h"
+#include "codegen/WeightsWriter.h"
+#include "compiler/ir/KernelMapping.h"
+#include "dialects/exec/ExecDialect.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace edgecc {
+namespace {
+
+std::string dtypeExpr(Type elementType) {
+  static const char* names[] = {"", "F32", "U8", "I8", "U16", "I16", "I32", "I64", "", "Bool", "", "F64"};
+  return std::string("ek::DType::") + names[int(*dtypeOf(elementType))];
+}
+
+std::string dimsExpr(ArrayRef<int64_t> shape) {
+  std::string s = "{";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "}";
+}
+
+std::string quoted(StringRef s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Float literal that round-trips exactly.
+std::string floatExpr(float f) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9gf", double(f));
+  std::string s = buf;
+  if (s.find_first_of(".einf") == std::string::npos) s.insert(s.size() - 1, ".0");
+  return s;
+}
+
+Error fileError(const std::string& path) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot write %s", path.c_str());
+}
+
+Error writeFile(const std::string& path, const std::string& content) {
+  std::ofstream f(path, std::ios::binary);
+  f << content;
+  return f ? Error::success() : fileError(path);
+}
+
+struct Emitter {
+  ModuleOp module;
+  func::FuncOp func;
+  const BundleOptions& options;
+  WeightsWriter weights;
+  BundleSummary summary;
+  llvm::DenseMap<Value, std::string> names;
+  std::ostringstream attrs, body;
+  int next_attr = 0;
+
+  std::string specs(unsigned first, unsigned count) {
+    std::string s;
+    for (unsigned i = first; i < first + count; ++i) {
+      auto t = cast<MemRefType>(func.getArgument(i).getType());
+      auto name = func.getArgAttrOfType<StringAttr>(i, "graph.name");
+      s += "    {" + quoted(name ? name.getValue() : "arg" + std::to_string(i)) + ", " + dtypeExpr(t.getElementType()) +
+           ", " + std::to_string(t.getRank()) + ", " + dimsExpr(t.getShape()) + "},\n";
+    }
+    return s.empty() ? "    {\"\", ek::DType::F32, 0, {}},\n" : s;
+  }
+
+  // Declares the tensor for buffer `v` at `base + offset`.
+  void declare(Value v, const std::string& base, const std::string& comment = "") {
+    auto t = cast<MemRefType>(v.getType());
+    std::string name = "t" + std::to_string(names.size());
+    names[v] = name;
+    body << "  const ek::Tensor " << name << " = ek::make_tensor(" << base << ", " << dtypeExpr(t.getElementType())
+         << ", " << dimsExpr(t.getShape()) << ");" << (comment.empty() ? "" : "  // " + comment) << "\n";
+  }
+
+  LogicalResult emitOps() {
+    const unsigned numInputs = unsigned(func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt());
+    for (BlockArgument a : func.getArguments()) {
+      bool in = a.getArgNumber() < numInputs;
+      unsigned k = in ? a.getArgNumber() : a.getArgNumber() - numInputs;
+      auto name = func.getArgAttrOfType<StringAttr>(a.getArgNumber(), "graph.name");
+      declare(a, std::string(in ? "inputs[" : "outputs[") + std::to_string(k) + "].data", name ? name.str() : "");
+    }
+    for (Operation& op : func.getBody().front()) {
+      if (auto alloc = dyn_cast<exec::AllocOp>(op)) {
+        if (!alloc.getOffset()) return alloc.emitOpError("has no arena offset; run the memory planner first");
+        declare(alloc, "arena + " + std::to_string(*alloc.getOffset()));
+      } else if (auto w = dyn_cast<exec::WeightOp>(op)) {
+        int64_t offset = weights.add(w.getValue());
+        declare(w, "weights + " + std::to_string(offset), w.getName() ? w.getName()->str() : "");
+      } else if (auto view = dyn_cast<exec::ViewOp>(op)) {
+        declare(view, names.lookup(view.getSource()) + ".data");
+      } else if (auto call = dyn_cast<exec::CallOp>(op)) {
+        emitCall(call);
+      } else if (!isa<func::ReturnOp>(op)) {
+        return op.emitOpError("cannot be emitted as C++");
+      }
+    }
+    return success();
+  }
+
+  void emitCall(exec::CallOp call) {
+    std::string attrName = "ek::Attrs{}";
+    if (!call.getInts().empty() || !call.getFloats().empty()) {
+      attrName = "kAttrs" + std::to_string(next_attr++);
+      attrs << "const ek::Attrs " << attrName << " = {{";
+      for (size_t i = 0; i < call.getInts().size(); ++i) attrs << (i ? ", " : "") << call.getInts()[i];
+      attrs << "}, {";
+      for (size_t i = 0; i < call.getFloats().size(); ++i) attrs << (i ? ", " : "") << floatExpr(call.getFloats()[i]);
+      attrs << "}};\n";
+    }
+    body << "  {";
+    if (call.getSource()) body << "  // " << call.getSource()->str();
+    body << "\n    const ek::Tensor in[] = {";
+    for (auto [i, v] : llvm::enumerate(call.getIns())) body << (i ? ", " : "") << names.lookup(v);
+    body << "};\n    ek::Tensor out[] = {";
+    for (auto [i, v] : llvm::enumerate(call.getOuts())) body << (i ? ", " : "") << names.lookup(v);
+    body << "};\n    ek::" << call.getKernel().str() << "(in, " << call.getIns().size() << ", out, " << attrName
+         << ");\n  }\n";
+    ++summary.kernel_counts[call.getKernel().str()];
+    ++summary.kernel_calls;
+  }
+
+  std::string header(unsigned numInputs, unsigned numOutputs) {
+    std::ostringstream h;
+    h << "// Generated by edgecc from " << options.source_name << ". Do not edit.\n"
+      << "#pragma once\n#include <cstddef>\n#include <cstdint>\n#include <string>\n\n"
+      << "#include \"runtime/arena.h\"\n#include \"runtime/model_support.h\"\n#include \"runtime/weights.h\"\n\n"
+      << "#define EDGECC_MODEL_NAMESPACE " << options.cpp_namespace << "\n\n"
+      << "namespace " << options.cpp_namespace << " {\n\n"
+      << "constexpr size_t kArenaBytes = " << summary.arena_bytes << ";   // activations, one allocation\n"
+      << "constexpr uint64_t kWeightBytes = " << summary.weight_bytes << ";  // weights.bin payload\n"
+      << "constexpr int kNumInputs = " << numInputs << ";\n"
+      << "constexpr int kNumOutputs = " << numOutputs << ";\n"
+      << "extern const ek::TensorSpec kInputs[];   // name, dtype, shape of each input, in order\n"
+      << "extern const ek::TensorSpec kOutputs[];\n\n"
+      << "class Model {\n public:\n"
+      << "  // Maps weights.bin and checks its header, size and checksum.\n"
+      << "  bool load(const char* weights_path, std::string* error);\n"
+      << "  // Runs the graph. Each tensor must match kInputs/kOutputs (dtype and shape); outputs are\n"
+      << "  // written into the caller's buffers. Returns false with a message on a mismatch.\n"
+      << "  bool run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error);\n\n"
+      << " private:\n  ek::WeightsFile weights_;\n  ek::Arena arena_{kArenaBytes};\n};\n\n"
+      << "}  // namespace " << options.cpp_namespace << "\n";
+    return h.str();
+  }
+
+  std::string source(unsigned numInputs, unsigned numOutputs) {
+    std::ostringstream s;
+    s << "// Generated by edgecc from " << options.source_name << ". Do not edit.\n"
+      << "#include \"model.h\"\n\n#include \"runtime/kernels/kernels.h\"\n\n"
+      << "namespace " << options.cpp_namespace << " {\n\n"
+      << "const ek::TensorSpec kInputs[] = {\n" << specs(0, numInputs) << "};\n"
+      << "const ek::TensorSpec kOutputs[] = {\n" << specs(numInputs, numOutputs) << "};\n\n"
+      << "namespace {\n\n" << attrs.str() << (attrs.str().empty() ? "" : "\n")
+      << "void forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights) {\n"
+      << "  (void)inputs; (void)outputs; (void)arena; (void)weights;\n"
+      << body.str() << "}\n\n}  // namespace\n\n"
+      << "bool Model::load(const char* weights_path, std::string* error) {\n"
+      << "  return weights_.open(weights_path, kWeightBytes, error);\n}\n\n"
+      << "bool Model::run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error) {\n"
+      << "  for (int i = 0; i < kNumInputs; ++i)\n"
+      << "    if (!ek::check_tensor(inputs[i], kInputs[i], \"input\", error)) return false;\n"
+      << "  for (int i = 0; i < kNumOutputs; ++i)\n"
+      << "    if (!ek::check_tensor(outputs[i], kOutputs[i], \"output\", error)) return false;\n"
+      << "  if (kWeightBytes && !weights_.payload()) {\n"
+      << "    if (error) *error = \"weights are not loaded (call load first)\";\n    return false;\n  }\n"
+      << "  if (kArenaBytes && !arena_.base()) {\n"
+      << "    if (error) *error = \"cannot allocate the \" + std::to_string(kArenaBytes) + \"-byte arena\";\n    return false;\n  }\n"
+      << "  forward(inputs, outputs, arena_.base(), weights_.payload());\n  return true;\n}\n\n"
+      << "}  // namespace " << options.cpp_namespace << "\n";
+    return s.str();
+  }
+
+  std::string cmakeLists() {
+    std::ostringstream c;
+    c << "# Generated by edgecc. Builds with a C++17 compiler alone:\n"
+      << "#   cmake -B build && cmake --build build\n"
+      << "cmake_minimum_required(VERSION 3.13)\nproject(edgecc_bundle CXX)\n"
+      << "set(CMAKE_CXX_STANDARD 17)\nset(CMAKE_CXX_STANDARD_REQUIRED ON)\n"
+      << "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n\n"
+      << "file(GLOB EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/runtime/kernels/*.cpp)\n"
+      << "list(REMOVE_ITEM EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/run_main.cpp)\n"
+      << "add_library(model STATIC model.cpp ${EDGECC_RUNTIME_SOURCES})\n"
+      << "target_include_directories(model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n";
+    if (!options.cxx_flags.empty()) {
+      c << "# Target " << options.target_name << "\ntarget_compile_options(model PUBLIC";
+      for (const std::string& f : options.cxx_flags) c << " " << f;
+      c << ")\n";
+    }
+    c << "\nadd_executable(model_run runtime/run_main.cpp)\ntarget_link_libraries(model_run PRIVATE model)\n";
+    return c.str();
+  }
+
+  std::string report() {
+    std::ostringstream r;
+    r << "{\n  \"source\": " << quoted(options.source_name) << ",\n  \"target\": " << quoted(options.target_name)
+      << ",\n  \"arena_bytes\": " << summary.arena_bytes << ",\n  \"weight_bytes\": " << summary.weight_bytes
+      << ",\n  \"kernel_calls\": " << summary.kernel_calls << ",\n  \"kernels\": {";
+    bool first = true;
+    for (auto& [k, n] : summary.kernel_counts) {
+      r << (first ? "\n" : ",\n") << "    " << quoted(k) << ": " << n;
+      first = false;
+    }
+    r << "\n  }\n}\n";
+    return r.str();
+  }
+};
+
+}  // namespace
+
+Error writeRuntimeSources(const std::string& dir) {
+  if (auto ec = llvm::sys::fs::create_directories(dir + "/runtime/kernels"))
+    return llvm::createStringError(ec, "cannot create %s", dir.c_str());
+  for (const EmbeddedFile& f : embeddedRuntime())
+    if (Error err = writeFile(dir + "/" + f.path, f.content)) return err;
+  return Error::success();
+}
+
+Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, const BundleOptions& options) {
+  auto funcs = module.getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "expected exactly one function to emit");
+  Emitter e{module, *funcs.begin(), options, {}, {}, {}, {}, {}};
+  if (!e.func->hasAttr("exec.num_inputs"))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "the function is not lowered to exec");
+  if (failed(e.emitOps())) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot emit the program");
+  auto arena = module->getAttrOfType<IntegerAttr>("exec.arena_bytes");
+  e.summary.arena_bytes = arena ? arena.getInt() : 0;
+  e.summary.weight_bytes = e.weights.payloadBytes();
+
+  const unsigned numInputs = unsigned(e.func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt());
+  const unsigned numOutputs = e.func.getNumArguments() - numInputs;
+  if (Error err = writeRuntimeSources(dir)) return std::move(err);
+  std::string error;
+  if (!e.weights.write(dir + "/weights.bin", &error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
+  if (Error err = writeFile(dir + "/model.h", e.header(numInputs, numOutputs))) return std::move(err);
+  if (Error err = writeFile(dir + "/model.cpp", e.source(numInputs, numOutputs))) return std::move(err);
+  if (Error err = writeFile(dir + "/CMakeLists.txt", e.cmakeLists())) return std::move(err);
+  if (Error err = writeFile(dir + "/report.json", e.report())) return std::move(err);
+  return e.summary;
+}
+
+}  // namespace edgecc

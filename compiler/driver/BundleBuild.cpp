@@ -1,0 +1,104 @@
+#include "compiler/driver/BundleBuild.h"
+
+#include <cstdlib>
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace edgecc {
+
+using llvm::Error;
+
+static Error fail(const std::string& msg) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str()); }
+
+std::vector<std::string> cxxCommand() {
+  std::vector<std::string> cmd;
+  if (auto ccache = llvm::sys::findProgramByName("ccache")) cmd.push_back(*ccache);
+  const char* cxx = std::getenv("CXX");
+  std::string compiler = cxx && *cxx ? cxx : "c++";
+  if (auto found = llvm::sys::findProgramByName(compiler)) cmd.push_back(*found);
+  else cmd.push_back(compiler);
+  return cmd;
+}
+
+int runProgram(const std::vector<std::string>& argv, std::string* output, unsigned timeoutSeconds) {
+  llvm::SmallString<128> log;
+  llvm::sys::fs::createTemporaryFile("edgecc-run", "log", log);
+  std::vector<llvm::StringRef> args(argv.begin(), argv.end());
+  std::optional<llvm::StringRef> redirects[] = {llvm::StringRef(""), llvm::StringRef(log), llvm::StringRef(log)};
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait(argv[0], args, std::nullopt, redirects, timeoutSeconds, 0, &err);
+  if (output) {
+    auto buf = llvm::MemoryBuffer::getFile(log);
+    *output = buf ? (*buf)->getBuffer().str() : "";
+    if (!err.empty()) *output += err;
+  }
+  llvm::sys::fs::remove(log);
+  return rc;
+}
+
+static bool newer(const std::string& a, const std::string& b) {
+  llvm::sys::fs::file_status sa, sb;
+  if (llvm::sys::fs::status(a, sa) || llvm::sys::fs::status(b, sb)) return false;
+  return sa.getLastModificationTime() >= sb.getLastModificationTime();
+}
+
+static std::vector<std::string> runtimeSources(const std::string& bundleDir) {
+  std::vector<std::string> files;
+  for (const char* sub : {"/runtime", "/runtime/kernels"}) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(bundleDir + sub, ec), end; it != end && !ec; it.increment(ec)) {
+      llvm::StringRef p = it->path();
+      if (p.ends_with(".cpp") && !p.ends_with("run_main.cpp")) files.push_back(p.str());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options) {
+  const std::string exe = dir + "/model_run";
+  if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/weights.bin")) return exe;
+  std::vector<std::string> cmd = cxxCommand();
+  cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
+  cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+  cmd.push_back(dir + "/model.cpp");
+  cmd.push_back(dir + "/runtime/run_main.cpp");
+  if (options.runtime_archive.empty()) {
+    for (const std::string& f : runtimeSources(dir)) cmd.push_back(f);
+  } else {
+    cmd.push_back(options.runtime_archive);
+  }
+  cmd.insert(cmd.end(), {"-o", exe});
+  std::string out;
+  if (runProgram(cmd, &out) != 0) return fail("building the bundle in " + dir + " failed:\n" + out);
+  return exe;
+}
+
+llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, const std::string& outDir,
+                                                const BuildOptions& options) {
+  llvm::sys::fs::create_directories(outDir);
+  std::vector<std::string> objects;
+  for (const std::string& src : runtimeSources(bundleDir)) {
+    std::string obj = outDir + "/" + llvm::sys::path::stem(src).str() + ".o";
+    std::vector<std::string> cmd = cxxCommand();
+    cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", bundleDir, "-c", src, "-o", obj});
+    cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+    std::string out;
+    if (runProgram(cmd, &out) != 0) return fail("compiling " + src + " failed:\n" + out);
+    objects.push_back(obj);
+  }
+  const std::string archive = outDir + "/libedgecc_runtime.a";
+  auto ar = llvm::sys::findProgramByName("ar");
+  if (!ar) return fail("'ar' not found");
+  std::vector<std::string> cmd = {*ar, "rcs", archive};
+  cmd.insert(cmd.end(), objects.begin(), objects.end());
+  std::string out;
+  llvm::sys::fs::remove(archive);
+  if (runProgram(cmd, &out) != 0) return fail("creating " + archive + " failed:\n" + out);
+  return archive;
+}
+
+}  // namespace edgecc

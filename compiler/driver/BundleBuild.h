@@ -1,0 +1,32 @@
+// Builds a generated bundle with the system C++ compiler and runs its model_run tool.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "llvm/Support/Error.h"
+
+namespace edgecc {
+
+struct BuildOptions {
+  std::string opt_level = "-O2";
+  std::vector<std::string> cxx_flags;  // target flags
+  // Fast mode: link model.cpp against this prebuilt runtime archive instead of compiling the
+  // runtime sources (see buildRuntimeArchive). Used when building many small bundles.
+  std::string runtime_archive;
+};
+
+// The C++ compiler command: $CXX, else c++; prefixed by ccache when it is installed.
+std::vector<std::string> cxxCommand();
+
+// Runs a program, capturing stdout+stderr into *output. Returns the exit code (-1: not run).
+int runProgram(const std::vector<std::string>& argv, std::string* output, unsigned timeoutSeconds = 0);
+
+// Compiles `bundleDir` into `bundleDir/model_run` (skipped when it is newer than model.cpp).
+llvm::Expected<std::string> buildBundle(const std::string& bundleDir, const BuildOptions& options);
+
+// Compiles the runtime sources of `bundleDir` once into `outDir/libedgecc_runtime.a`.
+llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, const std::string& outDir,
+                                                const BuildOptions& options);
+
+}  // namespace edgecc

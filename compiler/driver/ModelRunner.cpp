@@ -1,0 +1,61 @@
+#include "compiler/driver/ModelRunner.h"
+
+#include "compiler/target/DeviceProfile.h"
+#include "llvm/Support/FileSystem.h"
+
+namespace edgecc {
+
+static llvm::Error fail(const std::string& msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str());
+}
+
+llvm::Expected<std::vector<ek::HostTensor>> readTensorDir(const std::string& dir, const std::string& prefix) {
+  if (!llvm::sys::fs::is_directory(dir)) return fail(dir + ": not a directory");
+  std::vector<ek::HostTensor> tensors;
+  for (int k = 0;; ++k) {
+    std::string path = dir + "/" + prefix + "_" + std::to_string(k) + ".pb";
+    if (!llvm::sys::fs::exists(path)) break;
+    ek::HostTensor t;
+    std::string error;
+    if (!ek::read_tensor_file(path, &t, &error)) return fail(error);
+    tensors.push_back(std::move(t));
+  }
+  return tensors;
+}
+
+bool isBundleDir(const std::string& path) {
+  return llvm::sys::fs::is_directory(path) && llvm::sys::fs::exists(path + "/model.cpp") &&
+         llvm::sys::fs::exists(path + "/weights.bin");
+}
+
+llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
+  std::string bundle = r.model;
+  BuildOptions build = r.build;
+  if (!isBundleDir(r.model)) {
+    if (!llvm::sys::fs::exists(r.model)) return fail(r.model + ": no such model file or bundle directory");
+    auto inputs = readTensorDir(r.inputs_dir, "input");
+    if (!inputs) return inputs.takeError();
+    CompileOptions options = r.compile;
+    options.import.input_shapes.clear();
+    for (const ek::HostTensor& t : *inputs) options.import.input_shapes.push_back(t.dims);
+    auto compiled = compileOnnxToBundle(r.model, r.bundle_dir, options);
+    if (!compiled) return compiled.takeError();
+    bundle = r.bundle_dir;
+    if (const DeviceProfile* p = findDeviceProfile(compiled->target)) build.cxx_flags = p->cxx_flags;
+  }
+  auto exe = buildBundle(bundle, build);
+  if (!exe) return exe.takeError();
+  if (!r.outputs_dir.empty()) llvm::sys::fs::create_directories(r.outputs_dir);
+  std::vector<std::string> cmd = {*exe, "--weights", bundle + "/weights.bin", "--inputs", r.inputs_dir,
+                                  "--repeat", std::to_string(r.repeat)};
+  if (!r.outputs_dir.empty()) cmd.insert(cmd.end(), {"--outputs", r.outputs_dir});
+  std::string out;
+  int rc = runProgram(cmd, &out);
+  if (rc != 0) {
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return fail(rc < 0 ? "the bundle's runner crashed: " + out : out);
+  }
+  return out;
+}
+
+}  // namespace edgecc

@@ -1,0 +1,33 @@
+// compile -> build -> run for one model and one set of input tensors: what `edgecc run`
+// and `edgecc test-onnx` share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/driver/BundleBuild.h"
+#include "compiler/driver/Pipeline.h"
+#include "runtime/tensor_file.h"
+
+namespace edgecc {
+
+// Reads input_0.pb, input_1.pb, ... from `dir` until the next index is missing.
+llvm::Expected<std::vector<ek::HostTensor>> readTensorDir(const std::string& dir, const std::string& prefix);
+
+struct RunRequest {
+  std::string model;        // an .onnx file, or a bundle directory
+  std::string inputs_dir;
+  std::string outputs_dir;
+  std::string bundle_dir;   // where to compile an .onnx model
+  CompileOptions compile;
+  BuildOptions build;
+  int repeat = 1;
+};
+
+// Compiles (for .onnx, specialized to the input shapes), builds and runs. Returns the
+// runner's report line (timings).
+llvm::Expected<std::string> compileBuildRun(const RunRequest& request);
+
+bool isBundleDir(const std::string& path);
+
+}  // namespace edgecc

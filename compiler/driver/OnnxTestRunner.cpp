@@ -1,0 +1,147 @@
+#include "compiler/driver/OnnxTestRunner.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "codegen/EmitBundle.h"
+#include "compiler/driver/ModelRunner.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "runtime/kernels/dispatch.h"
+
+namespace edgecc {
+namespace {
+
+std::string shapeString(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// Empty when equal within tolerance, else the reason.
+std::string compareTensors(const ek::HostTensor& got, const ek::HostTensor& want, const OnnxTestOptions& o) {
+  if (got.dtype != want.dtype) return std::string("dtype ") + ek::dtype_name(got.dtype) + ", expected " + ek::dtype_name(want.dtype);
+  if (got.dims != want.dims) return "shape " + shapeString(got.dims) + ", expected " + shapeString(want.dims);
+  ek::HostTensor g = got, w = want;
+  const int64_t n = g.view().numel();
+  std::string why;
+  ek::dispatch_dtype(g.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* a = g.view().template as<T>();
+    const T* b = w.view().template as<T>();
+    double worst = 0;
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n; ++i) {
+      const double x = double(a[i]), y = double(b[i]);
+      if (std::isnan(x) && std::isnan(y)) continue;
+      if (std::isinf(y) && x == y) continue;
+      const double err = std::fabs(x - y), bound = o.atol + o.rtol * std::fabs(y);
+      if (!(err <= bound) && (bad < 0 || err > worst)) { worst = err; bad = i; }
+    }
+    if (bad >= 0) {
+      std::ostringstream s;
+      s << "max error " << worst << " at element " << bad << " (got " << double(a[bad]) << ", expected " << double(b[bad]) << ")";
+      why = s.str();
+    }
+  });
+  return why;
+}
+
+struct TestResult {
+  std::string name;
+  std::string failure;  // empty: passed
+};
+
+TestResult runOne(const std::string& dir, const std::string& work, const std::string& archive, const OnnxTestOptions& o) {
+  TestResult r{llvm::sys::path::filename(llvm::StringRef(dir).rtrim('/')).str(), ""};
+  std::vector<std::string> sets;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec; it.increment(ec))
+    if (llvm::sys::path::filename(it->path()).starts_with("test_data_set_")) sets.push_back(it->path());
+  std::sort(sets.begin(), sets.end());
+  if (sets.empty()) { r.failure = "no test_data_set_* directories"; return r; }
+  for (const std::string& set : sets) {
+    RunRequest req;
+    req.model = dir + "/model.onnx";
+    req.inputs_dir = set;
+    const std::string base = work + "/" + r.name + "/" + llvm::sys::path::filename(set).str();
+    req.bundle_dir = base + "/bundle";
+    req.outputs_dir = base + "/outputs";
+    req.compile.target = o.target;
+    req.compile.cpp_namespace = "edgecc_model";
+    req.build.opt_level = "-O0";
+    req.build.runtime_archive = archive;
+    auto ran = compileBuildRun(req);
+    if (!ran) { r.failure = llvm::toString(ran.takeError()); return r; }
+    auto want = readTensorDir(set, "output");
+    auto got = readTensorDir(req.outputs_dir, "output");
+    if (!want) { r.failure = llvm::toString(want.takeError()); return r; }
+    if (!got) { r.failure = llvm::toString(got.takeError()); return r; }
+    if (got->size() != want->size()) { r.failure = "produced " + std::to_string(got->size()) + " outputs, expected " + std::to_string(want->size()); return r; }
+    for (size_t k = 0; k < want->size(); ++k) {
+      std::string why = compareTensors((*got)[k], (*want)[k], o);
+      if (!why.empty()) { r.failure = "output " + std::to_string(k) + ": " + why; return r; }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+int runOnnxTests(const std::vector<std::string>& dirs, const OnnxTestOptions& o) {
+  llvm::SmallString<128> work(o.work_dir);
+  if (work.empty() && llvm::sys::fs::createUniqueDirectory("edgecc-onnx-tests", work)) {
+    std::fprintf(stderr, "edgecc: cannot create a work directory\n");
+    return int(dirs.size());
+  }
+  // The runtime is identical for every bundle: compile it once, then each test compiles only
+  // its generated model.cpp (-O0) and links against the archive.
+  std::string archive;
+  {
+    const std::string probe = std::string(work) + "/runtime-probe";
+    llvm::sys::fs::create_directories(probe);
+    if (llvm::Error e = writeRuntimeSources(probe)) {
+      std::fprintf(stderr, "edgecc: %s\n", llvm::toString(std::move(e)).c_str());
+      return int(dirs.size());
+    }
+    BuildOptions b;
+    b.opt_level = "-O2";
+    auto built = buildRuntimeArchive(probe, std::string(work) + "/runtime-lib", b);
+    if (!built) {
+      std::fprintf(stderr, "edgecc: %s\n", llvm::toString(built.takeError()).c_str());
+      return int(dirs.size());
+    }
+    archive = *built;
+  }
+
+  std::vector<TestResult> results(dirs.size());
+  std::atomic<size_t> next{0};
+  std::mutex print;
+  unsigned jobs = o.jobs > 0 ? unsigned(o.jobs) : std::max(1u, std::thread::hardware_concurrency());
+  auto worker = [&]() {
+    for (size_t i; (i = next++) < dirs.size();) {
+      results[i] = runOne(dirs[i], std::string(work), archive, o);
+      std::lock_guard<std::mutex> lock(print);
+      if (results[i].failure.empty()) std::printf("PASS %s\n", results[i].name.c_str());
+      else {
+        std::string oneLine = results[i].failure;
+        std::replace(oneLine.begin(), oneLine.end(), '\n', ' ');
+        std::printf("FAIL %s: %s\n", results[i].name.c_str(), oneLine.c_str());
+      }
+      std::fflush(stdout);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  int failed = 0;
+  for (const TestResult& r : results) failed += !r.failure.empty();
+  std::printf("%d passed, %d failed\n", int(results.size()) - failed, failed);
+  return failed;
+}
+
+}  // namespace edgecc

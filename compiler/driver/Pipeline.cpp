@@ -1,0 +1,100 @@
+#include "compiler/driver/Pipeline.h"
+
+#include "compiler/passes/Passes.h"
+#include "compiler/target/DeviceProfile.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using llvm::Error;
+using llvm::Expected;
+
+namespace edgecc {
+
+void registerDialects(DialectRegistry& registry) {
+  registry.insert<graph::GraphDialect, exec::ExecDialect, func::FuncDialect, memref::MemRefDialect>();
+}
+
+void registerAllPasses() {
+  registerEdgeccPasses();
+  registerCanonicalizerPass();
+  registerCSEPass();
+}
+
+void addGraphPasses(OpPassManager& pm) {
+  pm.addPass(createFoldConstants());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createFuseNorms());
+  pm.addPass(createFuseActivations());
+  pm.addPass(createFuseAttention());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createDeadCodeElimination());
+}
+
+void addLoweringPasses(OpPassManager& pm) {
+  pm.addPass(createLowerToExec());
+  pm.addPass(createPlanMemory());
+}
+
+Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const std::string& outDir,
+                                            const CompileOptions& options) {
+  auto error = [](const std::string& msg) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str()); };
+  const DeviceProfile* profile = findDeviceProfile(options.target);
+  if (!profile) {
+    std::string known;
+    for (const DeviceProfile& p : deviceProfiles()) known += (known.empty() ? "" : ", ") + p.name;
+    return error("unknown target '" + options.target + "' (known: " + known + ")");
+  }
+  DialectRegistry registry;
+  registerDialects(registry);
+  MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);
+
+  // Diagnostics (pass failures, verifier errors) become the error message, naming the node.
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic& d) {
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    d.getLocation().print(os);
+    diagnostics += modelPath + ": " + os.str() + ": " + d.str() + "\n";
+    return success();
+  });
+
+  auto module = importOnnxFile(ctx, modelPath, options.import);
+  if (!module) return module.takeError();
+  if (options.dump_after == "import") (*module)->print(llvm::errs());
+
+  auto run = [&](void (*add)(OpPassManager&)) -> Error {
+    PassManager pm(&ctx);
+    add(pm);
+    if (!options.dump_after.empty() && options.dump_after != "import")
+      pm.enableIRPrinting([](Pass*, Operation*) { return false; },
+                          [&](Pass* p, Operation*) { return p->getArgument() == options.dump_after; },
+                          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+    if (failed(pm.run(**module))) return error(diagnostics.empty() ? modelPath + ": compilation failed" : diagnostics);
+    return Error::success();
+  };
+  if (Error e = run(addGraphPasses)) return std::move(e);
+
+  CompileResult result;
+  result.target = profile->name;
+  (*module)->walk([&](Operation* op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "graph") ++result.graph_ops[op->getName().getStringRef().str()];
+  });
+  if (Error e = run(addLoweringPasses)) return std::move(e);
+
+  BundleOptions bundle;
+  bundle.cpp_namespace = options.cpp_namespace;
+  bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
+  bundle.target_name = profile->name;
+  bundle.cxx_flags = profile->cxx_flags;
+  auto summary = emitBundle(**module, outDir, bundle);
+  if (!summary) return summary.takeError();
+  result.bundle = *summary;
+  return result;
+}
+
+}  // namespace edgecc

@@ -1,0 +1,39 @@
+// The compiler, as one flat list of stages: import, graph passes, lowering, planning, emit.
+// Used by the `edgecc` CLI and the Python module alike.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "codegen/EmitBundle.h"
+#include "compiler/import/OnnxImporter.h"
+#include "llvm/Support/Error.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace edgecc {
+
+struct CompileOptions {
+  std::string target = "x86-64-avx2";  // a device profile name
+  ImportOptions import;
+  std::string cpp_namespace = "edgecc_model";
+  std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
+};
+
+struct CompileResult {
+  BundleSummary bundle;
+  std::map<std::string, int64_t> graph_ops;  // op name -> count, after graph passes
+  std::string target;
+};
+
+void registerDialects(mlir::DialectRegistry& registry);
+void registerAllPasses();
+
+// Graph-level cleanup and fusion, then lowering and planning.
+void addGraphPasses(mlir::OpPassManager& pm);
+void addLoweringPasses(mlir::OpPassManager& pm);
+
+llvm::Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const std::string& outDir,
+                                                  const CompileOptions& options);
+
+}  // namespace edgecc

@@ -1,0 +1,187 @@
+// edgecc: the command-line compiler.
+//   edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]
+//   edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]
+//   edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "compiler/driver/ModelRunner.h"
+#include "compiler/driver/OnnxTestRunner.h"
+#include "compiler/driver/Pipeline.h"
+#include "compiler/target/DeviceProfile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "runtime/weights_format.h"
+
+namespace {
+
+const char* kUsage =
+    "usage:\n"
+    "  edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]\n"
+    "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
+    "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
+    "  edgecc targets\n";
+
+int usage(const std::string& why) {
+  std::fprintf(stderr, "edgecc: %s\n%s", why.c_str(), kUsage);
+  return 2;
+}
+
+int report(llvm::Error e) {
+  std::string msg = llvm::toString(std::move(e));
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  std::fprintf(stderr, "edgecc: error: %s\n", msg.c_str());
+  return 1;
+}
+
+// Minimal flag reader: positional arguments plus "--flag value" / "--flag=value".
+struct Args {
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> flags;
+  std::string error;
+
+  Args(int argc, char** argv, int first, const std::vector<std::string>& valueFlags) {
+    for (int i = first; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.size() > 1 && a[0] == '-') {
+        std::string name = a, value;
+        if (auto eq = a.find('='); eq != std::string::npos) { name = a.substr(0, eq); value = a.substr(eq + 1); }
+        else if (i + 1 < argc) value = argv[++i];
+        else { error = a + " needs a value"; return; }
+        if (std::find(valueFlags.begin(), valueFlags.end(), name) == valueFlags.end()) { error = "unknown option " + name; return; }
+        flags.push_back({name, value});
+      } else {
+        positional.push_back(a);
+      }
+    }
+  }
+  std::string get(const std::string& name, const std::string& def = "") const {
+    for (auto it = flags.rbegin(); it != flags.rend(); ++it)
+      if (it->first == name) return it->second;
+    return def;
+  }
+  std::vector<std::string> all(const std::string& name) const {
+    std::vector<std::string> v;
+    for (auto& [k, val] : flags)
+      if (k == name) v.push_back(val);
+    return v;
+  }
+};
+
+bool parseInt(const std::string& s, int64_t* out) {
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end) return false;
+  *out = v;
+  return true;
+}
+
+int cmdCompile(int argc, char** argv) {
+  Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--dump-after", "--namespace"});
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.size() != 1) return usage("compile takes one model file");
+  std::string out = a.get("-o", a.get("--output"));
+  if (out.empty()) return usage("compile needs -o DIR");
+  edgecc::CompileOptions options;
+  options.target = a.get("--target", options.target);
+  options.dump_after = a.get("--dump-after");
+  options.cpp_namespace = a.get("--namespace", options.cpp_namespace);
+  for (const std::string& d : a.all("--dim")) {
+    auto eq = d.find('=');
+    int64_t v;
+    if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 0) return usage("--dim wants NAME=SIZE, got '" + d + "'");
+    options.import.dims[d.substr(0, eq)] = v;
+  }
+  auto result = edgecc::compileOnnxToBundle(a.positional[0], out, options);
+  if (!result) return report(result.takeError());
+  int64_t ops = 0;
+  for (auto& [k, n] : result->graph_ops) ops += n;
+  std::printf("compiled %s -> %s (target %s)\n", a.positional[0].c_str(), out.c_str(), result->target.c_str());
+  std::printf("  graph ops: %lld (", (long long)ops);
+  bool first = true;
+  for (auto& [k, n] : result->graph_ops) {
+    std::printf("%s%s %lld", first ? "" : ", ", k.c_str(), (long long)n);
+    first = false;
+  }
+  std::printf(")\n  kernel calls: %lld, arena: %lld bytes, weights: %lld bytes\n", (long long)result->bundle.kernel_calls,
+              (long long)result->bundle.arena_bytes, (long long)result->bundle.weight_bytes);
+  return 0;
+}
+
+// A stable per-model cache directory for `edgecc run MODEL.onnx`: the model's bytes, the
+// input shapes and the target pick it, so a changed model never reuses a stale bundle.
+std::string cacheDirFor(const std::string& model, const std::string& inputs, const std::string& target) {
+  uint64_t h = ek::fnv1a64(target.data(), target.size());
+  if (auto buf = llvm::MemoryBuffer::getFile(model)) h = ek::fnv1a64((*buf)->getBufferStart(), (*buf)->getBufferSize(), h);
+  if (auto tensors = edgecc::readTensorDir(inputs, "input"))
+    for (auto& t : *tensors)
+      h = ek::fnv1a64(t.dims.data(), t.dims.size() * sizeof(int64_t), h ^ uint64_t(t.dtype));
+  else
+    llvm::consumeError(tensors.takeError());
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string root = xdg && *xdg ? xdg : std::string(home ? home : "/tmp") + "/.cache";
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return root + "/edgecc/run-" + hex;
+}
+
+int cmdRun(int argc, char** argv) {
+  Args a(argc, argv, 2, {"--inputs", "--outputs", "--target", "--bundle-dir", "--repeat"});
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.size() != 1) return usage("run takes one model file or bundle directory");
+  edgecc::RunRequest r;
+  r.model = a.positional[0];
+  r.inputs_dir = a.get("--inputs");
+  r.outputs_dir = a.get("--outputs");
+  if (r.inputs_dir.empty() || r.outputs_dir.empty()) return usage("run needs --inputs DIR and --outputs DIR");
+  r.compile.target = a.get("--target", r.compile.target);
+  int64_t repeat = 1;
+  if (!parseInt(a.get("--repeat", "1"), &repeat) || repeat < 1) return usage("--repeat wants a positive integer");
+  r.repeat = int(repeat);
+  r.bundle_dir = a.get("--bundle-dir", cacheDirFor(r.model, r.inputs_dir, r.compile.target));
+  auto out = edgecc::compileBuildRun(r);
+  if (!out) return report(out.takeError());
+  std::printf("%s", out->c_str());
+  return 0;
+}
+
+int cmdTestOnnx(int argc, char** argv) {
+  Args a(argc, argv, 2, {"--jobs", "--work-dir", "--rtol", "--atol", "--target"});
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.empty()) return usage("test-onnx takes one or more test directories");
+  edgecc::OnnxTestOptions o;
+  int64_t jobs = 0;
+  if (!parseInt(a.get("--jobs", "0"), &jobs) || jobs < 0) return usage("--jobs wants a count");
+  o.jobs = int(jobs);
+  o.work_dir = a.get("--work-dir");
+  o.rtol = std::atof(a.get("--rtol", "1e-3").c_str());
+  o.atol = std::atof(a.get("--atol", "1e-5").c_str());
+  o.target = a.get("--target", o.target);
+  for (const std::string& d : a.positional)
+    if (!llvm::sys::fs::exists(d + "/model.onnx")) return usage(d + " has no model.onnx");
+  return edgecc::runOnnxTests(a.positional, o) == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage("missing command");
+  const std::string cmd = argv[1];
+  if (cmd == "compile") return cmdCompile(argc, argv);
+  if (cmd == "run") return cmdRun(argc, argv);
+  if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
+  if (cmd == "targets") {
+    for (const auto& p : edgecc::deviceProfiles()) std::printf("%s\n", p.name.c_str());
+    return 0;
+  }
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  return usage("unknown command '" + cmd + "'");
+}

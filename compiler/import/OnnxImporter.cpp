@@ -1,0 +1,1033 @@
+#include "compiler/import/OnnxImporter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <numeric>
+#include <sstream>
+#include <unordered_map>
+
+#include "compiler/ir/ConstantData.h"
+#include "compiler/ir/KernelMapping.h"
+#include "dialects/graph/GraphDialect.h"
+#include "llvm/Support/Path.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "onnx/onnx_pb.h"
+#include "runtime/kernels/kernels.h"
+
+using namespace mlir;
+using llvm::Expected;
+
+namespace edgecc {
+namespace {
+
+using Shape = SmallVector<int64_t>;
+
+// A tensor loaded from an initializer or a Constant node.
+struct HostData {
+  ek::DType dtype;
+  Shape dims;
+  std::vector<uint8_t> bytes;
+};
+
+class OnnxImporter {
+ public:
+  OnnxImporter(MLIRContext& ctx, std::string path, const ImportOptions& options)
+      : ctx_(ctx), builder_(&ctx), path_(std::move(path)), options_(options) {}
+
+  Expected<OwningOpRef<ModuleOp>> run();
+
+ private:
+  using Handler = std::function<LogicalResult(const onnx::NodeProto&)>;
+
+  // --- errors -------------------------------------------------------------------------
+  LogicalResult fail(const std::string& why) {
+    if (error_.empty()) error_ = why;
+    return failure();
+  }
+  LogicalResult failNode(const onnx::NodeProto& n, const std::string& why) {
+    return fail("node '" + nodeName(n) + "' (" + n.op_type() + "): " + why);
+  }
+  std::string nodeName(const onnx::NodeProto& n) const {
+    return n.name().empty() ? n.op_type() + "#" + std::to_string(node_index_) : n.name();
+  }
+
+  // --- tensors and types ----------------------------------------------------------------
+  FailureOr<HostData> loadTensor(const onnx::TensorProto& t);
+  RankedTensorType tensorType(ArrayRef<int64_t> shape, ek::DType dtype) {
+    return RankedTensorType::get(shape, elementTypeOf(&ctx_, dtype));
+  }
+  static ek::DType dtypeOfValue(Value v) { return *dtypeOf(cast<RankedTensorType>(v.getType()).getElementType()); }
+  static Shape shapeOf(Value v) { return Shape(cast<RankedTensorType>(v.getType()).getShape()); }
+  Value constant(const HostData& d, StringRef name = {});
+  Value scalarLike(Value like, double v);
+
+  // --- building -------------------------------------------------------------------------
+  // Verifies a new op (naming the node on failure) and folds it when its operands are constant.
+  FailureOr<Value> finish(Operation* op);
+  template <class OpT, class... Args>
+  FailureOr<Value> make(Type type, Args&&... args) {
+    return finish(builder_.create<OpT>(loc_, type, std::forward<Args>(args)...));
+  }
+  FailureOr<Value> reshape(Value x, ArrayRef<int64_t> shape) {
+    if (shapeOf(x) == Shape(shape)) return x;
+    return make<graph::ReshapeOp>(tensorType(shape, dtypeOfValue(x)), x);
+  }
+  template <class OpT>
+  FailureOr<Value> binary(Value a, Value b, bool comparison = false);
+  FailureOr<Value> transpose(Value x, ArrayRef<int64_t> perm);
+  FailureOr<Value> slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, ArrayRef<int64_t> sizes);
+
+  // --- node inputs, outputs, attributes --------------------------------------------------
+  FailureOr<Value> input(const onnx::NodeProto& n, int i);
+  bool hasInput(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+  // Values of a constant integer input (shapes, axes, ...), or failure naming the input.
+  FailureOr<Shape> constInts(const onnx::NodeProto& n, int i);
+  void setOutput(const onnx::NodeProto& n, int i, Value v) {
+    if (i < n.output_size() && !n.output(i).empty()) values_[n.output(i)] = v;
+  }
+  const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) const {
+    for (const auto& a : n.attribute())
+      if (a.name() == name) return &a;
+    return nullptr;
+  }
+  int64_t attrInt(const onnx::NodeProto& n, const char* name, int64_t def) const {
+    const auto* a = attr(n, name);
+    return a ? a->i() : def;
+  }
+  float attrFloat(const onnx::NodeProto& n, const char* name, float def) const {
+    const auto* a = attr(n, name);
+    return a ? a->f() : def;
+  }
+  std::optional<Shape> attrInts(const onnx::NodeProto& n, const char* name) const {
+    const auto* a = attr(n, name);
+    if (!a) return std::nullopt;
+    return Shape(a->ints().begin(), a->ints().end());
+  }
+  // Normalizes a possibly negative axis; fails on out-of-range.
+  FailureOr<int64_t> axis(const onnx::NodeProto& n, int64_t a, int64_t rank) {
+    if (a < -rank || a >= rank) {
+      failNode(n, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+      return failure();
+    }
+    return a < 0 ? a + rank : a;
+  }
+
+  void registerHandlers();
+  LogicalResult importNode(const onnx::NodeProto& n);
+
+  MLIRContext& ctx_;
+  OpBuilder builder_;
+  std::string path_;
+  const ImportOptions& options_;
+  Location loc_ = UnknownLoc::get(&ctx_);
+  int64_t opset_ = 0;
+  int node_index_ = 0;
+  std::string error_;
+  std::unordered_map<std::string, Value> values_;
+  std::unordered_map<std::string, Handler> handlers_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Tensors
+// ---------------------------------------------------------------------------------------
+
+FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
+  HostData d;
+  auto dt = ek::DType(t.data_type());
+  switch (dt) {
+    case ek::DType::F32: case ek::DType::F64: case ek::DType::I64: case ek::DType::I32: case ek::DType::I16:
+    case ek::DType::U16: case ek::DType::I8: case ek::DType::U8: case ek::DType::Bool: break;
+    default:
+      fail("tensor '" + t.name() + "': element type " + std::to_string(t.data_type()) + " is not supported");
+      return failure();
+  }
+  d.dtype = dt;
+  int64_t numel = 1;
+  for (int64_t x : t.dims()) {
+    if (x < 0) { fail("tensor '" + t.name() + "' has a negative dimension"); return failure(); }
+    d.dims.push_back(x);
+    numel *= x;
+  }
+  const size_t want = size_t(numel) * ek::dtype_size(dt);
+  auto wrongSize = [&](size_t got) {
+    fail("tensor '" + t.name() + "' holds " + std::to_string(got) + " bytes, its shape needs " + std::to_string(want));
+    return failure();
+  };
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto& kv : t.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      else if (kv.key() == "offset") offset = std::stoll(kv.value());
+      else if (kv.key() == "length") length = std::stoll(kv.value());
+    }
+    SmallString<256> file(llvm::sys::path::parent_path(path_));
+    llvm::sys::path::append(file, location);
+    std::ifstream f(file.str().str(), std::ios::binary);
+    if (location.empty() || !f) {
+      fail("tensor '" + t.name() + "': cannot open external data file '" + file.str().str() + "'");
+      return failure();
+    }
+    if (length >= 0 && size_t(length) != want) return wrongSize(size_t(length));
+    d.bytes.resize(want);
+    f.seekg(offset);
+    f.read(reinterpret_cast<char*>(d.bytes.data()), std::streamsize(want));
+    if (size_t(f.gcount()) != want) {
+      fail("tensor '" + t.name() + "': external data file '" + file.str().str() + "' is truncated");
+      return failure();
+    }
+    return d;
+  }
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != want) return wrongSize(t.raw_data().size());
+    d.bytes.assign(t.raw_data().begin(), t.raw_data().end());
+    return d;
+  }
+  auto put = [&](auto v) {
+    const size_t at = d.bytes.size();
+    d.bytes.resize(at + sizeof(v));
+    std::memcpy(d.bytes.data() + at, &v, sizeof(v));
+  };
+  size_t count = 0;
+  switch (dt) {
+    case ek::DType::F32: count = size_t(t.float_data_size()); for (float v : t.float_data()) put(v); break;
+    case ek::DType::F64: count = size_t(t.double_data_size()); for (double v : t.double_data()) put(v); break;
+    case ek::DType::I64: count = size_t(t.int64_data_size()); for (int64_t v : t.int64_data()) put(v); break;
+    case ek::DType::I32: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(v); break;
+    case ek::DType::I16: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(int16_t(v)); break;
+    case ek::DType::U16: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint16_t(v)); break;
+    case ek::DType::I8: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(int8_t(v)); break;
+    case ek::DType::U8: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint8_t(v)); break;
+    case ek::DType::Bool: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint8_t(v != 0)); break;
+  }
+  if (count != size_t(numel)) {
+    fail("tensor '" + t.name() + "' holds " + std::to_string(count) + " values, its shape needs " + std::to_string(numel));
+    return failure();
+  }
+  return d;
+}
+
+Value OnnxImporter::constant(const HostData& d, StringRef name) {
+  RankedTensorType type = tensorType(d.dims, d.dtype);
+  ElementsAttr value = makeElementsAttr(type, d.bytes, name.empty() ? "weight" : name);
+  return builder_.create<graph::ConstantOp>(loc_, type, value, name.empty() ? StringAttr() : builder_.getStringAttr(name));
+}
+
+Value OnnxImporter::scalarLike(Value like, double v) {
+  HostData d{dtypeOfValue(like), {}, {}};
+  d.bytes.resize(ek::dtype_size(d.dtype));
+  ek::Tensor src{&v, ek::DType::F64, 0, {}}, dst{d.bytes.data(), d.dtype, 0, {}};
+  ek::cast(&src, 1, &dst, ek::Attrs{});
+  return constant(d);
+}
+
+// ---------------------------------------------------------------------------------------
+// Building
+// ---------------------------------------------------------------------------------------
+
+FailureOr<Value> OnnxImporter::finish(Operation* op) {
+  std::string diag;
+  {
+    ScopedDiagnosticHandler handler(&ctx_, [&](Diagnostic& d) {
+      if (diag.empty()) diag = d.str();
+      return success();
+    });
+    if (failed(verify(op))) {
+      op->erase();
+      fail(diag.empty() ? "invalid operation" : diag);
+      return failure();
+    }
+  }
+  FailureOr<SmallVector<ElementsAttr>> folded = evaluateOp(op);
+  if (succeeded(folded)) {
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    Value c = builder_.create<graph::ConstantOp>(loc_, type, (*folded)[0], StringAttr());
+    op->erase();
+    return c;
+  }
+  return op->getResult(0);
+}
+
+template <class OpT>
+FailureOr<Value> OnnxImporter::binary(Value a, Value b, bool comparison) {
+  Shape shape;
+  if (failed(graph::broadcastShapes(shapeOf(a), shapeOf(b), shape))) {
+    std::ostringstream s;
+    s << "operand shapes do not broadcast: [";
+    for (int64_t x : shapeOf(a)) s << x << ",";
+    s << "] vs [";
+    for (int64_t x : shapeOf(b)) s << x << ",";
+    s << "]";
+    fail(s.str());
+    return failure();
+  }
+  if (dtypeOfValue(a) != dtypeOfValue(b) && !std::is_same_v<OpT, graph::PowOp>) {
+    fail(std::string("operand element types differ: ") + ek::dtype_name(dtypeOfValue(a)) + " vs " +
+         ek::dtype_name(dtypeOfValue(b)));
+    return failure();
+  }
+  return make<OpT>(tensorType(shape, comparison ? ek::DType::Bool : dtypeOfValue(a)), a, b);
+}
+
+FailureOr<Value> OnnxImporter::transpose(Value x, ArrayRef<int64_t> perm) {
+  Shape in = shapeOf(x), out;
+  if (perm.size() != in.size()) { fail("permutation length differs from the input rank"); return failure(); }
+  for (int64_t p : perm) {
+    if (p < 0 || p >= int64_t(in.size())) { fail("permutation entry out of range"); return failure(); }
+    out.push_back(in[size_t(p)]);
+  }
+  return make<graph::TransposeOp>(tensorType(out, dtypeOfValue(x)), x, builder_.getDenseI64ArrayAttr(perm));
+}
+
+FailureOr<Value> OnnxImporter::slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, ArrayRef<int64_t> sizes) {
+  Shape in = shapeOf(x), off(offsets);
+  // An empty slice reads nothing: pin its offset to 0 so the op stays verifiable.
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (sizes[d] == 0) off[d] = 0;
+  return make<graph::SliceOp>(tensorType(sizes, dtypeOfValue(x)), x, builder_.getDenseI64ArrayAttr(off),
+                              builder_.getDenseI64ArrayAttr(steps));
+}
+
+FailureOr<Value> OnnxImporter::input(const onnx::NodeProto& n, int i) {
+  if (!hasInput(n, i)) {
+    failNode(n, "missing input #" + std::to_string(i));
+    return failure();
+  }
+  auto it = values_.find(n.input(i));
+  if (it == values_.end()) {
+    failNode(n, "input '" + n.input(i) + "' is not produced by any node, graph input or initializer");
+    return failure();
+  }
+  return it->second;
+}
+
+FailureOr<Shape> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
+  FailureOr<Value> v = input(n, i);
+  if (failed(v)) return failure();
+  ElementsAttr c = constantValue(*v);
+  if (!c || !isa<IntegerType>(c.getElementType())) {
+    failNode(n, "input '" + n.input(i) + "' must be a constant integer tensor (data-dependent shapes are not supported)");
+    return failure();
+  }
+  Shape out;
+  for (APInt x : c.getValues<APInt>()) out.push_back(x.getSExtValue());
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers, one per ONNX op type
+// ---------------------------------------------------------------------------------------
+
+void OnnxImporter::registerHandlers() {
+  auto& h = handlers_;
+  // Each handler reads the node, builds graph ops through make()/binary() (which verify and
+  // fold them) and binds its outputs.
+#define EDGECC_TRY(var, expr) \
+  auto var = (expr);          \
+  if (failed(var)) return failure();
+
+  auto unary = [this](auto tag) {
+    using OpT = decltype(tag);
+    return [this](const onnx::NodeProto& n) -> LogicalResult {
+      EDGECC_TRY(x, input(n, 0));
+      EDGECC_TRY(y, make<OpT>((*x).getType(), *x));
+      setOutput(n, 0, *y);
+      return success();
+    };
+  };
+  h["Neg"] = unary(graph::NegOp{});
+  h["Abs"] = unary(graph::AbsOp{});
+  h["Sqrt"] = unary(graph::SqrtOp{});
+  h["Reciprocal"] = unary(graph::ReciprocalOp{});
+  h["Exp"] = unary(graph::ExpOp{});
+  h["Log"] = unary(graph::LogOp{});
+  h["Sigmoid"] = unary(graph::SigmoidOp{});
+  h["Tanh"] = unary(graph::TanhOp{});
+  h["Erf"] = unary(graph::ErfOp{});
+  h["Cos"] = unary(graph::CosOp{});
+  h["Sin"] = unary(graph::SinOp{});
+  h["Relu"] = unary(graph::ReluOp{});
+  h["Floor"] = unary(graph::FloorOp{});
+  h["Ceil"] = unary(graph::CeilOp{});
+  h["Not"] = unary(graph::NotOp{});
+
+  auto bin = [this](auto tag, bool comparison) {
+    using OpT = decltype(tag);
+    return [this, comparison](const onnx::NodeProto& n) -> LogicalResult {
+      EDGECC_TRY(a, input(n, 0));
+      EDGECC_TRY(b, input(n, 1));
+      FailureOr<Value> y = binary<OpT>(*a, *b, comparison);
+      if (failed(y)) return failNode(n, error_);
+      setOutput(n, 0, *y);
+      return success();
+    };
+  };
+  h["Add"] = bin(graph::AddOp{}, false);
+  h["Sub"] = bin(graph::SubOp{}, false);
+  h["Mul"] = bin(graph::MulOp{}, false);
+  h["Div"] = bin(graph::DivOp{}, false);
+  h["Pow"] = bin(graph::PowOp{}, false);
+  h["Equal"] = bin(graph::EqualOp{}, true);
+  h["Less"] = bin(graph::LessOp{}, true);
+  h["LessOrEqual"] = bin(graph::LessEqualOp{}, true);
+  h["Greater"] = bin(graph::GreaterOp{}, true);
+  h["GreaterOrEqual"] = bin(graph::GreaterEqualOp{}, true);
+  h["And"] = bin(graph::AndOp{}, false);
+  h["Or"] = bin(graph::OrOp{}, false);
+  h["Xor"] = bin(graph::XorOp{}, false);
+
+  // Max/Min are variadic in ONNX: fold left over the inputs.
+  auto variadic = [this](auto tag) {
+    using OpT = decltype(tag);
+    return [this](const onnx::NodeProto& n) -> LogicalResult {
+      EDGECC_TRY(acc, input(n, 0));
+      Value v = *acc;
+      for (int i = 1; i < n.input_size(); ++i) {
+        EDGECC_TRY(b, input(n, i));
+        FailureOr<Value> y = binary<OpT>(v, *b);
+        if (failed(y)) return failNode(n, error_);
+        v = *y;
+      }
+      setOutput(n, 0, v);
+      return success();
+    };
+  };
+  h["Max"] = variadic(graph::MaxOp{});
+  h["Min"] = variadic(graph::MinOp{});
+  h["Sum"] = variadic(graph::AddOp{});
+
+  h["Identity"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    setOutput(n, 0, *x);
+    return success();
+  };
+
+  h["Constant"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    if (n.attribute_size() != 1) return failNode(n, "expects exactly one value attribute");
+    const onnx::AttributeProto& a = n.attribute(0);
+    HostData d;
+    auto putAll = [&](auto values, ek::DType dt, bool scalar) {
+      d.dtype = dt;
+      if (!scalar) d.dims = {int64_t(values.size())};
+      for (auto v : values) {
+        const size_t at = d.bytes.size();
+        d.bytes.resize(at + sizeof(v));
+        std::memcpy(d.bytes.data() + at, &v, sizeof(v));
+      }
+    };
+    if (a.name() == "value") {
+      FailureOr<HostData> t = loadTensor(a.t());
+      if (failed(t)) return failNode(n, error_);
+      d = std::move(*t);
+    } else if (a.name() == "value_float") {
+      putAll(std::vector<float>{a.f()}, ek::DType::F32, true);
+    } else if (a.name() == "value_floats") {
+      putAll(std::vector<float>(a.floats().begin(), a.floats().end()), ek::DType::F32, false);
+    } else if (a.name() == "value_int") {
+      putAll(std::vector<int64_t>{a.i()}, ek::DType::I64, true);
+    } else if (a.name() == "value_ints") {
+      putAll(std::vector<int64_t>(a.ints().begin(), a.ints().end()), ek::DType::I64, false);
+    } else {
+      return failNode(n, "attribute '" + a.name() + "' is not supported");
+    }
+    setOutput(n, 0, constant(d, n.output(0)));
+    return success();
+  };
+
+  h["Cast"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    const int64_t to = attrInt(n, "to", 0);
+    Type et = to > 0 && to < 32 ? elementTypeOf(&ctx_, ek::DType(to)) : Type();
+    if (!et || !dtypeOf(et)) return failNode(n, "cast to element type " + std::to_string(to) + " is not supported");
+    EDGECC_TRY(y, make<graph::CastOp>(RankedTensorType::get(shapeOf(*x), et), *x));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Where"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(c, input(n, 0));
+    EDGECC_TRY(a, input(n, 1));
+    EDGECC_TRY(b, input(n, 2));
+    Shape s1, s2;
+    if (failed(graph::broadcastShapes(shapeOf(*c), shapeOf(*a), s1)) || failed(graph::broadcastShapes(s1, shapeOf(*b), s2)))
+      return failNode(n, "operand shapes do not broadcast");
+    EDGECC_TRY(y, make<graph::WhereOp>(tensorType(s2, dtypeOfValue(*a)), *c, *a, *b));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["MatMul"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(a, input(n, 0));
+    EDGECC_TRY(b, input(n, 1));
+    Shape sa = shapeOf(*a), sb = shapeOf(*b);
+    if (sa.empty() || sb.empty()) return failNode(n, "operands must have rank >= 1");
+    const int64_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
+    if (ka != kb) return failNode(n, "contraction dims differ: " + std::to_string(ka) + " vs " + std::to_string(kb));
+    Shape batch;
+    if (failed(graph::broadcastShapes(sa.size() > 2 ? ArrayRef<int64_t>(sa).drop_back(2) : ArrayRef<int64_t>(),
+                                      sb.size() > 2 ? ArrayRef<int64_t>(sb).drop_back(2) : ArrayRef<int64_t>(), batch)))
+      return failNode(n, "batch dims do not broadcast");
+    if (sa.size() >= 2) batch.push_back(sa[sa.size() - 2]);
+    if (sb.size() >= 2) batch.push_back(sb.back());
+    EDGECC_TRY(y, make<graph::MatMulOp>(tensorType(batch, dtypeOfValue(*a)), *a, *b));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  // Gemm: alpha * op(A) * op(B) + beta * C, decomposed; fusion passes see plain matmul + add.
+  h["Gemm"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(a0, input(n, 0));
+    EDGECC_TRY(b0, input(n, 1));
+    Value a = *a0, b = *b0;
+    if (shapeOf(a).size() != 2 || shapeOf(b).size() != 2) return failNode(n, "A and B must be matrices");
+    if (attrInt(n, "transA", 0)) { EDGECC_TRY(t, transpose(a, {1, 0})); a = *t; }
+    if (attrInt(n, "transB", 0)) { EDGECC_TRY(t, transpose(b, {1, 0})); b = *t; }
+    if (shapeOf(a)[1] != shapeOf(b)[0]) return failNode(n, "contraction dims differ");
+    EDGECC_TRY(y0, make<graph::MatMulOp>(tensorType({shapeOf(a)[0], shapeOf(b)[1]}, dtypeOfValue(a)), a, b));
+    Value y = *y0;
+    const float alpha = attrFloat(n, "alpha", 1.f), beta = attrFloat(n, "beta", 1.f);
+    if (alpha != 1.f) { EDGECC_TRY(t, binary<graph::MulOp>(y, scalarLike(y, alpha))); y = *t; }
+    if (hasInput(n, 2)) {
+      EDGECC_TRY(c0, input(n, 2));
+      Value c = *c0;
+      if (beta != 1.f) { EDGECC_TRY(t, binary<graph::MulOp>(c, scalarLike(c, beta))); c = *t; }
+      FailureOr<Value> t = binary<graph::AddOp>(y, c);
+      if (failed(t)) return failNode(n, error_);
+      y = *t;
+    }
+    setOutput(n, 0, y);
+    return success();
+  };
+
+  h["Reshape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(target, constInts(n, 1));
+    Shape in = shapeOf(*x), out = *target;
+    const bool allowzero = attrInt(n, "allowzero", 0) != 0;
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == 0 && !allowzero) {
+        if (i >= in.size()) return failNode(n, "0 in the target shape refers past the input rank");
+        out[i] = in[i];
+      }
+      if (out[i] == -1) {
+        if (infer >= 0) return failNode(n, "more than one -1 in the target shape");
+        infer = int64_t(i);
+      } else if (out[i] < 0) {
+        return failNode(n, "negative target dimension");
+      } else {
+        known *= out[i];
+      }
+    }
+    const int64_t total = std::accumulate(in.begin(), in.end(), int64_t(1), std::multiplies<>());
+    if (infer >= 0) {
+      if (known == 0 || total % known) return failNode(n, "cannot infer the -1 dimension");
+      out[size_t(infer)] = total / known;
+    }
+    if (std::accumulate(out.begin(), out.end(), int64_t(1), std::multiplies<>()) != total)
+      return failNode(n, "target shape has another element count than the input");
+    EDGECC_TRY(y, reshape(*x, out));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  auto axesOf = [this](const onnx::NodeProto& n, int inputIndex) -> FailureOr<Shape> {
+    if (auto a = attrInts(n, "axes")) return *a;
+    if (hasInput(n, inputIndex)) return constInts(n, inputIndex);
+    return Shape();
+  };
+
+  h["Unsqueeze"] = [this, axesOf](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(axes, axesOf(n, 1));
+    Shape in = shapeOf(*x);
+    const int64_t rank = int64_t(in.size() + axes->size());
+    SmallVector<bool> inserted(size_t(rank), false);
+    for (int64_t a : *axes) {
+      EDGECC_TRY(ax, axis(n, a, rank));
+      if (inserted[size_t(*ax)]) return failNode(n, "repeated axis");
+      inserted[size_t(*ax)] = true;
+    }
+    Shape out;
+    size_t k = 0;
+    for (int64_t d = 0; d < rank; ++d) out.push_back(inserted[size_t(d)] ? 1 : in[k++]);
+    EDGECC_TRY(y, reshape(*x, out));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Squeeze"] = [this, axesOf](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(axes, axesOf(n, 1));
+    Shape in = shapeOf(*x), out;
+    SmallVector<bool> drop(in.size(), axes->empty());
+    if (axes->empty())
+      for (size_t d = 0; d < in.size(); ++d) drop[d] = in[d] == 1;
+    for (int64_t a : *axes) {
+      EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
+      if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(in[size_t(*ax)]));
+      drop[size_t(*ax)] = true;
+    }
+    for (size_t d = 0; d < in.size(); ++d)
+      if (!drop[d]) out.push_back(in[d]);
+    EDGECC_TRY(y, reshape(*x, out));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Flatten"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    const int64_t a = attrInt(n, "axis", 1);
+    if (a < -int64_t(in.size()) || a > int64_t(in.size())) return failNode(n, "axis out of range");
+    const int64_t ax = a < 0 ? a + int64_t(in.size()) : a;
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < int64_t(in.size()); ++d) (d < ax ? outer : inner) *= in[size_t(d)];
+    EDGECC_TRY(y, reshape(*x, {outer, inner}));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Transpose"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    const int64_t rank = int64_t(shapeOf(*x).size());
+    Shape perm;
+    if (auto p = attrInts(n, "perm")) perm = *p;
+    else for (int64_t d = rank - 1; d >= 0; --d) perm.push_back(d);
+    FailureOr<Value> y = transpose(*x, perm);
+    if (failed(y)) return failNode(n, error_);
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Concat"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    SmallVector<Value> ins;
+    for (int i = 0; i < n.input_size(); ++i) {
+      EDGECC_TRY(v, input(n, i));
+      ins.push_back(*v);
+    }
+    if (ins.empty()) return failNode(n, "no inputs");
+    Shape out = shapeOf(ins[0]);
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(out.size())));
+    out[size_t(*ax)] = 0;
+    for (Value v : ins) {
+      Shape s = shapeOf(v);
+      if (s.size() != out.size()) return failNode(n, "inputs have different ranks");
+      for (size_t d = 0; d < s.size(); ++d)
+        if (int64_t(d) != *ax && s[d] != out[d]) return failNode(n, "inputs differ outside the concat axis");
+      out[size_t(*ax)] += s[size_t(*ax)];
+      if (dtypeOfValue(v) != dtypeOfValue(ins[0])) return failNode(n, "inputs have different element types");
+    }
+    EDGECC_TRY(y, make<graph::ConcatOp>(tensorType(out, dtypeOfValue(ins[0])), ins, builder_.getI64IntegerAttr(*ax)));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Slice"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    const int64_t rank = int64_t(in.size());
+    Shape starts, ends, axes, steps;
+    if (opset_ < 10) {
+      starts = attrInts(n, "starts").value_or(Shape());
+      ends = attrInts(n, "ends").value_or(Shape());
+      axes = attrInts(n, "axes").value_or(Shape());
+    } else {
+      EDGECC_TRY(s, constInts(n, 1));
+      EDGECC_TRY(e, constInts(n, 2));
+      starts = *s;
+      ends = *e;
+      if (hasInput(n, 3)) { EDGECC_TRY(a, constInts(n, 3)); axes = *a; }
+      if (hasInput(n, 4)) { EDGECC_TRY(st, constInts(n, 4)); steps = *st; }
+    }
+    if (axes.empty()) for (size_t i = 0; i < starts.size(); ++i) axes.push_back(int64_t(i));
+    if (steps.empty()) steps.assign(starts.size(), 1);
+    if (starts.size() != ends.size() || axes.size() != starts.size() || steps.size() != starts.size())
+      return failNode(n, "starts, ends, axes and steps differ in length");
+    Shape offsets(size_t(rank), 0), strides(size_t(rank), 1), sizes(in);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      EDGECC_TRY(ax, axis(n, axes[i], rank));
+      const int64_t dim = in[size_t(*ax)], step = steps[i];
+      if (step == 0) return failNode(n, "zero step");
+      int64_t s = starts[i], e = ends[i];
+      if (s < 0) s += dim;
+      if (e < 0) e += dim;
+      // Clamp as the ONNX spec says: [0, dim] for positive steps, [-1, dim-1] for negative.
+      if (step > 0) {
+        s = std::clamp<int64_t>(s, 0, dim);
+        e = std::clamp<int64_t>(e, 0, dim);
+      } else {
+        s = std::clamp<int64_t>(s, -1, dim - 1);
+        e = std::clamp<int64_t>(e, -1, dim - 1);
+      }
+      const int64_t count = step > 0 ? std::max<int64_t>(0, (e - s + step - 1) / step)
+                                     : std::max<int64_t>(0, (s - e + (-step) - 1) / (-step));
+      offsets[size_t(*ax)] = s;
+      strides[size_t(*ax)] = step;
+      sizes[size_t(*ax)] = count;
+    }
+    FailureOr<Value> y = slice(*x, offsets, strides, sizes);
+    if (failed(y)) return failNode(n, error_);
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Split"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
+    Shape parts;
+    if (auto s = attrInts(n, "split")) parts = *s;
+    else if (hasInput(n, 1)) { EDGECC_TRY(s2, constInts(n, 1)); parts = *s2; }
+    const int64_t dim = in[size_t(*ax)], outs = n.output_size();
+    if (parts.empty()) {
+      const int64_t k = attrInt(n, "num_outputs", outs);
+      const int64_t chunk = (dim + k - 1) / k;
+      for (int64_t i = 0; i < k; ++i) parts.push_back(std::min(chunk, dim - i * chunk));
+    }
+    if (int64_t(parts.size()) != outs) return failNode(n, "split sizes do not match the output count");
+    if (std::accumulate(parts.begin(), parts.end(), int64_t(0)) != dim) return failNode(n, "split sizes do not sum to the axis size");
+    int64_t at = 0;
+    for (int64_t i = 0; i < outs; ++i) {
+      Shape offsets(in.size(), 0), steps(in.size(), 1), sizes(in);
+      offsets[size_t(*ax)] = at;
+      sizes[size_t(*ax)] = parts[size_t(i)];
+      at += parts[size_t(i)];
+      EDGECC_TRY(y, slice(*x, offsets, steps, sizes));
+      setOutput(n, int(i), *y);
+    }
+    return success();
+  };
+
+  h["Gather"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(idx, input(n, 1));
+    Shape in = shapeOf(*x), is = shapeOf(*idx);
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
+    if (ElementsAttr c = constantValue(*idx)) {
+      for (APInt v : c.getValues<APInt>()) {
+        const int64_t k = v.getSExtValue(), dim = in[size_t(*ax)];
+        if (k < -dim || k >= dim) return failNode(n, "index " + std::to_string(k) + " out of range for axis size " + std::to_string(dim));
+      }
+    }
+    Shape out(in.begin(), in.begin() + *ax);
+    out.append(is.begin(), is.end());
+    out.append(in.begin() + *ax + 1, in.end());
+    EDGECC_TRY(y, make<graph::GatherOp>(tensorType(out, dtypeOfValue(*x)), *x, *idx, builder_.getI64IntegerAttr(*ax)));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Shape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    const int64_t rank = int64_t(in.size());
+    int64_t start = attrInt(n, "start", 0), end = attrInt(n, "end", rank);
+    if (start < 0) start += rank;
+    if (end < 0) end += rank;
+    start = std::clamp<int64_t>(start, 0, rank);
+    end = std::clamp<int64_t>(end, start, rank);
+    HostData d{ek::DType::I64, {end - start}, {}};
+    d.bytes.resize(size_t(end - start) * 8);
+    std::memcpy(d.bytes.data(), in.data() + start, d.bytes.size());
+    setOutput(n, 0, constant(d));
+    return success();
+  };
+
+  h["Size"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    int64_t total = std::accumulate(in.begin(), in.end(), int64_t(1), std::multiplies<>());
+    HostData d{ek::DType::I64, {}, std::vector<uint8_t>(8)};
+    std::memcpy(d.bytes.data(), &total, 8);
+    setOutput(n, 0, constant(d));
+    return success();
+  };
+
+  h["ConstantOfShape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(shape, constInts(n, 0));
+    HostData fill{ek::DType::F32, {}, std::vector<uint8_t>(4, 0)};
+    if (const auto* a = attr(n, "value")) {
+      FailureOr<HostData> t = loadTensor(a->t());
+      if (failed(t)) return failNode(n, error_);
+      if (t->bytes.size() != ek::dtype_size(t->dtype)) return failNode(n, "value must hold one element");
+      fill = *t;
+    }
+    for (int64_t d : *shape)
+      if (d < 0) return failNode(n, "negative dimension");
+    HostData d{fill.dtype, *shape, {}};
+    const int64_t total = std::accumulate(shape->begin(), shape->end(), int64_t(1), std::multiplies<>());
+    for (int64_t i = 0; i < total; ++i) d.bytes.insert(d.bytes.end(), fill.bytes.begin(), fill.bytes.end());
+    setOutput(n, 0, constant(d));
+    return success();
+  };
+
+  h["Expand"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(shape, constInts(n, 1));
+    Shape out;
+    if (failed(graph::broadcastShapes(shapeOf(*x), *shape, out))) return failNode(n, "input does not broadcast to the target shape");
+    EDGECC_TRY(y, make<graph::ExpandOp>(tensorType(out, dtypeOfValue(*x)), *x));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Range"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    SmallVector<double> v;
+    ek::DType dtype = ek::DType::F32;
+    for (int i = 0; i < 3; ++i) {
+      EDGECC_TRY(x, input(n, i));
+      ElementsAttr c = constantValue(*x);
+      if (!c || c.getNumElements() != 1) return failNode(n, "start, limit and delta must be constant scalars (data-dependent shapes are not supported)");
+      dtype = dtypeOfValue(*x);
+      std::vector<uint8_t> bytes = elementsBytes(c);
+      double value = 0;
+      ek::Tensor src{bytes.data(), dtype, 0, {}}, dst{&value, ek::DType::F64, 0, {}};
+      ek::cast(&src, 1, &dst, ek::Attrs{});
+      v.push_back(value);
+    }
+    if (v[2] == 0) return failNode(n, "delta is zero");
+    const int64_t count = std::max<int64_t>(0, int64_t(std::ceil((v[1] - v[0]) / v[2])));
+    std::vector<double> values(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) values[size_t(i)] = v[0] + double(i) * v[2];
+    HostData d{dtype, {count}, std::vector<uint8_t>(size_t(count) * ek::dtype_size(dtype))};
+    ek::Tensor src{values.data(), ek::DType::F64, 1, {count}}, dst{d.bytes.data(), dtype, 1, {count}};
+    ek::cast(&src, 1, &dst, ek::Attrs{});
+    setOutput(n, 0, constant(d));
+    return success();
+  };
+
+  auto reduce = [this](auto tag, int axesInputFromOpset) {
+    using OpT = decltype(tag);
+    return [this, axesInputFromOpset](const onnx::NodeProto& n) -> LogicalResult {
+      EDGECC_TRY(x, input(n, 0));
+      Shape in = shapeOf(*x), axes;
+      if (opset_ >= axesInputFromOpset) {
+        if (hasInput(n, 1)) { EDGECC_TRY(a, constInts(n, 1)); axes = *a; }
+      } else if (auto a = attrInts(n, "axes")) {
+        axes = *a;
+      }
+      const bool keep = attrInt(n, "keepdims", 1) != 0;
+      if (axes.empty()) {
+        if (attrInt(n, "noop_with_empty_axes", 0)) { setOutput(n, 0, *x); return success(); }
+        for (size_t d = 0; d < in.size(); ++d) axes.push_back(int64_t(d));
+      }
+      SmallVector<bool> reduced(in.size(), false);
+      for (int64_t& a : axes) {
+        EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
+        a = *ax;
+        reduced[size_t(a)] = true;
+      }
+      llvm::sort(axes);
+      axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+      Shape out;
+      for (size_t d = 0; d < in.size(); ++d) {
+        if (!reduced[d]) out.push_back(in[d]);
+        else if (keep) out.push_back(1);
+      }
+      EDGECC_TRY(y, make<OpT>(tensorType(out, dtypeOfValue(*x)), *x, builder_.getDenseI64ArrayAttr(axes)));
+      setOutput(n, 0, *y);
+      return success();
+    };
+  };
+  h["ReduceMean"] = reduce(graph::ReduceMeanOp{}, 18);
+  h["ReduceSum"] = reduce(graph::ReduceSumOp{}, 13);
+  h["ReduceMax"] = reduce(graph::ReduceMaxOp{}, 18);
+  h["ReduceMin"] = reduce(graph::ReduceMinOp{}, 18);
+  h["ReduceProd"] = reduce(graph::ReduceProdOp{}, 18);
+
+  h["Softmax"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape in = shapeOf(*x);
+    const int64_t rank = int64_t(in.size());
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", opset_ >= 13 ? -1 : 1), rank));
+    if (dtypeOfValue(*x) != ek::DType::F32) return failNode(n, "only f32 softmax is supported");
+    if (opset_ >= 13 || *ax == rank - 1) {
+      EDGECC_TRY(y, make<graph::SoftmaxOp>((*x).getType(), *x, builder_.getI64IntegerAttr(*ax)));
+      setOutput(n, 0, *y);
+      return success();
+    }
+    // Before opset 13 softmax normalizes over all dims from `axis` on, flattened.
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < rank; ++d) (d < *ax ? outer : inner) *= in[size_t(d)];
+    EDGECC_TRY(flat, reshape(*x, {outer, inner}));
+    EDGECC_TRY(s, make<graph::SoftmaxOp>((*flat).getType(), *flat, builder_.getI64IntegerAttr(1)));
+    EDGECC_TRY(y, reshape(*s, in));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["LayerNormalization"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(scale, input(n, 1));
+    for (int i = 1; i < n.output_size(); ++i)
+      if (!n.output(i).empty()) return failNode(n, "the Mean and InvStdDev outputs are not supported");
+    Value bias;
+    if (hasInput(n, 2)) { EDGECC_TRY(b, input(n, 2)); bias = *b; }
+    Shape in = shapeOf(*x);
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", -1), int64_t(in.size())));
+    if (dtypeOfValue(*x) != ek::DType::F32) return failNode(n, "only f32 layer normalization is supported");
+    // The kernel reads scale/bias as one vector over the normalized dims: broadcast them there.
+    Shape normalized(in.begin() + *ax, in.end());
+    auto fit = [&](Value v) -> FailureOr<Value> {
+      Shape b;
+      if (failed(graph::broadcastShapes(shapeOf(v), normalized, b)) || b != normalized) {
+        failNode(n, "scale/bias do not broadcast to the normalized dims");
+        return failure();
+      }
+      if (shapeOf(v) == normalized) return v;
+      return make<graph::ExpandOp>(tensorType(normalized, dtypeOfValue(v)), v);
+    };
+    EDGECC_TRY(s, fit(*scale));
+    if (bias) { EDGECC_TRY(b, fit(bias)); bias = *b; }
+    EDGECC_TRY(y, make<graph::LayerNormOp>((*x).getType(), *x, *s, bias, builder_.getI64IntegerAttr(*ax),
+                                            builder_.getF32FloatAttr(attrFloat(n, "epsilon", 1e-5f))));
+    setOutput(n, 0, *y);
+    return success();
+  };
+#undef EDGECC_TRY
+}
+
+LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
+  if (!n.domain().empty() && n.domain() != "ai.onnx")
+    return failNode(n, "operator domain '" + n.domain() + "' is not supported");
+  auto it = handlers_.find(n.op_type());
+  if (it == handlers_.end()) return failNode(n, "unsupported operator");
+  loc_ = NameLoc::get(builder_.getStringAttr(nodeName(n) + " (" + n.op_type() + ")"));
+  for (int i = 0; i < n.input_size(); ++i)
+    if (!n.input(i).empty() && !values_.count(n.input(i)))
+      return failNode(n, "input '" + n.input(i) + "' is not produced by any node, graph input or initializer");
+  if (failed(it->second(n))) {
+    // Errors raised below the handler (verification, shape checks) still name the node.
+    if (error_.rfind("node '", 0) != 0) {
+      std::string inner = error_;
+      error_.clear();
+      failNode(n, inner);
+    }
+    return failure();
+  }
+  for (int i = 0; i < n.output_size(); ++i)
+    if (!n.output(i).empty() && !values_.count(n.output(i)))
+      return failNode(n, "output #" + std::to_string(i) + " is not supported");
+  return success();
+}
+
+Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
+  auto error = [&](const std::string& why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s: %s", path_.c_str(), why.c_str());
+  };
+  std::ifstream f(path_, std::ios::binary);
+  if (!f) return error("cannot open file");
+  std::stringstream buf;
+  buf << f.rdbuf();
+  const std::string bytes = buf.str();
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes)) return error("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+  if (!model.has_graph() || model.graph().output_size() == 0) return error("not a valid ONNX model (no graph outputs)");
+  for (const auto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
+  if (opset_ == 0) return error("model has no default-domain opset import");
+  registerHandlers();
+  const onnx::GraphProto& g = model.graph();
+
+  ctx_.loadDialect<graph::GraphDialect, func::FuncDialect>();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx_));
+  builder_.setInsertionPointToEnd(module->getBody());
+
+  // Graph inputs (minus those that are initializers: those are constants with defaults).
+  std::unordered_map<std::string, const onnx::TensorProto*> inits;
+  for (const auto& t : g.initializer()) inits[t.name()] = &t;
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto& in : g.input()) {
+    if (inits.count(in.name())) continue;
+    if (!in.type().has_tensor_type()) return error("graph input '" + in.name() + "' is not a tensor");
+    const auto& tt = in.type().tensor_type();
+    auto dtype = ek::DType(tt.elem_type());
+    Type et = tt.elem_type() > 0 && tt.elem_type() < 32 ? elementTypeOf(&ctx_, dtype) : Type();
+    if (!et || !dtypeOf(et)) return error("graph input '" + in.name() + "' has unsupported element type " + std::to_string(tt.elem_type()));
+    Shape shape;
+    const size_t k = argTypes.size();
+    if (k < options_.input_shapes.size()) {
+      shape.assign(options_.input_shapes[k].begin(), options_.input_shapes[k].end());
+      if (tt.has_shape() && tt.shape().dim_size() != int(shape.size()))
+        return error("graph input '" + in.name() + "' has rank " + std::to_string(tt.shape().dim_size()) +
+                     ", the given tensor has rank " + std::to_string(shape.size()));
+      for (int d = 0; tt.has_shape() && d < tt.shape().dim_size(); ++d) {
+        const auto& dim = tt.shape().dim(d);
+        if (dim.has_dim_value() && dim.dim_value() != shape[size_t(d)])
+          return error("graph input '" + in.name() + "' needs size " + std::to_string(dim.dim_value()) + " on axis " +
+                       std::to_string(d) + ", the given tensor has " + std::to_string(shape[size_t(d)]));
+      }
+    } else {
+      if (!tt.has_shape()) return error("graph input '" + in.name() + "' has no shape; pass its shape");
+      for (const auto& dim : tt.shape().dim()) {
+        if (dim.has_dim_value()) shape.push_back(dim.dim_value());
+        else {
+          auto it = options_.dims.find(dim.dim_param());
+          shape.push_back(it != options_.dims.end() ? it->second : options_.default_dim);
+        }
+      }
+    }
+    argTypes.push_back(RankedTensorType::get(shape, et));
+    argNames.push_back(in.name());
+  }
+  if (!options_.input_shapes.empty() && options_.input_shapes.size() != argTypes.size())
+    return error("model has " + std::to_string(argTypes.size()) + " inputs, " + std::to_string(options_.input_shapes.size()) + " were given");
+
+  auto func = builder_.create<func::FuncOp>(UnknownLoc::get(&ctx_), "main", builder_.getFunctionType(argTypes, {}));
+  Block* body = func.addEntryBlock();
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    values_[argNames[i]] = body->getArgument(unsigned(i));
+    func.setArgAttr(unsigned(i), "graph.name", builder_.getStringAttr(argNames[i]));
+  }
+  builder_.setInsertionPointToEnd(body);
+
+  for (const auto& t : g.initializer()) {
+    FailureOr<HostData> d = loadTensor(t);
+    if (failed(d)) return error(error_);
+    values_[t.name()] = constant(*d, t.name());
+  }
+  for (const auto& n : g.node()) {
+    if (failed(importNode(n))) return error(error_);
+    ++node_index_;
+  }
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const auto& o : g.output()) {
+    auto it = values_.find(o.name());
+    if (it == values_.end()) return error("graph output '" + o.name() + "' is not produced by any node");
+    results.push_back(it->second);
+    resultTypes.push_back(it->second.getType());
+  }
+  builder_.create<func::ReturnOp>(UnknownLoc::get(&ctx_), results);
+  func.setType(builder_.getFunctionType(argTypes, resultTypes));
+  for (auto [i, o] : llvm::enumerate(g.output())) func.setResultAttr(unsigned(i), "graph.name", builder_.getStringAttr(o.name()));
+  return std::move(module);
+}
+
+}  // namespace
+
+Expected<OwningOpRef<ModuleOp>> importOnnxFile(MLIRContext& ctx, const std::string& path, const ImportOptions& options) {
+  OnnxImporter importer(ctx, path, options);
+  return importer.run();
+}
+
+const std::vector<std::string>& supportedOnnxOps() {
+  static const std::vector<std::string> ops = {
+      "Abs", "Add", "And", "Cast", "Ceil", "Concat", "Constant", "ConstantOfShape", "Cos", "Div", "Equal", "Erf",
+      "Exp", "Expand", "Flatten", "Floor", "Gather", "Gemm", "Greater", "GreaterOrEqual", "Identity",
+      "LayerNormalization", "Less", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "Or", "Pow",
+      "Range", "Reciprocal", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape",
+      "Shape", "Sigmoid", "Sin", "Size", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
+      "Transpose", "Unsqueeze", "Where", "Xor"};
+  return ops;
+}
+
+}  // namespace edgecc

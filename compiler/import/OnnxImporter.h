@@ -1,0 +1,30 @@
+// ONNX (protobuf) -> `graph` dialect. Shape-computing subgraphs fold away during import:
+// every op whose operands are constants is evaluated at once, so the result is a function of
+// statically shaped tensors. Named (dynamic) dims take their value from the options.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "llvm/Support/Error.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace edgecc {
+
+struct ImportOptions {
+  std::map<std::string, int64_t> dims;          // dim_param name -> size
+  int64_t default_dim = 1;                      // size of a named dim not in `dims`
+  std::vector<std::vector<int64_t>> input_shapes;  // if set: the shape of each graph input
+};
+
+// Errors read "FILE: node 'NAME' (OpType): reason".
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importOnnxFile(mlir::MLIRContext& ctx, const std::string& path,
+                                                                 const ImportOptions& options);
+
+// The op types the importer accepts, for `edgecc --list-ops` and the conformance runner.
+const std::vector<std::string>& supportedOnnxOps();
+
+}  // namespace edgecc

@@ -1,0 +1,30 @@
+// Bytes of constant tensors, in and out of MLIR attributes, and evaluation of `graph` ops
+// whose operands are all constants (by running the runtime's kernels).
+#pragma once
+
+#include <vector>
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Operation.h"
+#include "runtime/tensor.h"
+
+namespace edgecc {
+
+// Tensors at or above this many bytes are stored as `dense_resource` blobs, not attributes.
+constexpr size_t kResourceThresholdBytes = 1024;
+
+// Row-major little-endian bytes of an elements attribute (i1 as one byte per element).
+std::vector<uint8_t> elementsBytes(mlir::ElementsAttr attr);
+
+// Builds an attribute of `type` from row-major bytes; large tensors become dense resources.
+mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, llvm::ArrayRef<uint8_t> bytes,
+                                    llvm::StringRef resourceName = "weight");
+
+// The constant value behind `v`, if it is produced by graph.constant.
+mlir::ElementsAttr constantValue(mlir::Value v);
+
+// Computes the results of `op` when every operand is a constant. Fails otherwise, or when
+// no kernel implements the op.
+mlir::FailureOr<llvm::SmallVector<mlir::ElementsAttr>> evaluateOp(mlir::Operation* op);
+
+}  // namespace edgecc

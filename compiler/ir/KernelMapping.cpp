@@ -1,0 +1,81 @@
+#include "compiler/ir/KernelMapping.h"
+
+#include "dialects/graph/GraphDialect.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace edgecc {
+
+std::optional<ek::DType> dtypeOf(Type t) {
+  if (t.isF32()) return ek::DType::F32;
+  if (t.isF64()) return ek::DType::F64;
+  if (t.isInteger(1)) return ek::DType::Bool;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    const bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+      case 8: return u ? ek::DType::U8 : ek::DType::I8;
+      case 16: return u ? ek::DType::U16 : ek::DType::I16;
+      case 32: if (!u) return ek::DType::I32; break;
+      case 64: if (!u) return ek::DType::I64; break;
+    }
+  }
+  return std::nullopt;
+}
+
+Type elementTypeOf(MLIRContext* ctx, ek::DType d) {
+  Builder b(ctx);
+  switch (d) {
+    case ek::DType::F32: return b.getF32Type();
+    case ek::DType::F64: return b.getF64Type();
+    case ek::DType::Bool: return b.getI1Type();
+    case ek::DType::I8: return b.getIntegerType(8);
+    case ek::DType::U8: return b.getIntegerType(8, false);
+    case ek::DType::I16: return b.getIntegerType(16);
+    case ek::DType::U16: return b.getIntegerType(16, false);
+    case ek::DType::I32: return b.getI32Type();
+    case ek::DType::I64: return b.getI64Type();
+  }
+  return {};
+}
+
+template <class ReduceOp>
+static int64_t axisMask(ReduceOp op) {
+  int64_t mask = 0;
+  for (int64_t a : op.getAxes()) mask |= int64_t(1) << a;
+  return mask;
+}
+
+FailureOr<KernelCall> kernelCallFor(Operation* op) {
+  using namespace graph;
+  if (isa<ConstantOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "graph")
+    return failure();
+  KernelCall call;
+  call.kernel = op->getName().stripDialect().str();
+  llvm::TypeSwitch<Operation*, void>(op)
+      .Case<ReshapeOp>([&](auto) { call.kernel = "copy"; })  // lowering turns it into a view
+      .Case<GeluOp>([&](GeluOp g) { call.ints = {g.getApproximate() ? 1 : 0}; })
+      .Case<TransposeOp>([&](TransposeOp t) { call.ints.assign(t.getPermutation().begin(), t.getPermutation().end()); })
+      .Case<ConcatOp>([&](ConcatOp c) { call.ints = {int64_t(c.getAxis())}; })
+      .Case<SliceOp>([&](SliceOp s) {
+        call.ints.assign(s.getOffsets().begin(), s.getOffsets().end());
+        call.ints.append(s.getSteps().begin(), s.getSteps().end());
+      })
+      .Case<GatherOp>([&](GatherOp g) { call.ints = {int64_t(g.getAxis())}; })
+      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp>(
+          [&](auto r) { call.ints = {axisMask(r)}; })
+      .Case<SoftmaxOp>([&](SoftmaxOp s) { call.ints = {int64_t(s.getAxis())}; })
+      .Case<LayerNormOp>([&](LayerNormOp l) {
+        call.ints = {int64_t(l.getAxis())};
+        call.floats = {l.getEpsilon().convertToFloat()};
+      })
+      .Case<RmsNormOp>([&](RmsNormOp r) { call.floats = {r.getEpsilon().convertToFloat()}; })
+      .Case<AttentionOp>([&](AttentionOp a) { call.floats = {a.getScale().convertToFloat()}; })
+      .Default([](Operation*) {});
+  if (call.ints.size() > size_t(ek::kMaxAttrInts) || call.floats.size() > 4) return failure();
+  return call;
+}
+
+}  // namespace edgecc

@@ -1,0 +1,28 @@
+// The one place that says which runtime kernel computes a `graph` op and how its attributes
+// fill the kernel's slots. Used by the lowering to `exec` and by constant folding, so a folded
+// constant is computed by exactly the code the bundle would run.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "llvm/ADT/SmallVector.h"
+#include "mlir/IR/Operation.h"
+#include "runtime/tensor.h"
+
+namespace edgecc {
+
+struct KernelCall {
+  std::string kernel;
+  llvm::SmallVector<int64_t> ints;
+  llvm::SmallVector<float> floats;
+};
+
+// Fails for ops that are no kernel call (graph.constant) or unknown ops.
+mlir::FailureOr<KernelCall> kernelCallFor(mlir::Operation* op);
+
+// Element type <-> runtime dtype; std::nullopt for types the runtime cannot hold.
+std::optional<ek::DType> dtypeOf(mlir::Type elementType);
+mlir::Type elementTypeOf(mlir::MLIRContext* ctx, ek::DType dtype);
+
+}  // namespace edgecc

@@ -1,0 +1,58 @@
+#ifndef EDGECC_PASSES
+#define EDGECC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def FoldConstants : Pass<"edgecc-fold-constants", "mlir::ModuleOp"> {
+  let summary = "Evaluate graph ops whose operands are all constants";
+  let description = [{
+    Runs the runtime's own kernels on constant operands and replaces the op with a
+    graph.constant, so what is folded is computed by exactly the code the bundle would run.
+  }];
+}
+
+def DeadCodeElimination : Pass<"edgecc-dce", "mlir::ModuleOp"> {
+  let summary = "Erase graph ops whose results are unused";
+}
+
+def FuseNorms : Pass<"edgecc-fuse-norms", "mlir::ModuleOp"> {
+  let summary = "Recognize decomposed RMSNorm and LayerNorm and fuse them";
+  let description = [{
+    RMSNorm:   x * (1 / sqrt(mean(x^2) + eps)) * w   (also x / sqrt(...), pow(x, 2) or x * x)
+    LayerNorm: (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * w + b
+  }];
+}
+
+def FuseActivations : Pass<"edgecc-fuse-activations", "mlir::ModuleOp"> {
+  let summary = "Recognize SiLU and GELU (erf and tanh forms)";
+}
+
+def FuseAttention : Pass<"edgecc-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Fuse softmax(q k^T * scale + mask) v into graph.attention";
+  let description = [{
+    Also absorbs the grouped-query "repeat_kv" pattern (unsqueeze, expand, reshape of the
+    key/value heads), so the fused op reads the un-repeated cache.
+  }];
+}
+
+def LowerToExec : Pass<"edgecc-lower-to-exec", "mlir::ModuleOp"> {
+  let summary = "Lower graph ops to exec kernel calls on buffers";
+  let description = [{
+    Each graph op becomes an exec.alloc for its result plus one exec.call; reshapes become
+    exec.view aliases; constants become exec.weight. Results returned by the function are
+    written straight into the caller's output buffers (destination passing).
+  }];
+  let dependentDialects = ["::edgecc::exec::ExecDialect", "::mlir::memref::MemRefDialect"];
+}
+
+def PlanMemory : Pass<"edgecc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Assign every exec.alloc an offset in one static arena";
+  let description = [{
+    Live ranges come from the op order (views extend their source's range); buffers are
+    placed greedily by decreasing size at the lowest offset that overlaps no buffer live at
+    the same time (TFLite's arena strip packing). Sets `exec.arena_bytes` on the module.
+  }];
+  let options = [Option<"alignment", "alignment", "int64_t", "64", "Byte alignment of every buffer">];
+}
+
+#endif

@@ -1,0 +1,50 @@
+#include "compiler/passes/ArenaPlanner.h"
+#include "compiler/passes/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace edgecc {
+#define GEN_PASS_DEF_PLANMEMORY
+#include "compiler/passes/Passes.h.inc"
+
+namespace {
+
+int64_t bufferBytes(mlir::MemRefType t) {
+  return t.getNumElements() * std::max<int64_t>(1, int64_t(t.getElementTypeBitWidth() / 8));
+}
+
+struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
+  using PlanMemoryBase::PlanMemoryBase;
+  void runOnOperation() override {
+    mlir::ModuleOp module = getOperation();
+    int64_t arena = 0;
+    for (auto func : module.getOps<mlir::func::FuncOp>()) {
+      llvm::DenseMap<mlir::Operation*, int64_t> index;
+      int64_t i = 0;
+      func.walk([&](mlir::Operation* op) { index[op] = i++; });
+      std::vector<exec::AllocOp> allocs;
+      std::vector<BufferLifetime> lifetimes;
+      func.walk([&](exec::AllocOp alloc) {
+        BufferLifetime life{bufferBytes(alloc.getType()), index[alloc], index[alloc]};
+        // Follow views: a use of a view is a use of the buffer it aliases.
+        llvm::SmallVector<mlir::Value> work = {alloc.getResult()};
+        while (!work.empty()) {
+          mlir::Value v = work.pop_back_val();
+          for (mlir::Operation* user : v.getUsers()) {
+            life.last = std::max(life.last, index[user]);
+            if (auto view = llvm::dyn_cast<exec::ViewOp>(user)) work.push_back(view.getResult());
+          }
+        }
+        allocs.push_back(alloc);
+        lifetimes.push_back(life);
+      });
+      ArenaPlan plan = planArena(lifetimes, alignment);
+      mlir::Builder b(module.getContext());
+      for (size_t k = 0; k < allocs.size(); ++k) allocs[k].setOffsetAttr(b.getI64IntegerAttr(plan.offsets[k]));
+      arena = std::max(arena, plan.arena_bytes);
+    }
+    module->setAttr("exec.arena_bytes", mlir::Builder(module.getContext()).getI64IntegerAttr(arena));
+  }
+};
+}  // namespace
+}  // namespace edgecc
