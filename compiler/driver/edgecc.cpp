@@ -24,7 +24,8 @@ const char* kUsage =
     "  edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
-    "  edgecc targets\n";
+    "  edgecc targets      list device profiles\n"
+    "  edgecc ops          list the ONNX operators the importer accepts\n";
 
 int usage(const std::string& why) {
   std::fprintf(stderr, "edgecc: %s\n%s", why.c_str(), kUsage);
@@ -175,6 +176,10 @@ int main(int argc, char** argv) {
   if (cmd == "compile") return cmdCompile(argc, argv);
   if (cmd == "run") return cmdRun(argc, argv);
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
+  if (cmd == "ops") {
+    for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
+    return 0;
+  }
   if (cmd == "targets") {
     for (const auto& p : edgecc::deviceProfiles()) std::printf("%s\n", p.name.c_str());
     return 0;

@@ -1,12 +1,95 @@
+// softmax(q k^T * scale + mask) v -> graph.attention. The fused kernel never materializes
+// the S x T score matrix and reads grouped-query key/value heads without repeating them.
 #include "compiler/passes/Passes.h"
+#include "compiler/passes/PatternUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace edgecc {
 #define GEN_PASS_DEF_FUSEATTENTION
 #include "compiler/passes/Passes.h.inc"
 
 namespace {
-struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
-  void runOnOperation() override {}
+
+using namespace mlir;
+
+// Undoes HF's repeat_kv: reshape([B,Hkv,T,D] -> [B,Hkv,1,T,D]) -> expand(g) -> reshape([B,Hkv*g,T,D]).
+Value unrepeatHeads(Value v) {
+  auto outer = v.getDefiningOp<graph::ReshapeOp>();
+  if (!outer) return v;
+  auto expand = outer.getInput().getDefiningOp<graph::ExpandOp>();
+  auto inner = expand ? expand.getInput().getDefiningOp<graph::ReshapeOp>() : nullptr;
+  if (!inner) return v;
+  auto src = inner.getInput().getType().getShape();   // [B, Hkv, T, D]
+  auto mid = inner.getType().getShape();               // [B, Hkv, 1, T, D]
+  auto wide = expand.getType().getShape();             // [B, Hkv, g, T, D]
+  auto out = outer.getType().getShape();               // [B, Hkv*g, T, D]
+  if (src.size() != 4 || mid.size() != 5 || out.size() != 4) return v;
+  if (mid[0] != src[0] || mid[1] != src[1] || mid[2] != 1 || mid[3] != src[2] || mid[4] != src[3]) return v;
+  if (wide[0] != src[0] || wide[1] != src[1] || wide[3] != src[2] || wide[4] != src[3]) return v;
+  if (out[0] != src[0] || out[1] != src[1] * wide[2] || out[2] != src[2] || out[3] != src[3]) return v;
+  return inner.getInput();
+}
+
+struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(graph::SoftmaxOp softmax, PatternRewriter& rw) const override {
+    auto type = softmax.getType();
+    if (type.getRank() != 4 || int64_t(softmax.getAxis()) != 3 || !type.getElementType().isF32() || !softmax->hasOneUse())
+      return failure();
+    auto pv = dyn_cast<graph::MatMulOp>(*softmax->getUsers().begin());
+    if (!pv || pv.getLhs() != softmax.getResult()) return failure();
+    // Optional additive mask.
+    Value scores = softmax.getInput(), mask;
+    if (auto add = scores.getDefiningOp<graph::AddOp>(); add && add.getType() == type) {
+      auto lhsMm = [](Value v) { return v.getDefiningOp<graph::MatMulOp>() || v.getDefiningOp<graph::DivOp>() || v.getDefiningOp<graph::MulOp>(); };
+      if (lhsMm(add.getLhs())) { scores = add.getLhs(); mask = add.getRhs(); }
+      else if (lhsMm(add.getRhs())) { scores = add.getRhs(); mask = add.getLhs(); }
+    }
+    // Scale: qk / s or qk * s.
+    double scale = 1.0;
+    Value qk = scores;
+    if (auto div = scores.getDefiningOp<graph::DivOp>()) {
+      auto s = scalarConstant(div.getRhs());
+      if (!s || *s == 0) return failure();
+      scale = 1.0 / *s;
+      qk = div.getLhs();
+    } else if (auto mul = scores.getDefiningOp<graph::MulOp>()) {
+      std::optional<double> s;
+      matchBinary<graph::MulOp>(scores, [&](Value a, Value b) { qk = a; s = scalarConstant(b); return bool(s); });
+      if (!s) return failure();
+      scale = *s;
+    }
+    auto qkMatmul = qk.getDefiningOp<graph::MatMulOp>();
+    auto kT = qkMatmul ? qkMatmul.getRhs().getDefiningOp<graph::TransposeOp>() : nullptr;
+    if (!kT || kT.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2}) return failure();
+    Value q = qkMatmul.getLhs();
+    Value k = unrepeatHeads(kT.getInput());
+    Value v = unrepeatHeads(pv.getRhs());
+    auto qt = cast<RankedTensorType>(q.getType()), kt = cast<RankedTensorType>(k.getType()), vt = cast<RankedTensorType>(v.getType());
+    if (qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4) return failure();
+    if (qt.getShape()[0] != kt.getShape()[0] || kt.getShape()[0] != vt.getShape()[0]) return failure();  // batch broadcast
+    if (kt.getShape()[1] != vt.getShape()[1] || qt.getShape()[1] % kt.getShape()[1] != 0) return failure();
+    if (mask) {
+      SmallVector<int64_t> b;
+      auto mt = cast<RankedTensorType>(mask.getType());
+      if (!mt.getElementType().isF32() || mt.getRank() > 4 || failed(graph::broadcastShapes(mt.getShape(), type.getShape(), b)) ||
+          ArrayRef<int64_t>(b) != type.getShape())
+        return failure();
+    }
+    rw.setInsertionPoint(pv);
+    rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scale)));
+    return success();
+  }
 };
+
+struct FuseAttentionPass : impl::FuseAttentionBase<FuseAttentionPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<AttentionPattern>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns)))) signalPassFailure();
+  }
+};
+
 }  // namespace
 }  // namespace edgecc

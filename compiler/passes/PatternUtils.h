@@ -1,0 +1,58 @@
+// Small matchers shared by the fusion passes.
+#pragma once
+
+#include <cmath>
+#include <optional>
+
+#include "compiler/ir/ConstantData.h"
+#include "dialects/graph/GraphDialect.h"
+
+namespace edgecc {
+
+// The value of a constant whose elements are all equal (a scalar or a splat).
+inline std::optional<double> scalarConstant(mlir::Value v) {
+  mlir::ElementsAttr c = constantValue(v);
+  if (!c || !c.getElementType().isF32() || c.getNumElements() == 0) return std::nullopt;
+  auto values = c.getValues<float>();
+  const float first = *values.begin();
+  for (float x : values)
+    if (x != first) return std::nullopt;
+  return double(first);
+}
+
+inline bool isScalar(mlir::Value v, double want, double tol = 1e-6) {
+  auto s = scalarConstant(v);
+  return s && std::fabs(*s - want) <= tol * std::max(1.0, std::fabs(want));
+}
+
+// Matches a binary op of type OpT producing `v`; for commutative ops both operand orders are
+// tried. `fn(a, b)` decides; the first order it accepts wins.
+template <class OpT, class Fn>
+OpT matchBinary(mlir::Value v, Fn&& fn) {
+  auto op = v.getDefiningOp<OpT>();
+  if (!op) return nullptr;
+  if (fn(op.getLhs(), op.getRhs())) return op;
+  if (op->template hasTrait<mlir::OpTrait::IsCommutative>() && fn(op.getRhs(), op.getLhs())) return op;
+  return nullptr;
+}
+
+// Last-axis reduce_mean keeping dims, as exported for norms.
+inline graph::ReduceMeanOp lastAxisMean(mlir::Value v) {
+  auto mean = v.getDefiningOp<graph::ReduceMeanOp>();
+  if (!mean) return nullptr;
+  auto in = mean.getInput().getType();
+  if (mean.getAxes().size() != 1 || mean.getAxes()[0] != in.getRank() - 1 || mean.getType().getRank() != in.getRank())
+    return nullptr;
+  return mean;
+}
+
+// x^2 written as pow(x, 2) or x * x.
+inline mlir::Value squareOf(mlir::Value v) {
+  if (auto p = v.getDefiningOp<graph::PowOp>())
+    if (isScalar(p.getRhs(), 2.0)) return p.getLhs();
+  if (auto m = v.getDefiningOp<graph::MulOp>())
+    if (m.getLhs() == m.getRhs()) return m.getLhs();
+  return {};
+}
+
+}  // namespace edgecc
