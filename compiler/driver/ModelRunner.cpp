@@ -2,6 +2,7 @@
 
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 namespace edgecc {
 
@@ -23,6 +24,17 @@ llvm::Expected<std::vector<ek::HostTensor>> readTensorDir(const std::string& dir
   return tensors;
 }
 
+// The target recorded in a bundle's report.json ("target": "NAME").
+static std::string bundleTarget(const std::string& dir) {
+  auto buf = llvm::MemoryBuffer::getFile(dir + "/report.json");
+  if (!buf) return "";
+  llvm::StringRef text = (*buf)->getBuffer();
+  size_t at = text.find("\"target\": \"");
+  if (at == llvm::StringRef::npos) return "";
+  text = text.drop_front(at + 11);
+  return text.take_until([](char c) { return c == '"'; }).str();
+}
+
 bool isBundleDir(const std::string& path) {
   return llvm::sys::fs::is_directory(path) && llvm::sys::fs::exists(path + "/model.cpp") &&
          llvm::sys::fs::exists(path + "/weights.bin");
@@ -31,7 +43,10 @@ bool isBundleDir(const std::string& path) {
 llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
   std::string bundle = r.model;
   BuildOptions build = r.build;
-  if (!isBundleDir(r.model)) {
+  if (isBundleDir(r.model)) {
+    // Build with the flags of the target the bundle was compiled for.
+    if (const DeviceProfile* p = findDeviceProfile(bundleTarget(r.model))) build.cxx_flags = p->cxx_flags;
+  } else {
     if (!llvm::sys::fs::exists(r.model)) return fail(r.model + ": no such model file or bundle directory");
     auto inputs = readTensorDir(r.inputs_dir, "input");
     if (!inputs) return inputs.takeError();

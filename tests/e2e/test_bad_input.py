@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""Bad input gets one clear error line and a non-zero exit: never a crash or a signal.
+
+Each case runs the edgecc CLI and checks: exit code 1 or 2 (not a signal, not 0), and that
+stderr names what the user needs (file, node name, op type, reason).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save(model, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    onnx.save(model, path)
+    return path
+
+
+def tiny_model(nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def write_inputs(directory, arrays):
+    os.makedirs(directory, exist_ok=True)
+    for k, a in enumerate(arrays):
+        with open(os.path.join(directory, f"input_{k}.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(a, f"in{k}").SerializeToString())
+    return directory
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--edgecc", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    work = args.work
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    good = save(tiny_model([helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")], [x], [y],
+                           [numpy_helper.from_array(np.ones((3, 4), np.float32), "w")]), f"{work}/good/model.onnx")
+    with open(good, "rb") as f:
+        good_bytes = f.read()
+    truncated = f"{work}/truncated.onnx"
+    with open(truncated, "wb") as f:
+        f.write(good_bytes[: len(good_bytes) // 2])
+    foreign = f"{work}/foreign.onnx"
+    with open(foreign, "wb") as f:
+        f.write(b"\x7fELF this is not an ONNX model at all")
+    unsupported = save(tiny_model([helper.make_node("Relu", ["x"], ["r"], name="act"),
+                                   helper.make_node("NonMaxSuppression", ["r"], ["y"], name="nms_7")], [x], [y]),
+                       f"{work}/unsupported.onnx")
+    missing_init = save(tiny_model([helper.make_node("MatMul", ["x", "w_missing"], ["y"], name="proj")], [x], [y]),
+                        f"{work}/missing.onnx")
+    mismatch = save(tiny_model([helper.make_node("MatMul", ["x", "w"], ["y"], name="proj")], [x], [y],
+                               [numpy_helper.from_array(np.ones((5, 4), np.float32), "w")]), f"{work}/mismatch.onnx")
+    right = write_inputs(f"{work}/inputs_right", [np.ones((2, 3), np.float32)])
+    wrong = write_inputs(f"{work}/inputs_wrong", [np.ones((2, 5), np.float32)])
+    wrong_type = write_inputs(f"{work}/inputs_wrong_type", [np.ones((2, 3), np.int64)])
+    bundle = f"{work}/bundle"
+    if subprocess.run([args.edgecc, "compile", good, "-o", bundle], capture_output=True).returncode != 0:
+        print("could not compile the good model")
+        return 1
+    cases = [
+        ("truncated file", ["compile", truncated, "-o", f"{work}/o1"], [truncated, "not a valid ONNX model"]),
+        ("not an ONNX file", ["compile", foreign, "-o", f"{work}/o2"], [foreign, "not a valid ONNX model"]),
+        ("unsupported op", ["compile", unsupported, "-o", f"{work}/o3"],
+         [unsupported, "node 'nms_7' (NonMaxSuppression)", "unsupported operator"]),
+        ("missing initializer", ["compile", missing_init, "-o", f"{work}/o4"],
+         ["node 'proj' (MatMul)", "input 'w_missing' is not produced"]),
+        ("shape mismatch in the model", ["compile", mismatch, "-o", f"{work}/o5"],
+         ["node 'proj' (MatMul)", "contraction dims differ: 3 vs 5"]),
+        ("missing model file", ["compile", f"{work}/nope.onnx", "-o", f"{work}/o6"], ["nope.onnx", "cannot open"]),
+        ("input of the wrong shape (model)", ["run", good, "--inputs", wrong, "--outputs", f"{work}/o7"],
+         ["graph input 'x' needs size 3 on axis 1"]),
+        ("input of the wrong shape (bundle)", ["run", bundle, "--inputs", wrong, "--outputs", f"{work}/o8"],
+         ["input 'x' expects f32[2,3], got f32[2,5]"]),
+        ("input of the wrong type (bundle)", ["run", bundle, "--inputs", wrong_type, "--outputs", f"{work}/o9"],
+         ["input 'x' expects f32[2,3], got i64[2,3]"]),
+        ("unknown target", ["compile", good, "-o", f"{work}/o10", "--target", "z80"], ["unknown target 'z80'"]),
+        ("unknown option", ["compile", good, "-o", f"{work}/o11", "--frobnicate", "1"], ["unknown option --frobnicate"]),
+    ]
+    # A bundle with corrupted weights is refused at load.
+    corrupt = f"{work}/bundle_corrupt"
+    shutil.copytree(bundle, corrupt)
+    with open(f"{corrupt}/weights.bin", "r+b") as f:
+        f.seek(70)
+        b = f.read(1)
+        f.seek(70)
+        f.write(bytes([b[0] ^ 0xFF]))
+    cases.append(("corrupted weights", ["run", corrupt, "--inputs", right, "--outputs", f"{work}/o12"],
+                  ["weights.bin", "checksum mismatch"]))
+
+    passed = failed = 0
+    for name, cmd, needles in cases:
+        p = subprocess.run([args.edgecc] + cmd, capture_output=True, text=True)
+        problems = []
+        if p.returncode < 0:
+            problems.append(f"killed by signal {-p.returncode}")
+        elif p.returncode == 0:
+            problems.append("exited 0")
+        for n in needles:
+            if n not in p.stderr:
+                problems.append(f"stderr lacks {n!r}")
+        if "Stack dump" in p.stderr or "Assertion" in p.stderr:
+            problems.append("crash trace in stderr")
+        status = "ok" if not problems else "FAIL: " + "; ".join(problems)
+        first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
+        print(f"{name}: rc={p.returncode} {status}\n    {first}")
+        passed += not problems
+        failed += bool(problems)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
