@@ -1,0 +1,151 @@
+// Python bindings: a thin layer over the same C++ entry points the CLI uses.
+//   import edgecc
+//   summary = edgecc.compile("model.onnx", "bundle/", target="x86-64-avx2", dims={"seq": 8})
+//   outputs = edgecc.Bundle("bundle/").run([ids, past_k, ...])   # numpy in, numpy out
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+
+#include "compiler/driver/ModelRunner.h"
+#include "compiler/driver/Pipeline.h"
+#include "compiler/import/OnnxImporter.h"
+#include "compiler/target/DeviceProfile.h"
+#include "llvm/Support/FileSystem.h"
+
+namespace py = pybind11;
+
+namespace {
+
+[[noreturn]] void raise(llvm::Error e) { throw std::runtime_error(llvm::toString(std::move(e))); }
+
+py::dict compileModel(const std::string& model, const std::string& outDir, const std::string& target,
+                      const std::map<std::string, int64_t>& dims) {
+  edgecc::CompileOptions options;
+  options.target = target;
+  options.import.dims = dims;
+  llvm::Expected<edgecc::CompileResult> r = [&] {
+    py::gil_scoped_release release;
+    return edgecc::compileOnnxToBundle(model, outDir, options);
+  }();
+  if (!r) raise(r.takeError());
+  py::dict ops;
+  for (auto& [k, n] : r->graph_ops) ops[py::str(k)] = n;
+  py::dict kernels;
+  for (auto& [k, n] : r->bundle.kernel_counts) kernels[py::str(k)] = n;
+  py::dict d;
+  d["target"] = r->target;
+  d["op_counts"] = ops;
+  d["kernel_counts"] = kernels;
+  d["kernel_calls"] = r->bundle.kernel_calls;
+  d["arena_bytes"] = r->bundle.arena_bytes;
+  d["weight_bytes"] = r->bundle.weight_bytes;
+  return d;
+}
+
+ek::DType dtypeOfArray(const py::array& a) {
+  const char kind = a.dtype().kind();
+  const size_t size = size_t(a.itemsize());
+  if (kind == 'f' && size == 4) return ek::DType::F32;
+  if (kind == 'f' && size == 8) return ek::DType::F64;
+  if (kind == 'i' && size == 8) return ek::DType::I64;
+  if (kind == 'i' && size == 4) return ek::DType::I32;
+  if (kind == 'i' && size == 2) return ek::DType::I16;
+  if (kind == 'i' && size == 1) return ek::DType::I8;
+  if (kind == 'u' && size == 1) return ek::DType::U8;
+  if (kind == 'u' && size == 2) return ek::DType::U16;
+  if (kind == 'b') return ek::DType::Bool;
+  throw std::invalid_argument("unsupported numpy dtype " + std::string(py::str(a.dtype())));
+}
+
+py::dtype numpyDtype(ek::DType t) {
+  switch (t) {
+    case ek::DType::F32: return py::dtype::of<float>();
+    case ek::DType::F64: return py::dtype::of<double>();
+    case ek::DType::I64: return py::dtype::of<int64_t>();
+    case ek::DType::I32: return py::dtype::of<int32_t>();
+    case ek::DType::I16: return py::dtype::of<int16_t>();
+    case ek::DType::U16: return py::dtype::of<uint16_t>();
+    case ek::DType::I8: return py::dtype::of<int8_t>();
+    case ek::DType::U8: return py::dtype::of<uint8_t>();
+    case ek::DType::Bool: return py::dtype::of<bool>();
+  }
+  throw std::invalid_argument("unknown dtype");
+}
+
+// A built (or buildable) bundle directory. run() exchanges tensors with the bundle's runner
+// through TensorProto files, exactly as `edgecc run BUNDLE` does.
+class Bundle {
+ public:
+  explicit Bundle(std::string dir) : dir_(std::move(dir)) {
+    if (!edgecc::isBundleDir(dir_)) throw std::invalid_argument(dir_ + " is not an edgecc bundle (no model.cpp/weights.bin)");
+  }
+
+  std::vector<py::array> run(const std::vector<py::array>& inputs) {
+    llvm::SmallString<128> tmp;
+    if (llvm::sys::fs::createUniqueDirectory("edgecc-py", tmp)) throw std::runtime_error("cannot create a temporary directory");
+    const std::string in = std::string(tmp) + "/in", out = std::string(tmp) + "/out";
+    llvm::sys::fs::create_directories(in);
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      py::array a = py::array::ensure(inputs[k], py::array::c_style);
+      ek::HostTensor t;
+      t.name = "input_" + std::to_string(k);
+      t.dtype = dtypeOfArray(a);
+      t.dims.assign(a.shape(), a.shape() + a.ndim());
+      t.data.resize(size_t(a.nbytes()));
+      std::memcpy(t.data.data(), a.data(), t.data.size());
+      std::string error;
+      if (!ek::write_tensor_file(in + "/input_" + std::to_string(k) + ".pb", t, &error)) throw std::runtime_error(error);
+    }
+    edgecc::RunRequest r;
+    r.model = dir_;
+    r.inputs_dir = in;
+    r.outputs_dir = out;
+    llvm::Expected<std::string> ran = [&] {
+      py::gil_scoped_release release;
+      return edgecc::compileBuildRun(r);
+    }();
+    if (!ran) {
+      llvm::sys::fs::remove_directories(tmp);
+      raise(ran.takeError());
+    }
+    auto tensors = edgecc::readTensorDir(out, "output");
+    llvm::sys::fs::remove_directories(tmp);
+    if (!tensors) raise(tensors.takeError());
+    std::vector<py::array> result;
+    for (ek::HostTensor& t : *tensors) {
+      py::array a(numpyDtype(t.dtype), std::vector<py::ssize_t>(t.dims.begin(), t.dims.end()));
+      std::memcpy(a.mutable_data(), t.data.data(), t.data.size());
+      result.push_back(a);
+    }
+    return result;
+  }
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(edgecc, m) {
+  m.doc() = "edgecc: compile ONNX transformer models into standalone C++ bundles";
+  m.def("compile", &compileModel, py::arg("model"), py::arg("out_dir"), py::arg("target") = "x86-64-avx2",
+        py::arg("dims") = std::map<std::string, int64_t>{},
+        "Compile an ONNX model into a C++ bundle in out_dir. `dims` sizes the model's named (dynamic) "
+        "dimensions. Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
+        "target. Raises RuntimeError naming the node on failure.");
+  m.def("targets", [] {
+    std::vector<std::string> names;
+    for (const auto& p : edgecc::deviceProfiles()) names.push_back(p.name);
+    return names;
+  }, "Names of the known device profiles.");
+  m.def("supported_ops", &edgecc::supportedOnnxOps, "ONNX operators the importer accepts.");
+  py::class_<Bundle>(m, "Bundle")
+      .def(py::init<std::string>(), py::arg("dir"))
+      .def("run", &Bundle::run, py::arg("inputs"),
+           "Build the bundle if needed and run it on numpy arrays (graph-input order); returns the outputs.")
+      .def_property_readonly("dir", &Bundle::dir);
+}

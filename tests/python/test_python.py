@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""The Python module: compile a PyTorch-exported decoder, check the summary, run the bundle on
+numpy inputs and compare with the PyTorch reference outputs stored next to the model."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+import edgecc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_dir(directory, prefix):
+    out, k = [], 0
+    while os.path.exists(os.path.join(directory, f"{prefix}_{k}.pb")):
+        out.append(numpy_helper.to_array(onnx.load_tensor(os.path.join(directory, f"{prefix}_{k}.pb"))))
+        k += 1
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    models = os.path.join(args.work, "models")
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "../../examples/models/make_decoders.py"), "--out", models,
+                    "--models", "gpt2", "--opsets", "17"], check=True, capture_output=True)
+    model_dir = os.path.join(models, "gpt2_op17")
+    failures, passes = [], []
+
+    def check(name, ok, detail=""):
+        print(f"{'ok' if ok else 'FAIL'}: {name} {detail}")
+        (passes if ok else failures).append(name)
+
+    check("targets", "x86-64-avx2" in edgecc.targets())
+    check("supported ops", {"MatMul", "LayerNormalization", "Softmax"} <= set(edgecc.supported_ops()))
+
+    bundle_dir = os.path.join(args.work, "bundle")
+    summary = edgecc.compile(os.path.join(model_dir, "model.onnx"), bundle_dir, target="x86-64-avx2",
+                             dims={"seq": 5, "past": 0})
+    check("summary fields", {"op_counts", "arena_bytes", "weight_bytes", "kernel_calls", "target"} <= set(summary), str(summary.keys()))
+    ops = summary["op_counts"]
+    check("fused layer norms", ops.get("graph.layer_norm") == 5, str(ops))
+    check("fused attention", ops.get("graph.attention") == 2, str(ops))
+    check("arena > 0", summary["arena_bytes"] > 0)
+    check("weight bytes = file payload", summary["weight_bytes"] == os.path.getsize(os.path.join(bundle_dir, "weights.bin")) - 64)
+
+    inputs = load_dir(os.path.join(model_dir, "test_data_set_0"), "input")
+    want = load_dir(os.path.join(model_dir, "test_data_set_0"), "output")
+    got = edgecc.Bundle(bundle_dir).run(inputs)
+    check("output count", len(got) == len(want))
+    for k, (g, w) in enumerate(zip(got, want)):
+        err, bound = float(np.abs(g - w).max()), 1e-4 * float(np.abs(w).max()) + 1e-5
+        check(f"output {k} matches PyTorch", g.shape == w.shape and err <= bound, f"(max abs err {err:.3g}, bound {bound:.3g})")
+
+    try:
+        edgecc.compile(os.path.join(args.work, "missing.onnx"), os.path.join(args.work, "x"))
+        check("compile error raises", False)
+    except RuntimeError as e:
+        check("compile error raises", "missing.onnx" in str(e), str(e))
+    try:
+        edgecc.Bundle(bundle_dir).run([np.zeros((1, 7), np.int64)] + inputs[1:])
+        check("wrong input shape raises", False)
+    except RuntimeError as e:
+        check("wrong input shape raises", "input_ids" in str(e), str(e))
+
+    print(f"{len(passes)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
