@@ -55,6 +55,8 @@ ek::DType dtypeOfArray(const py::array& a) {
   if (kind == 'i' && size == 1) return ek::DType::I8;
   if (kind == 'u' && size == 1) return ek::DType::U8;
   if (kind == 'u' && size == 2) return ek::DType::U16;
+  if (kind == 'u' && size == 4) return ek::DType::U32;
+  if (kind == 'u' && size == 8) return ek::DType::U64;
   if (kind == 'b') return ek::DType::Bool;
   throw std::invalid_argument("unsupported numpy dtype " + std::string(py::str(a.dtype())));
 }
@@ -70,6 +72,8 @@ py::dtype numpyDtype(ek::DType t) {
     case ek::DType::I8: return py::dtype::of<int8_t>();
     case ek::DType::U8: return py::dtype::of<uint8_t>();
     case ek::DType::Bool: return py::dtype::of<bool>();
+    case ek::DType::U32: return py::dtype::of<uint32_t>();
+    case ek::DType::U64: return py::dtype::of<uint64_t>();
   }
   throw std::invalid_argument("unknown dtype");
 }

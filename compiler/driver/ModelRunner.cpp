@@ -53,6 +53,7 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
     CompileOptions options = r.compile;
     options.import.input_shapes.clear();
     for (const ek::HostTensor& t : *inputs) options.import.input_shapes.push_back(t.dims);
+    options.import.input_values = *inputs;
     auto compiled = compileOnnxToBundle(r.model, r.bundle_dir, options);
     if (!compiled) return compiled.takeError();
     bundle = r.bundle_dir;

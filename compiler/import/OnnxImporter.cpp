@@ -5,7 +5,9 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <numeric>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -142,7 +144,8 @@ FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
   auto dt = ek::DType(t.data_type());
   switch (dt) {
     case ek::DType::F32: case ek::DType::F64: case ek::DType::I64: case ek::DType::I32: case ek::DType::I16:
-    case ek::DType::U16: case ek::DType::I8: case ek::DType::U8: case ek::DType::Bool: break;
+    case ek::DType::U16: case ek::DType::I8: case ek::DType::U8: case ek::DType::Bool: case ek::DType::U32:
+    case ek::DType::U64: break;
     default:
       fail("tensor '" + t.name() + "': element type " + std::to_string(t.data_type()) + " is not supported");
       return failure();
@@ -205,6 +208,8 @@ FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
     case ek::DType::I8: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(int8_t(v)); break;
     case ek::DType::U8: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint8_t(v)); break;
     case ek::DType::Bool: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint8_t(v != 0)); break;
+    case ek::DType::U32: count = size_t(t.uint64_data_size()); for (uint64_t v : t.uint64_data()) put(uint32_t(v)); break;
+    case ek::DType::U64: count = size_t(t.uint64_data_size()); for (uint64_t v : t.uint64_data()) put(v); break;
   }
   if (count != size_t(numel)) {
     fail("tensor '" + t.name() + "' holds " + std::to_string(count) + " values, its shape needs " + std::to_string(numel));
@@ -312,7 +317,8 @@ FailureOr<Shape> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
   if (failed(v)) return failure();
   ElementsAttr c = constantValue(*v);
   if (!c || !isa<IntegerType>(c.getElementType())) {
-    failNode(n, "input '" + n.input(i) + "' must be a constant integer tensor (data-dependent shapes are not supported)");
+    failNode(n, "input '" + n.input(i) + "' must be a constant integer tensor (it sizes other tensors; "
+                "a graph input here is specialized only when its value is given, as `edgecc run` does)");
     return failure();
   }
   Shape out;
@@ -866,13 +872,34 @@ void OnnxImporter::registerHandlers() {
   h["LayerNormalization"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     EDGECC_TRY(scale, input(n, 1));
-    for (int i = 1; i < n.output_size(); ++i)
-      if (!n.output(i).empty()) return failNode(n, "the Mean and InvStdDev outputs are not supported");
     Value bias;
     if (hasInput(n, 2)) { EDGECC_TRY(b, input(n, 2)); bias = *b; }
     Shape in = shapeOf(*x);
     EDGECC_TRY(ax, axis(n, attrInt(n, "axis", -1), int64_t(in.size())));
     if (dtypeOfValue(*x) != ek::DType::F32) return failNode(n, "only f32 layer normalization is supported");
+    const float eps = attrFloat(n, "epsilon", 1e-5f);
+    const bool wantsStats = (n.output_size() > 1 && !n.output(1).empty()) || (n.output_size() > 2 && !n.output(2).empty());
+    if (wantsStats) {
+      // Mean and InvStdDev are outputs too: build the decomposed form, which exposes them.
+      Shape axes, reduced(in);
+      for (int64_t d = *ax; d < int64_t(in.size()); ++d) { axes.push_back(d); reduced[size_t(d)] = 1; }
+      auto mean = [&](Value v) { return make<graph::ReduceMeanOp>(tensorType(reduced, ek::DType::F32), v, builder_.getDenseI64ArrayAttr(axes)); };
+      EDGECC_TRY(mu, mean(*x));
+      EDGECC_TRY(centered, binary<graph::SubOp>(*x, *mu));
+      EDGECC_TRY(square, binary<graph::MulOp>(*centered, *centered));
+      EDGECC_TRY(var, mean(*square));
+      EDGECC_TRY(shifted, binary<graph::AddOp>(*var, scalarLike(*var, eps)));
+      EDGECC_TRY(stddev, make<graph::SqrtOp>((*shifted).getType(), *shifted));
+      EDGECC_TRY(inv, make<graph::ReciprocalOp>((*stddev).getType(), *stddev));
+      EDGECC_TRY(normalized, binary<graph::MulOp>(*centered, *inv));
+      FailureOr<Value> y = binary<graph::MulOp>(*normalized, *scale);
+      if (succeeded(y) && bias) y = binary<graph::AddOp>(*y, bias);
+      if (failed(y) || shapeOf(*y) != in) return failNode(n, "scale/bias do not broadcast to the input");
+      setOutput(n, 0, *y);
+      setOutput(n, 1, *mu);
+      setOutput(n, 2, *inv);
+      return success();
+    }
     // The kernel reads scale/bias as one vector over the normalized dims: broadcast them there.
     Shape normalized(in.begin() + *ax, in.end());
     auto fit = [&](Value v) -> FailureOr<Value> {
@@ -887,7 +914,7 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(s, fit(*scale));
     if (bias) { EDGECC_TRY(b, fit(bias)); bias = *b; }
     EDGECC_TRY(y, make<graph::LayerNormOp>((*x).getType(), *x, *s, bias, builder_.getI64IntegerAttr(*ax),
-                                            builder_.getF32FloatAttr(attrFloat(n, "epsilon", 1e-5f))));
+                                            builder_.getF32FloatAttr(eps)));
     setOutput(n, 0, *y);
     return success();
   };
@@ -916,6 +943,32 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
     if (!n.output(i).empty() && !values_.count(n.output(i)))
       return failNode(n, "output #" + std::to_string(i) + " is not supported");
   return success();
+}
+
+// Names of the values whose contents decide a shape (a Reshape target, Slice bounds,
+// Unsqueeze axes, Range limits, ...), including everything they are computed from. Shape and
+// Size read only their input's shape, so the walk stops there.
+static std::set<std::string> shapeDeterminingValues(const onnx::GraphProto& g) {
+  static const std::map<std::string, std::vector<int>> kShapeInputs = {
+      {"Reshape", {1}}, {"Expand", {1}}, {"ConstantOfShape", {0}}, {"Slice", {1, 2, 3, 4}}, {"Split", {1}},
+      {"Squeeze", {1}}, {"Unsqueeze", {1}}, {"ReduceSum", {1}}, {"ReduceMean", {1}}, {"ReduceMax", {1}},
+      {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}};
+  std::set<std::string> needed;
+  for (const auto& n : g.node()) {
+    auto it = kShapeInputs.find(n.op_type());
+    if (it == kShapeInputs.end()) continue;
+    for (int i : it->second)
+      if (i < n.input_size() && !n.input(i).empty()) needed.insert(n.input(i));
+  }
+  // Nodes are topologically sorted: one backward sweep closes the set.
+  for (auto n = g.node().rbegin(); n != g.node().rend(); ++n) {
+    if (n->op_type() == "Shape" || n->op_type() == "Size") continue;
+    bool feeds = false;
+    for (const auto& o : n->output()) feeds |= needed.count(o) > 0;
+    if (feeds)
+      for (const auto& i : n->input()) needed.insert(i);
+  }
+  return needed;
 }
 
 Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
@@ -988,6 +1041,16 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     func.setArgAttr(unsigned(i), "graph.name", builder_.getStringAttr(argNames[i]));
   }
   builder_.setInsertionPointToEnd(body);
+
+  // Inputs that size other tensors are specialized to the given values (checked at run time).
+  const std::set<std::string> shapeInputs = shapeDeterminingValues(g);
+  for (size_t i = 0; i < argNames.size() && i < options_.input_values.size(); ++i) {
+    const ek::HostTensor& v = options_.input_values[i];
+    if (!shapeInputs.count(argNames[i]) || v.data.size() > 512) continue;
+    Value c = constant(HostData{v.dtype, Shape(v.dims.begin(), v.dims.end()), v.data});
+    values_[argNames[i]] = c;
+    func.setArgAttr(unsigned(i), "graph.specialized_value", cast<graph::ConstantOp>(c.getDefiningOp()).getValue());
+  }
 
   for (const auto& t : g.initializer()) {
     FailureOr<HostData> d = loadTensor(t);

@@ -11,6 +11,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "runtime/tensor_file.h"
 
 namespace edgecc {
 
@@ -18,6 +19,10 @@ struct ImportOptions {
   std::map<std::string, int64_t> dims;          // dim_param name -> size
   int64_t default_dim = 1;                      // size of a named dim not in `dims`
   std::vector<std::vector<int64_t>> input_shapes;  // if set: the shape of each graph input
+  // If set: the value of each graph input. An input that feeds a shape operand (a Reshape
+  // target, Slice bounds, Unsqueeze axes, ...) is then specialized to its value; the bundle
+  // checks at run time that it is given that value.
+  std::vector<ek::HostTensor> input_values;
 };
 
 // Errors read "FILE: node 'NAME' (OpType): reason".

@@ -18,8 +18,8 @@ std::optional<ek::DType> dtypeOf(Type t) {
     switch (i.getWidth()) {
       case 8: return u ? ek::DType::U8 : ek::DType::I8;
       case 16: return u ? ek::DType::U16 : ek::DType::I16;
-      case 32: if (!u) return ek::DType::I32; break;
-      case 64: if (!u) return ek::DType::I64; break;
+      case 32: return u ? ek::DType::U32 : ek::DType::I32;
+      case 64: return u ? ek::DType::U64 : ek::DType::I64;
     }
   }
   return std::nullopt;
@@ -37,6 +37,8 @@ Type elementTypeOf(MLIRContext* ctx, ek::DType d) {
     case ek::DType::U16: return b.getIntegerType(16, false);
     case ek::DType::I32: return b.getI32Type();
     case ek::DType::I64: return b.getI64Type();
+    case ek::DType::U32: return b.getIntegerType(32, false);
+    case ek::DType::U64: return b.getIntegerType(64, false);
   }
   return {};
 }

@@ -38,7 +38,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
   auto execFunc = b.create<func::FuncOp>(graphFunc.getLoc(), graphFunc.getName(), b.getFunctionType(args, {}));
   execFunc->setAttr("exec.num_inputs", b.getI64IntegerAttr(ft.getNumInputs()));
   for (unsigned i = 0; i < ft.getNumInputs(); ++i)
-    if (auto name = graphFunc.getArgAttr(i, "graph.name")) execFunc.setArgAttr(i, "graph.name", name);
+    execFunc.setArgAttrs(i, graphFunc.getArgAttrDict(i));
   for (unsigned i = 0; i < ft.getNumResults(); ++i)
     if (auto name = graphFunc.getResultAttr(i, "graph.name")) execFunc.setArgAttr(ft.getNumInputs() + i, "graph.name", name);
   Block* body = execFunc.addEntryBlock();

@@ -20,6 +20,8 @@ void dispatch_dtype(DType t, Fn&& fn) {
     case DType::I8: fn(int8_t{}); break;
     case DType::U8: fn(uint8_t{}); break;
     case DType::Bool: fn(bool{}); break;
+    case DType::U32: fn(uint32_t{}); break;
+    case DType::U64: fn(uint64_t{}); break;
   }
 }
 
