@@ -43,6 +43,19 @@ Type elementTypeOf(MLIRContext* ctx, ek::DType d) {
   return {};
 }
 
+bool kernelSupports(llvm::StringRef kernel, Type elementType) {
+  auto dtype = dtypeOf(elementType);
+  if (!dtype) return false;
+  // The portable kernels: these read f32 only; the rest are typed by dispatch_dtype, where
+  // arithmetic and reductions have no meaning for bool.
+  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu"};
+  static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
+                                            "reduce_prod", "add", "sub", "mul", "div", "pow"};
+  if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;
+  if (llvm::is_contained(kNoBool, kernel)) return *dtype != ek::DType::Bool;
+  return true;
+}
+
 template <class ReduceOp>
 static int64_t axisMask(ReduceOp op) {
   int64_t mask = 0;
@@ -77,6 +90,7 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
       .Case<AttentionOp>([&](AttentionOp a) { call.floats = {a.getScale().convertToFloat()}; })
       .Default([](Operation*) {});
   if (call.ints.size() > size_t(ek::kMaxAttrInts) || call.floats.size() > 4) return failure();
+  if (!kernelSupports(call.kernel, cast<RankedTensorType>(op->getOperand(0).getType()).getElementType())) return failure();
   return call;
 }
 

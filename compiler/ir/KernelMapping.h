@@ -18,7 +18,11 @@ struct KernelCall {
   llvm::SmallVector<float> floats;
 };
 
-// Fails for ops that are no kernel call (graph.constant) or unknown ops.
+// Whether the runtime's kernel handles operands of `elementType`.
+bool kernelSupports(llvm::StringRef kernel, mlir::Type elementType);
+
+// Fails for ops that are no kernel call (graph.constant), unknown ops, and element types the
+// kernel does not handle.
 mlir::FailureOr<KernelCall> kernelCallFor(mlir::Operation* op);
 
 // Element type <-> runtime dtype; std::nullopt for types the runtime cannot hold.

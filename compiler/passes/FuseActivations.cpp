@@ -90,7 +90,8 @@ struct GeluErfPattern : OpRewritePattern<graph::ErfOp> {
     Value x;
     Value in = erf.getInput();
     if (auto d = in.getDefiningOp<graph::DivOp>(); d && isScalar(d.getRhs(), 1.4142135623730951, 1e-5)) x = d.getLhs();
-    else matchBinary<graph::MulOp>(in, [&](Value a, Value b) { x = a; return isScalar(b, 0.7071067811865476, 1e-5); });
+    else if (!matchBinary<graph::MulOp>(in, [&](Value a, Value b) { x = a; return isScalar(b, 0.7071067811865476, 1e-5); }))
+      x = nullptr;
     if (!x) return failure();
     return GeluTanhPattern::rewrite(erf, x, rw, /*approximate=*/false);
   }

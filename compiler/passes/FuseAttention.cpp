@@ -31,6 +31,40 @@ Value unrepeatHeads(Value v) {
   return inner.getInput();
 }
 
+// q k^T, optionally scaled by a scalar constant (qk / s or qk * s), producing `scores`.
+struct Scores {
+  Value q, k;
+  double scale = 1.0;
+};
+std::optional<Scores> matchScores(Value scores, Type softmaxType) {
+  // The scaled scores must already have the softmax's shape: a scale or mask that broadcasts
+  // heads or batch would change what attention computes.
+  if (scores.getType() != softmaxType) return std::nullopt;
+  Scores m;
+  Value qk = scores;
+  if (auto div = scores.getDefiningOp<graph::DivOp>()) {
+    auto s = scalarConstant(div.getRhs());
+    if (!s || *s == 0) return std::nullopt;
+    m.scale = 1.0 / *s;
+    qk = div.getLhs();
+  } else if (scores.getDefiningOp<graph::MulOp>()) {
+    std::optional<double> s;
+    if (!matchBinary<graph::MulOp>(scores, [&](Value a, Value b) {
+          s = scalarConstant(b);
+          qk = a;
+          return s.has_value();
+        }))
+      return std::nullopt;
+    m.scale = *s;
+  }
+  auto mm = qk.getDefiningOp<graph::MatMulOp>();
+  auto kT = mm ? mm.getRhs().getDefiningOp<graph::TransposeOp>() : nullptr;
+  if (!kT || kT.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2} || mm.getType() != scores.getType()) return std::nullopt;
+  m.q = mm.getLhs();
+  m.k = kT.getInput();
+  return m;
+}
+
 struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(graph::SoftmaxOp softmax, PatternRewriter& rw) const override {
@@ -39,32 +73,18 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
       return failure();
     auto pv = dyn_cast<graph::MatMulOp>(*softmax->getUsers().begin());
     if (!pv || pv.getLhs() != softmax.getResult()) return failure();
-    // Optional additive mask.
-    Value scores = softmax.getInput(), mask;
-    if (auto add = scores.getDefiningOp<graph::AddOp>(); add && add.getType() == type) {
-      auto lhsMm = [](Value v) { return v.getDefiningOp<graph::MatMulOp>() || v.getDefiningOp<graph::DivOp>() || v.getDefiningOp<graph::MulOp>(); };
-      if (lhsMm(add.getLhs())) { scores = add.getLhs(); mask = add.getRhs(); }
-      else if (lhsMm(add.getRhs())) { scores = add.getRhs(); mask = add.getLhs(); }
+    // Scores, with an optional additive mask on either side.
+    Value mask;
+    std::optional<Scores> scores = matchScores(softmax.getInput(), type);
+    if (!scores) {
+      auto add = softmax.getInput().getDefiningOp<graph::AddOp>();
+      if (!add || add.getType() != type) return failure();
+      if ((scores = matchScores(add.getLhs(), type))) mask = add.getRhs();
+      else if ((scores = matchScores(add.getRhs(), type))) mask = add.getLhs();
+      else return failure();
     }
-    // Scale: qk / s or qk * s.
-    double scale = 1.0;
-    Value qk = scores;
-    if (auto div = scores.getDefiningOp<graph::DivOp>()) {
-      auto s = scalarConstant(div.getRhs());
-      if (!s || *s == 0) return failure();
-      scale = 1.0 / *s;
-      qk = div.getLhs();
-    } else if (auto mul = scores.getDefiningOp<graph::MulOp>()) {
-      std::optional<double> s;
-      matchBinary<graph::MulOp>(scores, [&](Value a, Value b) { qk = a; s = scalarConstant(b); return bool(s); });
-      if (!s) return failure();
-      scale = *s;
-    }
-    auto qkMatmul = qk.getDefiningOp<graph::MatMulOp>();
-    auto kT = qkMatmul ? qkMatmul.getRhs().getDefiningOp<graph::TransposeOp>() : nullptr;
-    if (!kT || kT.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2}) return failure();
-    Value q = qkMatmul.getLhs();
-    Value k = unrepeatHeads(kT.getInput());
+    Value q = scores->q;
+    Value k = unrepeatHeads(scores->k);
     Value v = unrepeatHeads(pv.getRhs());
     auto qt = cast<RankedTensorType>(q.getType()), kt = cast<RankedTensorType>(k.getType()), vt = cast<RankedTensorType>(v.getType());
     if (qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4) return failure();
@@ -78,7 +98,7 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
         return failure();
     }
     rw.setInsertionPoint(pv);
-    rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scale)));
+    rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scores->scale)));
     return success();
   }
 };

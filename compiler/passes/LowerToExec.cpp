@@ -71,7 +71,8 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
       continue;
     }
     FailureOr<KernelCall> call = kernelCallFor(&op);
-    if (failed(call)) return op.emitOpError("has no kernel to lower to");
+    if (failed(call))
+      return op.emitOpError("has no runtime kernel for operands of type ") << op.getOperand(0).getType();
     SmallVector<Value> ins, outs;
     for (Value v : op.getOperands()) ins.push_back(buffers.lookup(v));
     for (Value r : op.getResults()) {

@@ -17,6 +17,10 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
   using PlanMemoryBase::PlanMemoryBase;
   void runOnOperation() override {
     mlir::ModuleOp module = getOperation();
+    if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+      module.emitError("alignment must be a positive power of two, got ") << alignment;
+      return signalPassFailure();
+    }
     int64_t arena = 0;
     for (auto func : module.getOps<mlir::func::FuncOp>()) {
       llvm::DenseMap<mlir::Operation*, int64_t> index;

@@ -9,6 +9,16 @@ static RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.ge
 
 static bool isBool(Type t) { return t.isInteger(1); }
 
+static Type elementType(Value v) { return tensorType(v).getElementType(); }
+
+// Layout and reduction ops move elements without converting them.
+static LogicalResult verifySameElementType(Operation* op, ValueRange values) {
+  for (Value v : values)
+    if (elementType(v) != elementType(values.front()))
+      return op->emitOpError("element type ") << elementType(v) << " differs from " << elementType(values.front());
+  return success();
+}
+
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b, SmallVectorImpl<int64_t>& out) {
   const size_t rank = std::max(a.size(), b.size());
   out.assign(rank, 1);
@@ -80,6 +90,7 @@ LogicalResult WhereOp::verify() {
 }
 
 LogicalResult MatMulOp::verify() {
+  if (failed(verifySameElementType(*this, {getLhs(), getRhs(), getResult()}))) return failure();
   auto a = getLhs().getType().getShape(), b = getRhs().getType().getShape();
   if (a.empty() || b.empty()) return emitOpError("operands must have rank >= 1");
   int64_t ka = a.back(), kb = b.size() == 1 ? b[0] : b[b.size() - 2];
@@ -95,12 +106,14 @@ LogicalResult MatMulOp::verify() {
 }
 
 LogicalResult ReshapeOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
   if (getInput().getType().getNumElements() != getType().getNumElements())
     return emitOpError("reshape changes the element count");
   return success();
 }
 
 LogicalResult TransposeOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
   auto perm = getPermutation();
   auto in = getInput().getType().getShape();
   if (perm.size() != in.size()) return emitOpError("permutation length differs from the rank");
@@ -114,6 +127,10 @@ LogicalResult TransposeOp::verify() {
 }
 
 LogicalResult ConcatOp::verify() {
+  if (getInputs().empty()) return emitOpError("needs at least one input");
+  SmallVector<Value> all(getInputs());
+  all.push_back(getResult());
+  if (failed(verifySameElementType(*this, all))) return failure();
   auto out = getType().getShape();
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(out.size())) return emitOpError("axis out of range");
@@ -130,6 +147,7 @@ LogicalResult ConcatOp::verify() {
 }
 
 LogicalResult SliceOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
   auto in = getInput().getType().getShape(), out = getType().getShape();
   auto offsets = getOffsets(), steps = getSteps();
   if (offsets.size() != in.size() || steps.size() != in.size() || out.size() != in.size())
@@ -145,6 +163,7 @@ LogicalResult SliceOp::verify() {
 }
 
 LogicalResult GatherOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
   auto in = getInput().getType().getShape(), idx = getIndices().getType().getShape();
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
@@ -158,6 +177,7 @@ LogicalResult GatherOp::verify() {
 }
 
 LogicalResult ExpandOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
   SmallVector<int64_t> shape;
   if (failed(broadcastShapes(getInput().getType().getShape(), getType().getShape(), shape)) ||
       ArrayRef<int64_t>(shape) != getType().getShape())
@@ -167,6 +187,7 @@ LogicalResult ExpandOp::verify() {
 
 template <class Op>
 static LogicalResult verifyReduce(Op op) {
+  if (failed(verifySameElementType(op, {op.getInput(), op.getResult()}))) return failure();
   auto in = op.getInput().getType().getShape(), out = op.getType().getShape();
   SmallVector<bool> reduced(in.size(), false);
   for (int64_t a : op.getAxes()) {
@@ -194,6 +215,9 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 LogicalResult LayerNormOp::verify() {
+  SmallVector<Value> all = {getInput(), getScale()};
+  if (getBias()) all.push_back(getBias());
+  if (failed(verifySameElementType(*this, all))) return failure();
   auto in = getInput().getType().getShape();
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
@@ -206,6 +230,7 @@ LogicalResult LayerNormOp::verify() {
 }
 
 LogicalResult RmsNormOp::verify() {
+  if (failed(verifySameElementType(*this, {getInput(), getScale()}))) return failure();
   auto in = getInput().getType().getShape();
   if (in.empty() || getScale().getType().getNumElements() != in.back())
     return emitOpError("scale must have the size of the last axis");
@@ -214,6 +239,9 @@ LogicalResult RmsNormOp::verify() {
 }
 
 LogicalResult AttentionOp::verify() {
+  SmallVector<Value> all = {getQuery(), getKey(), getValue(), getResult()};
+  if (getMask()) all.push_back(getMask());
+  if (failed(verifySameElementType(*this, all))) return failure();
   auto q = getQuery().getType().getShape(), k = getKey().getType().getShape(), v = getValue().getType().getShape();
   if (q.size() != 4 || k.size() != 4 || v.size() != 4) return emitOpError("query, key and value must be rank 4");
   if (q[0] != k[0] || k[0] != v[0]) return emitOpError("batch dims differ");
