@@ -1,5 +1,7 @@
 #include "compiler/driver/BundleBuild.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "llvm/Support/FileSystem.h"
@@ -12,6 +14,13 @@ namespace edgecc {
 using llvm::Error;
 
 static Error fail(const std::string& msg) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str()); }
+
+std::string cacheRoot() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string root = xdg && *xdg ? xdg : std::string(home && *home ? home : "/tmp") + "/.cache";
+  return root + "/edgecc";
+}
 
 std::vector<std::string> cxxCommand() {
   std::vector<std::string> cmd;
@@ -58,19 +67,51 @@ static std::vector<std::string> runtimeSources(const std::string& bundleDir) {
   return files;
 }
 
+// The runtime archive for `dir`'s runtime sources and these flags, built on first use.
+static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, const BuildOptions& options) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&](llvm::StringRef s) {
+    for (unsigned char c : s) { h ^= c; h *= 0x100000001b3ull; }
+  };
+  for (const std::string& part : cxxCommand()) mix(part);
+  mix(options.opt_level);
+  for (const std::string& f : options.cxx_flags) mix(f);
+  std::vector<std::string> files = runtimeSources(dir);
+  for (const char* header : {"/runtime", "/runtime/kernels"}) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(dir + header, ec), end; it != end && !ec; it.increment(ec))
+      if (llvm::StringRef(it->path()).ends_with(".h")) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) {
+    mix(llvm::sys::path::filename(f));
+    if (auto buf = llvm::MemoryBuffer::getFile(f)) mix((*buf)->getBuffer());
+  }
+  char key[17];
+  std::snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+  const std::string cached = cacheRoot() + "/runtime-" + key;
+  if (llvm::sys::fs::exists(cached + "/libedgecc_runtime.a")) return cached + "/libedgecc_runtime.a";
+  // Build aside and rename, so concurrent builds never see a half-written archive.
+  llvm::SmallString<128> tmp;
+  llvm::sys::fs::create_directories(cacheRoot());
+  if (llvm::sys::fs::createUniqueDirectory(cacheRoot() + "/runtime-tmp", tmp)) return fail("cannot write to " + cacheRoot());
+  auto built = buildRuntimeArchive(dir, std::string(tmp), options);
+  if (!built) return built.takeError();
+  if (llvm::sys::fs::rename(tmp, cached)) llvm::sys::fs::remove_directories(tmp);  // lost a race: fine
+  return cached + "/libedgecc_runtime.a";
+}
+
 llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options) {
   const std::string exe = dir + "/model_run";
   if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/weights.bin")) return exe;
+  auto archive = cachedRuntimeArchive(dir, options);
+  if (!archive) return archive.takeError();
   std::vector<std::string> cmd = cxxCommand();
   cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
   cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
   cmd.push_back(dir + "/model.cpp");
   cmd.push_back(dir + "/runtime/run_main.cpp");
-  if (options.runtime_archive.empty()) {
-    for (const std::string& f : runtimeSources(dir)) cmd.push_back(f);
-  } else {
-    cmd.push_back(options.runtime_archive);
-  }
+  cmd.push_back(*archive);
   cmd.insert(cmd.end(), {"-o", exe});
   std::string out;
   if (runProgram(cmd, &out) != 0) return fail("building the bundle in " + dir + " failed:\n" + out);

@@ -11,10 +11,10 @@ namespace edgecc {
 struct BuildOptions {
   std::string opt_level = "-O2";
   std::vector<std::string> cxx_flags;  // target flags
-  // Fast mode: link model.cpp against this prebuilt runtime archive instead of compiling the
-  // runtime sources (see buildRuntimeArchive). Used when building many small bundles.
-  std::string runtime_archive;
 };
+
+// $XDG_CACHE_HOME/edgecc (or ~/.cache/edgecc): compiled runtimes and `edgecc run` bundles.
+std::string cacheRoot();
 
 // The C++ compiler command: $CXX, else c++; prefixed by ccache when it is installed.
 std::vector<std::string> cxxCommand();
@@ -26,6 +26,8 @@ int runProgram(const std::vector<std::string>& argv, std::string* output, unsign
 llvm::Expected<std::string> buildBundle(const std::string& bundleDir, const BuildOptions& options);
 
 // Compiles the runtime sources of `bundleDir` once into `outDir/libedgecc_runtime.a`.
+// buildBundle uses a cached one keyed by the sources and flags, so only model.cpp is compiled
+// per bundle.
 llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, const std::string& outDir,
                                                 const BuildOptions& options);
 

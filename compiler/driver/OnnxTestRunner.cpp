@@ -7,7 +7,6 @@
 #include <sstream>
 #include <thread>
 
-#include "codegen/EmitBundle.h"
 #include "compiler/driver/ModelRunner.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -56,7 +55,7 @@ struct TestResult {
   std::string failure;  // empty: passed
 };
 
-TestResult runOne(const std::string& dir, const std::string& work, const std::string& archive, const OnnxTestOptions& o) {
+TestResult runOne(const std::string& dir, const std::string& work, const OnnxTestOptions& o) {
   TestResult r{llvm::sys::path::filename(llvm::StringRef(dir).rtrim('/')).str(), ""};
   std::vector<std::string> sets;
   std::error_code ec;
@@ -73,8 +72,9 @@ TestResult runOne(const std::string& dir, const std::string& work, const std::st
     req.outputs_dir = base + "/outputs";
     req.compile.target = o.target;
     req.compile.cpp_namespace = "edgecc_model";
+    // Fast mode: only the generated model.cpp is compiled per test (-O0); the runtime comes
+    // from the cached archive that buildBundle keeps.
     req.build.opt_level = "-O0";
-    req.build.runtime_archive = archive;
     auto ran = compileBuildRun(req);
     if (!ran) { r.failure = llvm::toString(ran.takeError()); return r; }
     auto want = readTensorDir(set, "output");
@@ -98,33 +98,13 @@ int runOnnxTests(const std::vector<std::string>& dirs, const OnnxTestOptions& o)
     std::fprintf(stderr, "edgecc: cannot create a work directory\n");
     return int(dirs.size());
   }
-  // The runtime is identical for every bundle: compile it once, then each test compiles only
-  // its generated model.cpp (-O0) and links against the archive.
-  std::string archive;
-  {
-    const std::string probe = std::string(work) + "/runtime-probe";
-    llvm::sys::fs::create_directories(probe);
-    if (llvm::Error e = writeRuntimeSources(probe)) {
-      std::fprintf(stderr, "edgecc: %s\n", llvm::toString(std::move(e)).c_str());
-      return int(dirs.size());
-    }
-    BuildOptions b;
-    b.opt_level = "-O2";
-    auto built = buildRuntimeArchive(probe, std::string(work) + "/runtime-lib", b);
-    if (!built) {
-      std::fprintf(stderr, "edgecc: %s\n", llvm::toString(built.takeError()).c_str());
-      return int(dirs.size());
-    }
-    archive = *built;
-  }
-
   std::vector<TestResult> results(dirs.size());
   std::atomic<size_t> next{0};
   std::mutex print;
   unsigned jobs = o.jobs > 0 ? unsigned(o.jobs) : std::max(1u, std::thread::hardware_concurrency());
   auto worker = [&]() {
     for (size_t i; (i = next++) < dirs.size();) {
-      results[i] = runOne(dirs[i], std::string(work), archive, o);
+      results[i] = runOne(dirs[i], std::string(work), o);
       std::lock_guard<std::mutex> lock(print);
       if (results[i].failure.empty()) std::printf("PASS %s\n", results[i].name.c_str());
       else {

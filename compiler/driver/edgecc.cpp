@@ -113,22 +113,23 @@ int cmdCompile(int argc, char** argv) {
   return 0;
 }
 
-// A stable per-model cache directory for `edgecc run MODEL.onnx`: the model's bytes, the
-// input shapes and the target pick it, so a changed model never reuses a stale bundle.
+// A per-model cache directory for `edgecc run MODEL.onnx`: the compiler, the model's bytes,
+// the input shapes and values and the target pick it, so nothing stale is ever reused.
 std::string cacheDirFor(const std::string& model, const std::string& inputs, const std::string& target) {
   uint64_t h = ek::fnv1a64(target.data(), target.size());
+  // The compiler itself is part of the key: a rebuilt edgecc never reuses an older bundle.
+  if (auto self = llvm::MemoryBuffer::getFile(llvm::sys::fs::getMainExecutable(nullptr, nullptr)))
+    h = ek::fnv1a64((*self)->getBufferStart(), (*self)->getBufferSize(), h);
   if (auto buf = llvm::MemoryBuffer::getFile(model)) h = ek::fnv1a64((*buf)->getBufferStart(), (*buf)->getBufferSize(), h);
   if (auto tensors = edgecc::readTensorDir(inputs, "input"))
     for (auto& t : *tensors)
-      h = ek::fnv1a64(t.dims.data(), t.dims.size() * sizeof(int64_t), h ^ uint64_t(t.dtype));
+      // Values too: inputs that size other tensors are specialized to them.
+      h = ek::fnv1a64(t.data.data(), t.data.size(), ek::fnv1a64(t.dims.data(), t.dims.size() * sizeof(int64_t), h ^ uint64_t(t.dtype)));
   else
     llvm::consumeError(tensors.takeError());
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  const char* home = std::getenv("HOME");
-  std::string root = xdg && *xdg ? xdg : std::string(home ? home : "/tmp") + "/.cache";
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
-  return root + "/edgecc/run-" + hex;
+  return edgecc::cacheRoot() + "/run-" + hex;
 }
 
 int cmdRun(int argc, char** argv) {
