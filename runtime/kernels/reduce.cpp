@@ -2,7 +2,6 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
-#include <vector>
 
 #include "runtime/kernels/dispatch.h"
 #include "runtime/kernels/kernels.h"
@@ -12,47 +11,58 @@ namespace {
 
 enum class Reduce { Sum, Mean, Max, Min, Prod };
 
+// For each output element, walks the reduced sub-space of the input: no scratch memory, so
+// the kernel never allocates (it may run in a decode loop).
 template <class T>
 void reduce_typed(const Tensor& x, Tensor& y, uint64_t mask, Reduce kind) {
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
-  // Output strides in input index space: reduced axes contribute 0.
-  int64_t ostride[kMaxRank];
-  int64_t acc_stride = 1;
-  for (int d = x.rank - 1; d >= 0; --d) {
-    if (mask >> d & 1) { ostride[d] = 0; continue; }
-    ostride[d] = acc_stride;
-    acc_stride *= x.dims[d];
+  int64_t stride[kMaxRank];
+  for (int64_t d = x.rank - 1, s = 1; d >= 0; --d) { stride[d] = s; s *= x.dims[d]; }
+  int kept[kMaxRank], red[kMaxRank], nk = 0, nr = 0;
+  int64_t count = 1;
+  for (int d = 0; d < x.rank; ++d) {
+    if (mask >> d & 1) { red[nr++] = d; count *= x.dims[d]; }
+    else kept[nk++] = d;
   }
-  const int64_t n_out = y.numel(), n_in = x.numel();
-  int64_t count = n_out ? n_in / n_out : 0;
-  Acc init = 0;
-  if (kind == Reduce::Prod) init = 1;
-  if (kind == Reduce::Max) init = std::numeric_limits<T>::lowest();
-  if (kind == Reduce::Min) init = std::numeric_limits<T>::max();
-  std::vector<Acc> acc(size_t(n_out), init);
   const T* src = x.as<T>();
-  int64_t idx[kMaxRank] = {};
-  int64_t off = 0;
-  for (int64_t i = 0; i < n_in; ++i) {
-    Acc v = Acc(src[i]);
-    Acc& a = acc[size_t(off)];
-    switch (kind) {
-      case Reduce::Sum: case Reduce::Mean: a += v; break;
-      case Reduce::Prod: a *= v; break;
-      case Reduce::Max: a = v > a ? v : a; break;
-      case Reduce::Min: a = v < a ? v : a; break;
+  T* dst = y.as<T>();
+  const int64_t n_out = y.numel();
+  int64_t kidx[kMaxRank] = {}, base = 0;
+  for (int64_t o = 0; o < n_out; ++o) {
+    Acc a = 0;
+    if (kind == Reduce::Prod) a = 1;
+    if (kind == Reduce::Max) a = std::numeric_limits<T>::lowest();
+    if (kind == Reduce::Min) a = std::numeric_limits<T>::max();
+    int64_t ridx[kMaxRank] = {}, off = base;
+    for (int64_t i = 0; i < count; ++i) {
+      const Acc v = Acc(src[off]);
+      switch (kind) {
+        case Reduce::Sum: case Reduce::Mean: a += v; break;
+        case Reduce::Prod: a *= v; break;
+        case Reduce::Max: a = v > a ? v : a; break;
+        case Reduce::Min: a = v < a ? v : a; break;
+      }
+      for (int r = nr - 1; r >= 0; --r) {
+        const int d = red[r];
+        off += stride[d];
+        if (++ridx[r] < x.dims[d]) break;
+        off -= stride[d] * x.dims[d];
+        ridx[r] = 0;
+      }
     }
-    for (int d = x.rank - 1; d >= 0; --d) {
-      ++idx[d];
-      off += ostride[d];
-      if (idx[d] < x.dims[d]) break;
-      off -= ostride[d] * x.dims[d];
-      idx[d] = 0;
+    if (kind == Reduce::Mean) {
+      if constexpr (std::is_floating_point_v<T>) a = a / Acc(count);  // empty: 0/0 = NaN, as numpy
+      else a = count ? a / Acc(count) : Acc(0);
+    }
+    dst[o] = T(a);
+    for (int k = nk - 1; k >= 0; --k) {
+      const int d = kept[k];
+      base += stride[d];
+      if (++kidx[k] < x.dims[d]) break;
+      base -= stride[d] * x.dims[d];
+      kidx[k] = 0;
     }
   }
-  T* dst = y.as<T>();
-  for (int64_t o = 0; o < n_out; ++o)
-    dst[o] = T(kind == Reduce::Mean ? acc[size_t(o)] / Acc(count) : acc[size_t(o)]);
 }
 
 void reduce(const Tensor* in, Tensor* out, const Attrs& a, Reduce kind) {
