@@ -42,8 +42,22 @@ Value lastAxisScale(Operation* mul, Value y, int64_t width) {
   return w;
 }
 
-Value flatScale(PatternRewriter& rw, Location loc, Value w, int64_t width) {
-  auto want = RankedTensorType::get({width}, cast<RankedTensorType>(w.getType()).getElementType());
+// If the only user of *result is `*result (OpT) w` with w a vector over the last axis, absorbs
+// that op: returns w and moves *result past it.
+template <class OpT>
+Value absorbTrailing(Value* result, RankedTensorType type) {
+  if (!result->hasOneUse()) return {};
+  auto op = dyn_cast<OpT>(*result->getUsers().begin());
+  if (!op || op.getType() != type) return {};
+  Value w = lastAxisScale(op, *result, type.getShape().back());
+  if (w) *result = op;
+  return w;
+}
+
+// `w` as the [width] vector the fused kernels read; ones when there is none.
+Value vectorOperand(PatternRewriter& rw, Location loc, Value w, int64_t width, float fill) {
+  auto want = RankedTensorType::get({width}, rw.getF32Type());
+  if (!w) return rw.create<graph::ConstantOp>(loc, want, DenseElementsAttr::get(want, fill), StringAttr());
   if (w.getType() == want) return w;
   return rw.create<graph::ReshapeOp>(loc, want, w);
 }
@@ -73,19 +87,11 @@ struct RmsNormPattern : OpRewritePattern<graph::SqrtOp> {
     }
     auto type = cast<RankedTensorType>(x.getType());
     if (normalized.getType() != type || !type.getElementType().isF32()) return failure();
-    const int64_t width = type.getShape().back();
-    // Optional trailing scale.
-    Value scale, result = normalized;
-    if (normalized.hasOneUse())
-      if (auto mul = dyn_cast<graph::MulOp>(*normalized.getUsers().begin()))
-        if (mul.getType() == type && (scale = lastAxisScale(mul, normalized, width))) result = mul;
+    Value result = normalized;
+    Value scale = absorbTrailing<graph::MulOp>(&result, type);
     rw.setInsertionPointAfterValue(result);
     Location loc = result.getLoc();
-    if (!scale) {
-      auto ones = RankedTensorType::get({width}, rw.getF32Type());
-      scale = rw.create<graph::ConstantOp>(loc, ones, DenseElementsAttr::get(ones, 1.0f), StringAttr());
-    }
-    scale = flatScale(rw, loc, scale, width);
+    scale = vectorOperand(rw, loc, scale, type.getShape().back(), 1.f);
     auto fused = rw.create<graph::RmsNormOp>(loc, type, x, scale, rw.getF32FloatAttr(float(*eps)));
     rw.replaceAllUsesWith(result, fused.getResult());
     return success();
@@ -112,21 +118,13 @@ struct LayerNormPattern : OpRewritePattern<graph::SqrtOp> {
     auto type = cast<RankedTensorType>(x.getType());
     if (div.getType() != type || !type.getElementType().isF32()) return failure();
     const int64_t width = type.getShape().back();
-    Value result = div, scale, bias;
-    if (result.hasOneUse())
-      if (auto mul = dyn_cast<graph::MulOp>(*result.getUsers().begin()))
-        if (mul.getType() == type && (scale = lastAxisScale(mul, result, width))) result = mul;
-    if (scale && result.hasOneUse())
-      if (auto badd = dyn_cast<graph::AddOp>(*result.getUsers().begin()))
-        if (badd.getType() == type && (bias = lastAxisScale(badd, result, width))) result = badd;
+    Value result = div;
+    Value scale = absorbTrailing<graph::MulOp>(&result, type);
+    Value bias = scale ? absorbTrailing<graph::AddOp>(&result, type) : Value();
     rw.setInsertionPointAfterValue(result);
     Location loc = result.getLoc();
-    if (!scale) {
-      auto ones = RankedTensorType::get({width}, rw.getF32Type());
-      scale = rw.create<graph::ConstantOp>(loc, ones, DenseElementsAttr::get(ones, 1.0f), StringAttr());
-    }
-    scale = flatScale(rw, loc, scale, width);
-    if (bias) bias = flatScale(rw, loc, bias, width);
+    scale = vectorOperand(rw, loc, scale, width, 1.f);
+    if (bias) bias = vectorOperand(rw, loc, bias, width, 0.f);
     auto fused = rw.create<graph::LayerNormOp>(loc, type, x, scale, bias, rw.getI64IntegerAttr(type.getRank() - 1),
                                                rw.getF32FloatAttr(float(*eps)));
     rw.replaceAllUsesWith(result, fused.getResult());
