@@ -63,7 +63,7 @@ struct Emitter {
   ModuleOp module;
   func::FuncOp func;
   const BundleOptions& options;
-  WeightsWriter weights;
+  WeightsWriter& weights;
   BundleSummary summary;
   llvm::DenseMap<Value, std::string> names;
   std::ostringstream attrs, body;
@@ -263,19 +263,21 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
   auto funcs = module.getOps<func::FuncOp>();
   if (std::distance(funcs.begin(), funcs.end()) != 1)
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "expected exactly one function to emit");
-  Emitter e{module, *funcs.begin(), options, {}, {}, {}, {}, {}};
-  if (!e.func->hasAttr("exec.num_inputs"))
+  if (!(*funcs.begin())->hasAttr("exec.num_inputs"))
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "the function is not lowered to exec");
+  if (Error err = writeRuntimeSources(dir)) return std::move(err);
+  WeightsWriter weights(dir + "/weights.bin");
+  if (!weights.ok()) return fileError(dir + "/weights.bin");
+  Emitter e{module, *funcs.begin(), options, weights, {}, {}, {}, {}};
   if (failed(e.emitOps())) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot emit the program");
+  std::string error;
+  if (!weights.finish(&error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
   auto arena = module->getAttrOfType<IntegerAttr>("exec.arena_bytes");
   e.summary.arena_bytes = arena ? arena.getInt() : 0;
   e.summary.weight_bytes = e.weights.payloadBytes();
 
   const unsigned numInputs = unsigned(e.func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt());
   const unsigned numOutputs = e.func.getNumArguments() - numInputs;
-  if (Error err = writeRuntimeSources(dir)) return std::move(err);
-  std::string error;
-  if (!e.weights.write(dir + "/weights.bin", &error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
   if (Error err = writeFile(dir + "/model.h", e.header(numInputs, numOutputs))) return std::move(err);
   if (Error err = writeFile(dir + "/model.cpp", e.source(numInputs, numOutputs))) return std::move(err);
   if (Error err = writeFile(dir + "/CMakeLists.txt", e.cmakeLists())) return std::move(err);

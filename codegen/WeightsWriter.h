@@ -1,8 +1,10 @@
-// Lays out constant tensors in the weights file (64-byte aligned) and writes it.
+// Streams constant tensors into the weights file (64-byte aligned), one at a time, so
+// writing a large model needs memory for one tensor, not the model.
 #pragma once
 
+#include <cstdint>
+#include <fstream>
 #include <string>
-#include <vector>
 
 #include "llvm/ADT/DenseMap.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -11,14 +13,22 @@ namespace edgecc {
 
 class WeightsWriter {
  public:
-  // Returns the payload offset of `value`; identical attributes are stored once.
+  // Opens `path` for writing; check ok().
+  explicit WeightsWriter(const std::string& path);
+  bool ok() const { return bool(file_); }
+
+  // Appends `value` and returns its payload offset; identical attributes are stored once.
   int64_t add(mlir::ElementsAttr value);
-  int64_t payloadBytes() const { return int64_t(payload_.size()); }
-  // Header (magic, version, size, checksum) + payload. Returns false on I/O failure.
-  bool write(const std::string& path, std::string* error) const;
+  int64_t payloadBytes() const { return size_; }
+
+  // Writes the header (magic, version, size, checksum). Returns false on I/O failure.
+  bool finish(std::string* error);
 
  private:
-  std::vector<uint8_t> payload_;
+  std::string path_;
+  std::ofstream file_;
+  int64_t size_ = 0;
+  uint64_t checksum_;
   llvm::DenseMap<mlir::Attribute, int64_t> offsets_;
 };
 

@@ -63,6 +63,10 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
     return success();
   });
 
+  auto stage = [&](const std::string& what) {
+    if (options.progress) options.progress(what);
+  };
+  stage("importing " + modelPath);
   auto module = importOnnxFile(ctx, modelPath, options.import);
   if (!module) return module.takeError();
   if (options.dump_after == "import") (*module)->print(llvm::errs());
@@ -77,6 +81,7 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
     if (failed(pm.run(**module))) return error(diagnostics.empty() ? modelPath + ": compilation failed" : diagnostics);
     return Error::success();
   };
+  stage("graph passes (fold, fuse)");
   if (Error e = run(addGraphPasses)) return std::move(e);
 
   CompileResult result;
@@ -84,6 +89,7 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
   (*module)->walk([&](Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "graph") ++result.graph_ops[op->getName().getStringRef().str()];
   });
+  stage("lowering to exec, planning memory");
   if (Error e = run(addLoweringPasses)) return std::move(e);
 
   BundleOptions bundle;
@@ -91,6 +97,7 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
   bundle.target_name = profile->name;
   bundle.cxx_flags = profile->cxx_flags;
+  stage("writing the bundle to " + outDir);
   auto summary = emitBundle(**module, outDir, bundle);
   if (!summary) return summary.takeError();
   result.bundle = *summary;

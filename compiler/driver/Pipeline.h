@@ -2,6 +2,7 @@
 // Used by the `edgecc` CLI and the Python module alike.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -18,6 +19,7 @@ struct CompileOptions {
   ImportOptions import;
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
+  std::function<void(const std::string&)> progress;  // called as each stage starts
 };
 
 struct CompileResult {

@@ -2,6 +2,7 @@
 //   edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]
 //   edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]
 //   edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X]
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -97,6 +98,11 @@ int cmdCompile(int argc, char** argv) {
     if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 0) return usage("--dim wants NAME=SIZE, got '" + d + "'");
     options.import.dims[d.substr(0, eq)] = v;
   }
+  const auto start = std::chrono::steady_clock::now();
+  options.progress = [&](const std::string& stage) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "edgecc: [%6.2f s] %s\n", s, stage.c_str());
+  };
   auto result = edgecc::compileOnnxToBundle(a.positional[0], out, options);
   if (!result) return report(result.takeError());
   int64_t ops = 0;

@@ -34,7 +34,7 @@ using Shape = SmallVector<int64_t>;
 struct HostData {
   ek::DType dtype;
   Shape dims;
-  std::vector<uint8_t> bytes;
+  std::string bytes;  // row-major; owned, so weights can move into the IR without a copy
 };
 
 class OnnxImporter {
@@ -60,13 +60,14 @@ class OnnxImporter {
   }
 
   // --- tensors and types ----------------------------------------------------------------
-  FailureOr<HostData> loadTensor(const onnx::TensorProto& t);
+  // Moves raw data out of `t` (initializers are read once).
+  FailureOr<HostData> loadTensor(onnx::TensorProto& t);
   RankedTensorType tensorType(ArrayRef<int64_t> shape, ek::DType dtype) {
     return RankedTensorType::get(shape, elementTypeOf(&ctx_, dtype));
   }
   static ek::DType dtypeOfValue(Value v) { return *dtypeOf(cast<RankedTensorType>(v.getType()).getElementType()); }
   static Shape shapeOf(Value v) { return Shape(cast<RankedTensorType>(v.getType()).getShape()); }
-  Value constant(const HostData& d, StringRef name = {});
+  Value constant(HostData d, StringRef name = {});
   Value scalarLike(Value like, double v);
 
   // --- building -------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class OnnxImporter {
 // Tensors
 // ---------------------------------------------------------------------------------------
 
-FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
+FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
   HostData d;
   auto dt = ek::DType(t.data_type());
   switch (dt) {
@@ -189,7 +190,7 @@ FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
   }
   if (t.has_raw_data()) {
     if (t.raw_data().size() != want) return wrongSize(t.raw_data().size());
-    d.bytes.assign(t.raw_data().begin(), t.raw_data().end());
+    d.bytes = std::move(*t.mutable_raw_data());
     return d;
   }
   auto put = [&](auto v) {
@@ -218,9 +219,9 @@ FailureOr<HostData> OnnxImporter::loadTensor(const onnx::TensorProto& t) {
   return d;
 }
 
-Value OnnxImporter::constant(const HostData& d, StringRef name) {
+Value OnnxImporter::constant(HostData d, StringRef name) {
   RankedTensorType type = tensorType(d.dims, d.dtype);
-  ElementsAttr value = makeElementsAttr(type, d.bytes, name.empty() ? "weight" : name);
+  ElementsAttr value = makeElementsAttr(type, std::move(d.bytes), name.empty() ? "weight" : name);
   return builder_.create<graph::ConstantOp>(loc_, type, value, name.empty() ? StringAttr() : builder_.getStringAttr(name));
 }
 
@@ -428,7 +429,8 @@ void OnnxImporter::registerHandlers() {
       }
     };
     if (a.name() == "value") {
-      FailureOr<HostData> t = loadTensor(a.t());
+      onnx::TensorProto copy = a.t();
+      FailureOr<HostData> t = loadTensor(copy);
       if (failed(t)) return failNode(n, error_);
       d = std::move(*t);
     } else if (a.name() == "value_float") {
@@ -750,7 +752,7 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(x, input(n, 0));
     Shape in = shapeOf(*x);
     int64_t total = std::accumulate(in.begin(), in.end(), int64_t(1), std::multiplies<>());
-    HostData d{ek::DType::I64, {}, std::vector<uint8_t>(8)};
+    HostData d{ek::DType::I64, {}, std::string(8, '\0')};
     std::memcpy(d.bytes.data(), &total, 8);
     setOutput(n, 0, constant(d));
     return success();
@@ -758,9 +760,10 @@ void OnnxImporter::registerHandlers() {
 
   h["ConstantOfShape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(shape, constInts(n, 0));
-    HostData fill{ek::DType::F32, {}, std::vector<uint8_t>(4, 0)};
+    HostData fill{ek::DType::F32, {}, std::string(4, '\0')};
     if (const auto* a = attr(n, "value")) {
-      FailureOr<HostData> t = loadTensor(a->t());
+      onnx::TensorProto copy = a->t();
+      FailureOr<HostData> t = loadTensor(copy);
       if (failed(t)) return failNode(n, error_);
       if (t->bytes.size() != ek::dtype_size(t->dtype)) return failNode(n, "value must hold one element");
       fill = *t;
@@ -802,7 +805,7 @@ void OnnxImporter::registerHandlers() {
     const int64_t count = std::max<int64_t>(0, int64_t(std::ceil((v[1] - v[0]) / v[2])));
     std::vector<double> values(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) values[size_t(i)] = v[0] + double(i) * v[2];
-    HostData d{dtype, {count}, std::vector<uint8_t>(size_t(count) * ek::dtype_size(dtype))};
+    HostData d{dtype, {count}, std::string(size_t(count) * ek::dtype_size(dtype), '\0')};
     ek::Tensor src{values.data(), ek::DType::F64, 1, {count}}, dst{d.bytes.data(), dtype, 1, {count}};
     ek::cast(&src, 1, &dst, ek::Attrs{});
     setOutput(n, 0, constant(d));
@@ -977,11 +980,15 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   };
   std::ifstream f(path_, std::ios::binary);
   if (!f) return error("cannot open file");
-  std::stringstream buf;
-  buf << f.rdbuf();
-  const std::string bytes = buf.str();
   onnx::ModelProto model;
-  if (bytes.empty() || !model.ParseFromString(bytes)) return error("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+  {
+    // The file's bytes are only needed while parsing.
+    std::stringstream buf;
+    buf << f.rdbuf();
+    const std::string bytes = buf.str();
+    if (bytes.empty() || !model.ParseFromString(bytes))
+      return error("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+  }
   if (!model.has_graph() || model.graph().output_size() == 0) return error("not a valid ONNX model (no graph outputs)");
   for (const auto& o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
@@ -1047,15 +1054,15 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   for (size_t i = 0; i < argNames.size() && i < options_.input_values.size(); ++i) {
     const ek::HostTensor& v = options_.input_values[i];
     if (!shapeInputs.count(argNames[i]) || v.data.size() > 512) continue;
-    Value c = constant(HostData{v.dtype, Shape(v.dims.begin(), v.dims.end()), v.data});
+    Value c = constant(HostData{v.dtype, Shape(v.dims.begin(), v.dims.end()), std::string(v.data.begin(), v.data.end())});
     values_[argNames[i]] = c;
     func.setArgAttr(unsigned(i), "graph.specialized_value", cast<graph::ConstantOp>(c.getDefiningOp()).getValue());
   }
 
-  for (const auto& t : g.initializer()) {
+  for (onnx::TensorProto& t : *model.mutable_graph()->mutable_initializer()) {
     FailureOr<HostData> d = loadTensor(t);
     if (failed(d)) return error(error_);
-    values_[t.name()] = constant(*d, t.name());
+    values_[t.name()] = constant(std::move(*d), t.name());
   }
   for (const auto& n : g.node()) {
     if (failed(importNode(n))) return error(error_);

@@ -1,5 +1,6 @@
 #include "compiler/ir/ConstantData.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "compiler/ir/KernelMapping.h"
@@ -50,6 +51,16 @@ ElementsAttr makeElementsAttr(RankedTensorType type, ArrayRef<uint8_t> bytes, St
     return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
   }
   return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+ElementsAttr makeElementsAttr(RankedTensorType type, std::string&& bytes, StringRef resourceName) {
+  if (type.getElementType().isInteger(1) || bytes.size() < kResourceThresholdBytes)
+    return makeElementsAttr(type, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), resourceName);
+  auto* owned = new std::string(std::move(bytes));
+  // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16 here): enough for any element type.
+  AsmResourceBlob blob(ArrayRef<char>(owned->data(), owned->size()), alignof(std::max_align_t),
+                       [owned](void*, size_t, size_t) { delete owned; }, /*dataIsMutable=*/false);
+  return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
 }
 
 ElementsAttr constantValue(Value v) {

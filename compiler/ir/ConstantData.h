@@ -2,6 +2,7 @@
 // whose operands are all constants (by running the runtime's kernels).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -18,6 +19,11 @@ std::vector<uint8_t> elementsBytes(mlir::ElementsAttr attr);
 
 // Builds an attribute of `type` from row-major bytes; large tensors become dense resources.
 mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, llvm::ArrayRef<uint8_t> bytes,
+                                    llvm::StringRef resourceName = "weight");
+
+// Same, taking ownership of `bytes`: a large tensor's blob is the string's own buffer, so
+// weights are never copied on their way from the model file into the IR.
+mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, std::string&& bytes,
                                     llvm::StringRef resourceName = "weight");
 
 // The constant value behind `v`, if it is produced by graph.constant.

@@ -50,7 +50,8 @@ class WeightsFileTest : public ::testing::Test {
   void writeTwoTensors() {
     mlir::MLIRContext ctx;
     mlir::Builder b(&ctx);
-    edgecc::WeightsWriter w;
+    edgecc::WeightsWriter w(path);
+    ASSERT_TRUE(w.ok());
     auto t = mlir::RankedTensorType::get({3}, b.getF32Type());
     auto a = mlir::DenseElementsAttr::get(t, llvm::ArrayRef<float>({1.f, 2.f, 3.f}));
     auto c = mlir::DenseElementsAttr::get(t, llvm::ArrayRef<float>({4.f, 5.f, 6.f}));
@@ -58,7 +59,7 @@ class WeightsFileTest : public ::testing::Test {
     EXPECT_EQ(w.add(c), 64);  // next 64-byte boundary
     EXPECT_EQ(w.add(a), 0);   // identical tensors are stored once
     std::string error;
-    ASSERT_TRUE(w.write(path, &error)) << error;
+    ASSERT_TRUE(w.finish(&error)) << error;
     payload = w.payloadBytes();
   }
   void flipByte(size_t at) {
