@@ -171,6 +171,11 @@ FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
       else if (kv.key() == "offset") offset = std::stoll(kv.value());
       else if (kv.key() == "length") length = std::stoll(kv.value());
     }
+    // Like ONNX's checker: external data stays beside the model.
+    if (llvm::sys::path::is_absolute(location) || llvm::StringRef(location).contains("..")) {
+      fail("tensor '" + t.name() + "': external data location '" + location + "' must be a relative path inside the model's directory");
+      return failure();
+    }
     SmallString<256> file(llvm::sys::path::parent_path(path_));
     llvm::sys::path::append(file, location);
     std::ifstream f(file.str().str(), std::ios::binary);
