@@ -20,7 +20,7 @@ namespace edgecc {
 namespace {
 
 std::string dtypeExpr(Type elementType) {
-  static const char* names[] = {"", "F32", "U8", "I8", "U16", "I16", "I32", "I64", "", "Bool", "", "F64", "U32", "U64"};
+  static const char* names[] = {"", "F32", "U8", "I8", "U16", "I16", "I32", "I64", "", "Bool", "F16", "F64", "U32", "U64", "", "", "BF16"};
   return std::string("ek::DType::") + names[int(*dtypeOf(elementType))];
 }
 

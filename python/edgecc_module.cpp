@@ -47,6 +47,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
 ek::DType dtypeOfArray(const py::array& a) {
   const char kind = a.dtype().kind();
   const size_t size = size_t(a.itemsize());
+  if (kind == 'f' && size == 2) return ek::DType::F16;
   if (kind == 'f' && size == 4) return ek::DType::F32;
   if (kind == 'f' && size == 8) return ek::DType::F64;
   if (kind == 'i' && size == 8) return ek::DType::I64;
@@ -74,6 +75,8 @@ py::dtype numpyDtype(ek::DType t) {
     case ek::DType::Bool: return py::dtype::of<bool>();
     case ek::DType::U32: return py::dtype::of<uint32_t>();
     case ek::DType::U64: return py::dtype::of<uint64_t>();
+    case ek::DType::F16: return py::dtype("float16");
+    case ek::DType::BF16: return py::dtype::of<uint16_t>();  // numpy has no bfloat16: the raw bits
   }
   throw std::invalid_argument("unknown dtype");
 }

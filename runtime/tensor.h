@@ -10,14 +10,14 @@ constexpr int kMaxRank = 8;
 
 // Element types use the ONNX TensorProto codes so files and IR agree without a mapping table.
 enum class DType : int32_t {
-  F32 = 1, U8 = 2, I8 = 3, U16 = 4, I16 = 5, I32 = 6, I64 = 7, Bool = 9, F64 = 11, U32 = 12, U64 = 13,
+  F32 = 1, U8 = 2, I8 = 3, U16 = 4, I16 = 5, I32 = 6, I64 = 7, Bool = 9, F16 = 10, F64 = 11, U32 = 12, U64 = 13, BF16 = 16,
 };
 
 inline size_t dtype_size(DType t) {
   switch (t) {
     case DType::F32: case DType::I32: case DType::U32: return 4;
     case DType::I64: case DType::F64: case DType::U64: return 8;
-    case DType::U16: case DType::I16: return 2;
+    case DType::U16: case DType::I16: case DType::F16: case DType::BF16: return 2;
     default: return 1;
   }
 }
@@ -27,6 +27,7 @@ inline const char* dtype_name(DType t) {
     case DType::I32: return "i32"; case DType::I16: return "i16"; case DType::U16: return "u16";
     case DType::I8: return "i8"; case DType::U8: return "u8"; case DType::Bool: return "bool";
     case DType::U32: return "u32"; case DType::U64: return "u64";
+    case DType::F16: return "f16"; case DType::BF16: return "bf16";
   }
   return "?";
 }

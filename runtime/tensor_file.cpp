@@ -37,7 +37,8 @@ struct Reader {
 bool supported(int32_t t) {
   switch (DType(t)) {
     case DType::F32: case DType::U8: case DType::I8: case DType::U16: case DType::I16:
-    case DType::I32: case DType::I64: case DType::Bool: case DType::F64: case DType::U32: case DType::U64: return true;
+    case DType::I32: case DType::I64: case DType::Bool: case DType::F64: case DType::U32: case DType::U64: case DType::F16:
+    case DType::BF16: return true;
   }
   return false;
 }
@@ -137,6 +138,7 @@ bool parse_tensor_proto(const uint8_t* bytes, size_t n, HostTensor* out, std::st
         case DType::Bool: append(t.data, uint8_t(v != 0)); break;
         case DType::U32: append(t.data, uint32_t(v)); break;
         case DType::U64: append(t.data, uint64_t(v)); break;
+        case DType::F16: case DType::BF16: append(t.data, uint16_t(v)); break;  // int32_data holds the bits
       }
     }
   }

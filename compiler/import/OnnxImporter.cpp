@@ -146,7 +146,7 @@ FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
   switch (dt) {
     case ek::DType::F32: case ek::DType::F64: case ek::DType::I64: case ek::DType::I32: case ek::DType::I16:
     case ek::DType::U16: case ek::DType::I8: case ek::DType::U8: case ek::DType::Bool: case ek::DType::U32:
-    case ek::DType::U64: break;
+    case ek::DType::U64: case ek::DType::F16: case ek::DType::BF16: break;
     default:
       fail("tensor '" + t.name() + "': element type " + std::to_string(t.data_type()) + " is not supported");
       return failure();
@@ -216,6 +216,8 @@ FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
     case ek::DType::Bool: count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint8_t(v != 0)); break;
     case ek::DType::U32: count = size_t(t.uint64_data_size()); for (uint64_t v : t.uint64_data()) put(uint32_t(v)); break;
     case ek::DType::U64: count = size_t(t.uint64_data_size()); for (uint64_t v : t.uint64_data()) put(v); break;
+    case ek::DType::F16: case ek::DType::BF16:  // int32_data holds the 16-bit patterns
+      count = size_t(t.int32_data_size()); for (int32_t v : t.int32_data()) put(uint16_t(v)); break;
   }
   if (count != size_t(numel)) {
     fail("tensor '" + t.name() + "' holds " + std::to_string(count) + " values, its shape needs " + std::to_string(numel));

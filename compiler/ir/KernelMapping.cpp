@@ -12,6 +12,8 @@ namespace edgecc {
 std::optional<ek::DType> dtypeOf(Type t) {
   if (t.isF32()) return ek::DType::F32;
   if (t.isF64()) return ek::DType::F64;
+  if (t.isF16()) return ek::DType::F16;
+  if (t.isBF16()) return ek::DType::BF16;
   if (t.isInteger(1)) return ek::DType::Bool;
   if (auto i = dyn_cast<IntegerType>(t)) {
     const bool u = i.isUnsigned();
@@ -30,6 +32,8 @@ Type elementTypeOf(MLIRContext* ctx, ek::DType d) {
   switch (d) {
     case ek::DType::F32: return b.getF32Type();
     case ek::DType::F64: return b.getF64Type();
+    case ek::DType::F16: return b.getF16Type();
+    case ek::DType::BF16: return b.getBF16Type();
     case ek::DType::Bool: return b.getI1Type();
     case ek::DType::I8: return b.getIntegerType(8);
     case ek::DType::U8: return b.getIntegerType(8, false);
@@ -52,7 +56,9 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
                                             "reduce_prod", "add", "sub", "mul", "div", "pow"};
   if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;
-  if (llvm::is_contained(kNoBool, kernel)) return *dtype != ek::DType::Bool;
+  if (llvm::is_contained(kNoBool, kernel) && *dtype == ek::DType::Bool) return false;
+  // 16-bit floats are storage types here: converted, compared, moved; no matmul yet.
+  if (kernel == "matmul" && (*dtype == ek::DType::F16 || *dtype == ek::DType::BF16)) return false;
   return true;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "runtime/half.h"
 #include "runtime/tensor.h"
 
 namespace ek {
@@ -22,6 +23,8 @@ void dispatch_dtype(DType t, Fn&& fn) {
     case DType::Bool: fn(bool{}); break;
     case DType::U32: fn(uint32_t{}); break;
     case DType::U64: fn(uint64_t{}); break;
+    case DType::F16: fn(f16{}); break;
+    case DType::BF16: fn(bf16{}); break;
   }
 }
 

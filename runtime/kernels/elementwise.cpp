@@ -122,7 +122,7 @@ void compare(const Tensor* in, Tensor* out, Op op) {
 }
 
 template <class T> T ek_pow(T a, T b) {
-  if constexpr (std::is_integral_v<T>) return T(std::pow(double(a), double(b)));
+  if constexpr (std::is_integral_v<T> || is_half_v<T>) return T(std::pow(double(a), double(b)));
   else return std::pow(a, b);
 }
 

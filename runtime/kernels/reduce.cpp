@@ -15,7 +15,7 @@ enum class Reduce { Sum, Mean, Max, Min, Prod };
 // the kernel never allocates (it may run in a decode loop).
 template <class T>
 void reduce_typed(const Tensor& x, Tensor& y, uint64_t mask, Reduce kind) {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
+  using Acc = std::conditional_t<std::is_floating_point_v<T> || is_half_v<T>, double, T>;
   int64_t stride[kMaxRank];
   for (int64_t d = x.rank - 1, s = 1; d >= 0; --d) { stride[d] = s; s *= x.dims[d]; }
   int kept[kMaxRank], red[kMaxRank], nk = 0, nr = 0;
@@ -51,7 +51,7 @@ void reduce_typed(const Tensor& x, Tensor& y, uint64_t mask, Reduce kind) {
       }
     }
     if (kind == Reduce::Mean) {
-      if constexpr (std::is_floating_point_v<T>) a = a / Acc(count);  // empty: 0/0 = NaN, as numpy
+      if constexpr (std::is_floating_point_v<T> || is_half_v<T>) a = a / Acc(count);  // empty: 0/0 = NaN, as numpy
       else a = count ? a / Acc(count) : Acc(0);
     }
     dst[o] = T(a);

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "runtime/half.h"
 #include "runtime/kernels/kernels.h"
 
 namespace {
@@ -237,6 +238,31 @@ TEST(RuntimeKernels, RegistryFindsEveryKernelByName) {
   EXPECT_EQ(ek::find_kernel("matmul"), &ek::matmul);
   EXPECT_EQ(ek::find_kernel("attention"), &ek::attention);
   EXPECT_EQ(ek::find_kernel("no_such_kernel"), nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(HalfFloats, KnownBitPatternsAndRounding) {
+  EXPECT_EQ(ek::f32_to_f16_bits(1.f), 0x3C00);
+  EXPECT_EQ(ek::f32_to_f16_bits(-2.f), 0xC000);
+  EXPECT_EQ(ek::f32_to_f16_bits(65504.f), 0x7BFF);            // largest finite
+  EXPECT_EQ(ek::f32_to_f16_bits(65520.f), 0x7C00);            // rounds up to inf
+  EXPECT_EQ(ek::f32_to_f16_bits(std::ldexp(1.f, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(ek::f32_to_f16_bits(1.f + std::ldexp(1.f, -11)), 0x3C00);      // tie -> even
+  EXPECT_EQ(ek::f32_to_f16_bits(1.f + 3 * std::ldexp(1.f, -11)), 0x3C02);  // tie -> even (up)
+  EXPECT_EQ(ek::f32_to_bf16_bits(1.f), 0x3F80);
+  EXPECT_EQ(ek::f32_to_bf16_bits(1.f + std::ldexp(1.f, -8)), 0x3F80);      // tie -> even
+  EXPECT_EQ(ek::f32_to_bf16_bits(1.f + 3 * std::ldexp(1.f, -8)), 0x3F82);
+}
+
+TEST(HalfFloats, EveryF16ValueRoundTripsThroughF32) {
+  for (uint32_t b = 0; b < 0x10000; ++b) {
+    const float f = ek::f16_bits_to_f32(uint16_t(b));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(ek::f32_to_f16_bits(f), b) << std::hex << b;
+  }
 }
 
 }  // namespace
