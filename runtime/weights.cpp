@@ -20,6 +20,11 @@ WeightsFile::~WeightsFile() {
 }
 
 bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::string* error) {
+  // Opening again replaces the previous file; on failure nothing stays loaded.
+  if (map_) munmap(map_, map_bytes_);
+  map_ = nullptr;
+  map_bytes_ = 0;
+  payload_ = nullptr;
   auto fail = [&](const std::string& why) {
     if (error) *error = std::string(path) + ": " + why;
     return false;
@@ -45,7 +50,10 @@ bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::s
                 std::to_string(expected_payload_bytes));
   if (size < sizeof(WeightsHeader) + h.payload_bytes) return fail("truncated weights file");
   payload_ = static_cast<const uint8_t*>(map) + sizeof(WeightsHeader);
-  if (fnv1a64(payload_, h.payload_bytes) != h.checksum) return fail("weights checksum mismatch (corrupted file)");
+  if (fnv1a64(payload_, h.payload_bytes) != h.checksum) {
+    payload_ = nullptr;
+    return fail("weights checksum mismatch (corrupted file)");
+  }
   return true;
 }
 

@@ -103,7 +103,8 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
 
 llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options) {
   const std::string exe = dir + "/model_run";
-  if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/weights.bin")) return exe;
+  // weights.bin is read at run time, not built in: only the code decides.
+  if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/model.h")) return exe;
   auto archive = cachedRuntimeArchive(dir, options);
   if (!archive) return archive.takeError();
   std::vector<std::string> cmd = cxxCommand();

@@ -54,10 +54,13 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
     options.import.input_shapes.clear();
     for (const ek::HostTensor& t : *inputs) options.import.input_shapes.push_back(t.dims);
     options.import.input_values = *inputs;
-    auto compiled = compileOnnxToBundle(r.model, r.bundle_dir, options);
-    if (!compiled) return compiled.takeError();
+    // report.json is written last: its presence means a complete bundle.
+    if (!(r.reuse_bundle && isBundleDir(r.bundle_dir) && llvm::sys::fs::exists(r.bundle_dir + "/report.json"))) {
+      auto compiled = compileOnnxToBundle(r.model, r.bundle_dir, options);
+      if (!compiled) return compiled.takeError();
+    }
     bundle = r.bundle_dir;
-    if (const DeviceProfile* p = findDeviceProfile(compiled->target)) build.cxx_flags = p->cxx_flags;
+    if (const DeviceProfile* p = findDeviceProfile(bundleTarget(bundle))) build.cxx_flags = p->cxx_flags;
   }
   auto exe = buildBundle(bundle, build);
   if (!exe) return exe.takeError();

@@ -19,6 +19,7 @@ struct RunRequest {
   std::string inputs_dir;
   std::string outputs_dir;
   std::string bundle_dir;   // where to compile an .onnx model
+  bool reuse_bundle = false;  // bundle_dir is a cache keyed by model and inputs: reuse a complete one
   CompileOptions compile;
   BuildOptions build;
   int repeat = 1;

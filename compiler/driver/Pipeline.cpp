@@ -1,5 +1,8 @@
 #include "compiler/driver/Pipeline.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "compiler/passes/Passes.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -49,6 +52,10 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
     for (const DeviceProfile& p : deviceProfiles()) known += (known.empty() ? "" : ", ") + p.name;
     return error("unknown target '" + options.target + "' (known: " + known + ")");
   }
+  const std::string& ns = options.cpp_namespace;
+  if (ns.empty() || !(std::isalpha((unsigned char)ns[0]) || ns[0] == '_') ||
+      !std::all_of(ns.begin(), ns.end(), [](char c) { return std::isalnum((unsigned char)c) || c == '_'; }))
+    return error("namespace '" + ns + "' is not a C++ identifier");
   DialectRegistry registry;
   registerDialects(registry);
   MLIRContext ctx(registry, MLIRContext::Threading::DISABLED);

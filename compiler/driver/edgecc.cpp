@@ -16,6 +16,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "runtime/weights_format.h"
 
 namespace {
@@ -99,7 +100,11 @@ int cmdCompile(int argc, char** argv) {
     options.import.dims[d.substr(0, eq)] = v;
   }
   const auto start = std::chrono::steady_clock::now();
-  options.progress = [&](const std::string& stage) {
+  // Stage lines for work a user waits on: on a terminal, or for a large model in scripts.
+  uint64_t modelBytes = 0;
+  llvm::sys::fs::file_size(a.positional[0], modelBytes);
+  if (llvm::sys::Process::StandardErrIsDisplayed() || modelBytes >= (32u << 20))
+    options.progress = [&](const std::string& stage) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "edgecc: [%6.2f s] %s\n", s, stage.c_str());
   };
@@ -151,7 +156,11 @@ int cmdRun(int argc, char** argv) {
   int64_t repeat = 1;
   if (!parseInt(a.get("--repeat", "1"), &repeat) || repeat < 1) return usage("--repeat wants a positive integer");
   r.repeat = int(repeat);
-  r.bundle_dir = a.get("--bundle-dir", cacheDirFor(r.model, r.inputs_dir, r.compile.target));
+  r.bundle_dir = a.get("--bundle-dir");
+  if (r.bundle_dir.empty()) {
+    r.bundle_dir = cacheDirFor(r.model, r.inputs_dir, r.compile.target);
+    r.reuse_bundle = true;
+  }
   auto out = edgecc::compileBuildRun(r);
   if (!out) return report(out.takeError());
   std::printf("%s", out->c_str());

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -36,6 +37,27 @@ struct HostData {
   Shape dims;
   std::string bytes;  // row-major; owned, so weights can move into the IR without a copy
 };
+
+// Limits that keep a hostile or broken model from exhausting memory at compile time.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+// Element count of `dims`, or nullopt when a dim is negative or the count exceeds kMaxElements.
+std::optional<int64_t> checkedNumel(ArrayRef<int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0) return std::nullopt;
+    if (d != 0 && n > kMaxElements / d) return std::nullopt;
+    n *= d;
+  }
+  return n;
+}
+
+// The shape a tensor may have: rank within the runtime's limit, sizes within kMaxElements.
+std::string shapeProblem(ArrayRef<int64_t> dims) {
+  if (dims.size() > size_t(ek::kMaxRank)) return "rank " + std::to_string(dims.size()) + " exceeds the supported " + std::to_string(ek::kMaxRank);
+  if (!checkedNumel(dims)) return "invalid or too large shape";
+  return "";
+}
 
 class OnnxImporter {
  public:
@@ -152,12 +174,12 @@ FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
       return failure();
   }
   d.dtype = dt;
-  int64_t numel = 1;
-  for (int64_t x : t.dims()) {
-    if (x < 0) { fail("tensor '" + t.name() + "' has a negative dimension"); return failure(); }
-    d.dims.push_back(x);
-    numel *= x;
+  d.dims.assign(t.dims().begin(), t.dims().end());
+  if (std::string why = shapeProblem(d.dims); !why.empty()) {
+    fail("tensor '" + t.name() + "': " + why);
+    return failure();
   }
+  const int64_t numel = *checkedNumel(d.dims);
   const size_t want = size_t(numel) * ek::dtype_size(dt);
   auto wrongSize = [&](size_t got) {
     fail("tensor '" + t.name() + "' holds " + std::to_string(got) + " bytes, its shape needs " + std::to_string(want));
@@ -168,8 +190,11 @@ FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
     int64_t offset = 0, length = -1;
     for (const auto& kv : t.external_data()) {
       if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset = std::stoll(kv.value());
-      else if (kv.key() == "length") length = std::stoll(kv.value());
+      else if ((kv.key() == "offset" && llvm::StringRef(kv.value()).getAsInteger(10, offset)) ||
+               (kv.key() == "length" && llvm::StringRef(kv.value()).getAsInteger(10, length)) || offset < 0) {
+        fail("tensor '" + t.name() + "': invalid external data " + kv.key() + " '" + kv.value() + "'");
+        return failure();
+      }
     }
     // Like ONNX's checker: external data stays beside the model.
     if (llvm::sys::path::is_absolute(location) || llvm::StringRef(location).contains("..")) {
@@ -245,6 +270,12 @@ Value OnnxImporter::scalarLike(Value like, double v) {
 // ---------------------------------------------------------------------------------------
 
 FailureOr<Value> OnnxImporter::finish(Operation* op) {
+  for (Value r : op->getResults())
+    if (std::string why = shapeProblem(cast<RankedTensorType>(r.getType()).getShape()); !why.empty()) {
+      op->erase();
+      fail("result " + why);
+      return failure();
+    }
   std::string diag;
   {
     ScopedDiagnosticHandler handler(&ctx_, [&](Diagnostic& d) {
@@ -330,7 +361,7 @@ FailureOr<Shape> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
     return failure();
   }
   Shape out;
-  for (APInt x : c.getValues<APInt>()) out.push_back(x.getSExtValue());
+  for (int64_t x : integerValues(c)) out.push_back(x);
   return out;
 }
 
@@ -377,7 +408,7 @@ void OnnxImporter::registerHandlers() {
       EDGECC_TRY(a, input(n, 0));
       EDGECC_TRY(b, input(n, 1));
       FailureOr<Value> y = binary<OpT>(*a, *b, comparison);
-      if (failed(y)) return failNode(n, error_);
+      if (failed(y)) return failure();
       setOutput(n, 0, *y);
       return success();
     };
@@ -405,7 +436,7 @@ void OnnxImporter::registerHandlers() {
       for (int i = 1; i < n.input_size(); ++i) {
         EDGECC_TRY(b, input(n, i));
         FailureOr<Value> y = binary<OpT>(v, *b);
-        if (failed(y)) return failNode(n, error_);
+        if (failed(y)) return failure();
         v = *y;
       }
       setOutput(n, 0, v);
@@ -438,7 +469,7 @@ void OnnxImporter::registerHandlers() {
     if (a.name() == "value") {
       onnx::TensorProto copy = a.t();
       FailureOr<HostData> t = loadTensor(copy);
-      if (failed(t)) return failNode(n, error_);
+      if (failed(t)) return failure();
       d = std::move(*t);
     } else if (a.name() == "value_float") {
       putAll(std::vector<float>{a.f()}, ek::DType::F32, true);
@@ -513,7 +544,7 @@ void OnnxImporter::registerHandlers() {
       Value c = *c0;
       if (beta != 1.f) { EDGECC_TRY(t, binary<graph::MulOp>(c, scalarLike(c, beta))); c = *t; }
       FailureOr<Value> t = binary<graph::AddOp>(y, c);
-      if (failed(t)) return failNode(n, error_);
+      if (failed(t)) return failure();
       y = *t;
     }
     setOutput(n, 0, y);
@@ -616,7 +647,7 @@ void OnnxImporter::registerHandlers() {
     if (auto p = attrInts(n, "perm")) perm = *p;
     else for (int64_t d = rank - 1; d >= 0; --d) perm.push_back(d);
     FailureOr<Value> y = transpose(*x, perm);
-    if (failed(y)) return failNode(n, error_);
+    if (failed(y)) return failure();
     setOutput(n, 0, *y);
     return success();
   };
@@ -688,7 +719,7 @@ void OnnxImporter::registerHandlers() {
       sizes[size_t(*ax)] = count;
     }
     FailureOr<Value> y = slice(*x, offsets, strides, sizes);
-    if (failed(y)) return failNode(n, error_);
+    if (failed(y)) return failure();
     setOutput(n, 0, *y);
     return success();
   };
@@ -703,6 +734,7 @@ void OnnxImporter::registerHandlers() {
     const int64_t dim = in[size_t(*ax)], outs = n.output_size();
     if (parts.empty()) {
       const int64_t k = attrInt(n, "num_outputs", outs);
+      if (k <= 0) return failNode(n, "needs at least one output");
       const int64_t chunk = (dim + k - 1) / k;
       for (int64_t i = 0; i < k; ++i) parts.push_back(std::min(chunk, dim - i * chunk));
     }
@@ -726,8 +758,8 @@ void OnnxImporter::registerHandlers() {
     Shape in = shapeOf(*x), is = shapeOf(*idx);
     EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
     if (ElementsAttr c = constantValue(*idx)) {
-      for (APInt v : c.getValues<APInt>()) {
-        const int64_t k = v.getSExtValue(), dim = in[size_t(*ax)];
+      for (int64_t k : integerValues(c)) {
+        const int64_t dim = in[size_t(*ax)];
         if (k < -dim || k >= dim) return failNode(n, "index " + std::to_string(k) + " out of range for axis size " + std::to_string(dim));
       }
     }
@@ -771,14 +803,14 @@ void OnnxImporter::registerHandlers() {
     if (const auto* a = attr(n, "value")) {
       onnx::TensorProto copy = a->t();
       FailureOr<HostData> t = loadTensor(copy);
-      if (failed(t)) return failNode(n, error_);
+      if (failed(t)) return failure();
       if (t->bytes.size() != ek::dtype_size(t->dtype)) return failNode(n, "value must hold one element");
       fill = *t;
     }
-    for (int64_t d : *shape)
-      if (d < 0) return failNode(n, "negative dimension");
+    if (std::string why = shapeProblem(*shape); !why.empty()) return failNode(n, why);
+    const int64_t total = *checkedNumel(*shape);
+    if (total * int64_t(fill.bytes.size()) > (int64_t(1) << 32)) return failNode(n, "constant of more than 4 GiB");
     HostData d{fill.dtype, *shape, {}};
-    const int64_t total = std::accumulate(shape->begin(), shape->end(), int64_t(1), std::multiplies<>());
     for (int64_t i = 0; i < total; ++i) d.bytes.insert(d.bytes.end(), fill.bytes.begin(), fill.bytes.end());
     setOutput(n, 0, constant(d));
     return success();
@@ -809,7 +841,9 @@ void OnnxImporter::registerHandlers() {
       v.push_back(value);
     }
     if (v[2] == 0) return failNode(n, "delta is zero");
-    const int64_t count = std::max<int64_t>(0, int64_t(std::ceil((v[1] - v[0]) / v[2])));
+    const double steps = std::ceil((v[1] - v[0]) / v[2]);
+    if (!std::isfinite(steps) || steps > double(1 << 30)) return failNode(n, "range is not finite or too long");
+    const int64_t count = std::max<int64_t>(0, int64_t(steps));
     std::vector<double> values(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) values[size_t(i)] = v[0] + double(i) * v[2];
     HostData d{dtype, {count}, std::string(size_t(count) * ek::dtype_size(dtype), '\0')};
@@ -936,6 +970,7 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
     return failNode(n, "operator domain '" + n.domain() + "' is not supported");
   auto it = handlers_.find(n.op_type());
   if (it == handlers_.end()) return failNode(n, "unsupported operator");
+  if (n.output_size() == 0) return failNode(n, "has no outputs");
   loc_ = NameLoc::get(builder_.getStringAttr(nodeName(n) + " (" + n.op_type() + ")"));
   for (int i = 0; i < n.input_size(); ++i)
     if (!n.input(i).empty() && !values_.count(n.input(i)))
@@ -1035,13 +1070,14 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     } else {
       if (!tt.has_shape()) return error("graph input '" + in.name() + "' has no shape; pass its shape");
       for (const auto& dim : tt.shape().dim()) {
-        if (dim.has_dim_value()) shape.push_back(dim.dim_value());
+        if (dim.has_dim_value() && dim.dim_value() >= 0) shape.push_back(dim.dim_value());
         else {
           auto it = options_.dims.find(dim.dim_param());
           shape.push_back(it != options_.dims.end() ? it->second : options_.default_dim);
         }
       }
     }
+    if (std::string why = shapeProblem(shape); !why.empty()) return error("graph input '" + in.name() + "': " + why);
     argTypes.push_back(RankedTensorType::get(shape, et));
     argNames.push_back(in.name());
   }

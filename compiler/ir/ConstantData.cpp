@@ -26,6 +26,7 @@ std::vector<uint8_t> elementsBytes(ElementsAttr attr) {
   const size_t elem = size_t(type.getElementTypeBitWidth() / 8);
   std::vector<uint8_t> out(size_t(n) * elem);
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    // The graph.constant verifier guarantees the blob exists and is large enough.
     ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
     std::memcpy(out.data(), data.data(), std::min(out.size(), data.size()));
     return out;
@@ -62,6 +63,21 @@ ElementsAttr makeElementsAttr(RankedTensorType type, std::string&& bytes, String
                        [owned](void*, size_t, size_t) { delete owned; }, /*dataIsMutable=*/false);
   return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
 }
+
+template <class T>
+static std::vector<T> convertedValues(ElementsAttr attr, ek::DType to) {
+  std::vector<uint8_t> bytes = elementsBytes(attr);
+  auto type = cast<ShapedType>(attr.getType());
+  std::vector<T> out(size_t(type.getNumElements()));
+  auto from = dtypeOf(type.getElementType());
+  if (!from || out.empty()) return out;
+  ek::Tensor src{bytes.data(), *from, 1, {int64_t(out.size())}}, dst{out.data(), to, 1, {int64_t(out.size())}};
+  ek::cast(&src, 1, &dst, ek::Attrs{});
+  return out;
+}
+
+std::vector<int64_t> integerValues(ElementsAttr attr) { return convertedValues<int64_t>(attr, ek::DType::I64); }
+std::vector<double> floatValues(ElementsAttr attr) { return convertedValues<double>(attr, ek::DType::F64); }
 
 ElementsAttr constantValue(Value v) {
   if (auto c = v.getDefiningOp<graph::ConstantOp>()) return c.getValue();

@@ -26,6 +26,11 @@ mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, llvm::ArrayRef<
 mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, std::string&& bytes,
                                     llvm::StringRef resourceName = "weight");
 
+// The elements converted to int64 / double (any element type; works for dense resources,
+// which MLIR cannot iterate).
+std::vector<int64_t> integerValues(mlir::ElementsAttr attr);
+std::vector<double> floatValues(mlir::ElementsAttr attr);
+
 // The constant value behind `v`, if it is produced by graph.constant.
 mlir::ElementsAttr constantValue(mlir::Value v);
 

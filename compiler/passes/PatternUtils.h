@@ -12,12 +12,11 @@ namespace edgecc {
 // The value of a constant whose elements are all equal (a scalar or a splat).
 inline std::optional<double> scalarConstant(mlir::Value v) {
   mlir::ElementsAttr c = constantValue(v);
-  if (!c || !c.getElementType().isF32() || c.getNumElements() == 0) return std::nullopt;
-  auto values = c.getValues<float>();
-  const float first = *values.begin();
-  for (float x : values)
-    if (x != first) return std::nullopt;
-  return double(first);
+  if (!c || !c.getElementType().isF32() || c.getNumElements() == 0 || c.getNumElements() > 4096) return std::nullopt;
+  const std::vector<double> values = floatValues(c);
+  for (double x : values)
+    if (x != values.front()) return std::nullopt;
+  return values.front();
 }
 
 inline bool isScalar(mlir::Value v, double want, double tol = 1e-6) {

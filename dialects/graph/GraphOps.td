@@ -50,7 +50,7 @@ def Graph_SinOp : Graph_UnaryOp<"sin">;
 def Graph_ReluOp : Graph_UnaryOp<"relu">;
 def Graph_FloorOp : Graph_UnaryOp<"floor">;
 def Graph_CeilOp : Graph_UnaryOp<"ceil">;
-def Graph_NotOp : Graph_UnaryOp<"logical_not">;
+def Graph_NotOp : Graph_UnaryOp<"logical_not"> { let hasVerifier = 1; }
 def Graph_SiluOp : Graph_UnaryOp<"silu"> { let summary = "x * sigmoid(x) (fused)"; }
 def Graph_GeluOp : Graph_Op<"gelu", [SameOperandsAndResultType]> {
   let summary = "GELU (fused); approximate = true selects the tanh form";

@@ -1,5 +1,7 @@
 // Verifiers for `graph` ops: invalid IR is rejected where it is built.
 #include "dialects/graph/GraphDialect.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 
@@ -46,6 +48,19 @@ static LogicalResult verifyBroadcastResult(Operation* op, ArrayRef<Value> inputs
 
 LogicalResult ConstantOp::verify() {
   if (getValue().getType() != getType()) return emitOpError("value type differs from result type");
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(getValue())) {
+    AsmResourceBlob* blob = res.getRawHandle().getBlob();
+    const int64_t want = getType().getNumElements() * int64_t(getType().getElementTypeBitWidth() / 8);
+    if (!blob) return emitOpError("resource '") << res.getRawHandle().getKey() << "' has no data";
+    if (int64_t(blob->getData().size()) < want)
+      return emitOpError("resource '") << res.getRawHandle().getKey() << "' holds " << blob->getData().size()
+                                        << " bytes, its type needs " << want;
+  }
+  return success();
+}
+
+LogicalResult NotOp::verify() {
+  if (!isBool(getType().getElementType())) return emitOpError("operand must be i1");
   return success();
 }
 
@@ -57,6 +72,8 @@ LogicalResult CastOp::verify() {
 
 #define EDGECC_VERIFY_BINARY(Op, comparison)                                                     \
   LogicalResult Op::verify() {                                                                  \
+    if (isa<AndOp, OrOp, XorOp>(getOperation()) && !isBool(getLhs().getType().getElementType())) \
+      return emitOpError("operands must be i1");                                                \
     if (getLhs().getType().getElementType() != getRhs().getType().getElementType() &&          \
         !isa<PowOp>(getOperation()))                                                            \
       return emitOpError("operands must have the same element type");                           \
@@ -167,8 +184,8 @@ LogicalResult GatherOp::verify() {
   auto in = getInput().getType().getShape(), idx = getIndices().getType().getShape();
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
-  if (!getIndices().getType().getElementType().isInteger(64) && !getIndices().getType().getElementType().isInteger(32))
-    return emitOpError("indices must be i32 or i64");
+  Type indexType = getIndices().getType().getElementType();
+  if (!indexType.isSignlessInteger(64) && !indexType.isSignlessInteger(32)) return emitOpError("indices must be i32 or i64");
   SmallVector<int64_t> want(in.begin(), in.begin() + axis);
   want.append(idx.begin(), idx.end());
   want.append(in.begin() + axis + 1, in.end());

@@ -35,8 +35,6 @@ void unary_float(const Tensor& x, Tensor& y, F f) {
 
 }  // namespace
 
-EK_UNARY(neg, -v)
-EK_UNARY(abs, std::abs(v))
 EK_UNARY(sqrt, std::sqrt(v))
 EK_UNARY(reciprocal, decltype(v)(1) / v)
 EK_UNARY(exp, std::exp(v))
@@ -46,11 +44,65 @@ EK_UNARY(tanh, std::tanh(v))
 EK_UNARY(erf, std::erf(v))
 EK_UNARY(cos, std::cos(v))
 EK_UNARY(sin, std::sin(v))
-EK_UNARY(relu, v > 0 ? v : decltype(v)(0))
 EK_UNARY(silu, v / (decltype(v)(1) + std::exp(-v)))
-EK_UNARY(floor, std::floor(v))
-EK_UNARY(ceil, std::ceil(v))
 #undef EK_UNARY
+
+namespace {
+// Ops that are exact on integers: computed in the element type itself, never through double
+// (which would round int64 values above 2^53). Unsigned negation wraps, as in numpy.
+template <class F>
+void unary_exact(const Tensor& x, Tensor& y, F f) {
+  const int64_t n = x.numel();
+  dispatch_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* s = x.as<T>();
+    T* d = y.as<T>();
+    for (int64_t i = 0; i < n; ++i) d[i] = f(s[i]);
+  });
+}
+}  // namespace
+
+void neg(const Tensor* in, int, Tensor* out, const Attrs&) {
+  unary_exact(in[0], out[0], [](auto v) {
+    using T = decltype(v);
+    if constexpr (std::is_floating_point_v<T>) return T(-v);
+    else if constexpr (is_half_v<T>) return T(-float(v));
+    else if constexpr (std::is_same_v<T, bool>) return v;
+    else return T(-static_cast<std::make_unsigned_t<T>>(v));
+  });
+}
+void abs(const Tensor* in, int, Tensor* out, const Attrs&) {
+  unary_exact(in[0], out[0], [](auto v) {
+    using T = decltype(v);
+    if constexpr (std::is_floating_point_v<T>) return T(std::fabs(v));
+    else if constexpr (is_half_v<T>) return T(std::fabs(float(v)));
+    else if constexpr (std::is_signed_v<T>) return v < 0 ? T(-static_cast<std::make_unsigned_t<T>>(v)) : v;
+    else return v;
+  });
+}
+void relu(const Tensor* in, int, Tensor* out, const Attrs&) {
+  unary_exact(in[0], out[0], [](auto v) {
+    using T = decltype(v);
+    if constexpr (is_half_v<T>) return float(v) > 0.f ? v : T(0.f);
+    else return v > T(0) ? v : T(0);
+  });
+}
+void floor(const Tensor* in, int, Tensor* out, const Attrs&) {
+  unary_exact(in[0], out[0], [](auto v) {
+    using T = decltype(v);
+    if constexpr (std::is_floating_point_v<T>) return T(std::floor(v));
+    else if constexpr (is_half_v<T>) return T(std::floor(float(v)));
+    else return v;
+  });
+}
+void ceil(const Tensor* in, int, Tensor* out, const Attrs&) {
+  unary_exact(in[0], out[0], [](auto v) {
+    using T = decltype(v);
+    if constexpr (std::is_floating_point_v<T>) return T(std::ceil(v));
+    else if constexpr (is_half_v<T>) return T(std::ceil(float(v)));
+    else return v;
+  });
+}
 
 void gelu(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const float* x = in[0].as<float>();
@@ -143,7 +195,14 @@ EK_BINARY(logical_xor, bool(x) != bool(y))
 void div(const Tensor* in, int, Tensor* out, const Attrs&) {
   binary_same(in, out, [](auto x, auto y) {
     using T = decltype(x);
-    if constexpr (std::is_integral_v<T>) return y == 0 ? T(0) : T(x / y);
+    // Integer division by zero is defined as 0, and MIN / -1 wraps instead of trapping.
+    if constexpr (std::is_same_v<T, bool>) return T(x);
+    else if constexpr (std::is_integral_v<T>) {
+      if (y == 0) return T(0);
+      if constexpr (std::is_signed_v<T>)
+        if (y == T(-1)) return T(-static_cast<std::make_unsigned_t<T>>(x));
+      return T(x / y);
+    }
     else return x / y;
   });
 }

@@ -31,16 +31,22 @@ void reduce_typed(const Tensor& x, Tensor& y, uint64_t mask, Reduce kind) {
   for (int64_t o = 0; o < n_out; ++o) {
     Acc a = 0;
     if (kind == Reduce::Prod) a = 1;
-    if (kind == Reduce::Max) a = std::numeric_limits<T>::lowest();
-    if (kind == Reduce::Min) a = std::numeric_limits<T>::max();
+    // Floats start from -inf/+inf (an empty max is -inf, as ONNX says); integers from their range.
+    if constexpr (std::is_floating_point_v<Acc>) {
+      if (kind == Reduce::Max) a = -std::numeric_limits<Acc>::infinity();
+      if (kind == Reduce::Min) a = std::numeric_limits<Acc>::infinity();
+    } else {
+      if (kind == Reduce::Max) a = std::numeric_limits<T>::lowest();
+      if (kind == Reduce::Min) a = std::numeric_limits<T>::max();
+    }
     int64_t ridx[kMaxRank] = {}, off = base;
     for (int64_t i = 0; i < count; ++i) {
       const Acc v = Acc(src[off]);
       switch (kind) {
         case Reduce::Sum: case Reduce::Mean: a += v; break;
         case Reduce::Prod: a *= v; break;
-        case Reduce::Max: a = v > a ? v : a; break;
-        case Reduce::Min: a = v < a ? v : a; break;
+        case Reduce::Max: a = (v > a || v != v) ? v : a; break;  // v != v: NaN propagates
+        case Reduce::Min: a = (v < a || v != v) ? v : a; break;
       }
       for (int r = nr - 1; r >= 0; --r) {
         const int d = red[r];

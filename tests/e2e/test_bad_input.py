@@ -99,7 +99,58 @@ def main():
     cases.append(("corrupted weights", ["run", corrupt, "--inputs", right, "--outputs", f"{work}/o12"],
                   ["weights.bin", "checksum mismatch"]))
 
+    # Hostile or unusual but valid models must compile, build and compute the right thing.
+    odd = "odd\nname \"quoted\" \\"
+    xs = helper.make_tensor_value_info(odd, TensorProto.FLOAT, [2, 300])
+    out_info = helper.make_tensor_value_info("out\\", TensorProto.FLOAT, None)
+    idx = numpy_helper.from_array(np.arange(300, dtype=np.int64)[::-1].copy(), "idx")  # >1 KiB: a dense resource
+    w = numpy_helper.from_array(np.linspace(-1, 1, 300).astype(np.float32), "w")      # >1 KiB
+    nodes = [
+        helper.make_node("Gather", [odd, "idx"], ["g"], name="gather\\", axis=1),
+        helper.make_node("Mul", ["g", "w"], ["m"], name="*/ #error injected\n#error injected"),
+        helper.make_node("Tanh", ["m"], ["t"], name="tanh"),
+        helper.make_node("LayerNormalization", ["t", "w"], ["ln"], name="ln", epsilon=0.0, axis=-1),
+        helper.make_node("Softmax", ["ln"], ["out\\"], name="sm", axis=-1),
+    ]
+    hostile = save(tiny_model(nodes, [xs], [out_info], [idx, w]), f"{work}/hostile/model.onnx")
+    xv = np.random.default_rng(0).standard_normal((2, 300)).astype(np.float32)
+    hostile_in = write_inputs(f"{work}/hostile_in", [xv])
+    p = subprocess.run([args.edgecc, "run", hostile, "--inputs", hostile_in, "--outputs", f"{work}/hostile_out"],
+                       capture_output=True, text=True)
+    t = np.tanh(xv[:, ::-1] * np.linspace(-1, 1, 300).astype(np.float32))
+    ln = (t - t.mean(-1, keepdims=True)) / np.sqrt(t.var(-1, keepdims=True)) * np.linspace(-1, 1, 300)
+    ref = np.exp(ln - ln.max(-1, keepdims=True))
+    ref /= ref.sum(-1, keepdims=True)
+    robust_ok = p.returncode == 0
+    detail = p.stderr.strip()[-300:]
+    if robust_ok:
+        got = numpy_helper.to_array(onnx.load_tensor(f"{work}/hostile_out/output_0.pb"))
+        err = float(np.abs(got - ref).max())
+        robust_ok = err <= 1e-4 * float(np.abs(ref).max()) + 1e-6
+        detail = f"max abs err {err:.3g}"
+    print(f"odd names, 1-KiB constants, epsilon 0: {'ok' if robust_ok else 'FAIL'}\n    {detail}")
+
+    # Malformed structure: errors, not crashes.
+    x9 = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 8)
+    cases += [
+        ("rank above the runtime's 8", ["compile", save(tiny_model(
+            [helper.make_node("Unsqueeze", ["x", "ax"], ["y"], name="unsq")], [x9], [y],
+            [numpy_helper.from_array(np.array([0], np.int64), "ax")]), f"{work}/rank9.onnx"), "-o", f"{work}/o13"],
+         ["node 'unsq' (Unsqueeze)", "rank 9 exceeds the supported 8"]),
+        ("split into zero outputs", ["compile", save(tiny_model(
+            [helper.make_node("Split", ["x"], [], name="split0", axis=1, num_outputs=0),
+             helper.make_node("Relu", ["x"], ["y"], name="r")], [x], [y]), f"{work}/split0.onnx"), "-o", f"{work}/o14"],
+         ["node 'split0' (Split)", "has no outputs"]),
+        ("huge range", ["compile", save(tiny_model(
+            [helper.make_node("Range", ["a", "b", "c"], ["y"], name="rng")], [], [y],
+            [numpy_helper.from_array(np.array(0, np.int64), "a"), numpy_helper.from_array(np.array(10**15, np.int64), "b"),
+             numpy_helper.from_array(np.array(1, np.int64), "c")]), f"{work}/range.onnx"), "-o", f"{work}/o15"],
+         ["node 'rng' (Range)", "too long"]),
+    ]
+
     passed = failed = 0
+    passed += robust_ok
+    failed += not robust_ok
     for name, cmd, needles in cases:
         p = subprocess.run([args.edgecc] + cmd, capture_output=True, text=True)
         problems = []
