@@ -23,8 +23,12 @@ namespace edgecc {
 namespace {
 
 std::string dtypeExpr(Type elementType) {
-  static const char* names[] = {"", "F32", "U8", "I8", "U16", "I16", "I32", "I64", "", "Bool", "F16", "F64", "U32", "U64", "", "", "BF16"};
-  return std::string("ek::DType::") + names[int(*dtypeOf(elementType))];
+  switch (*dtypeOf(elementType)) {
+#define EK_DTYPE_EXPR(name, code, type, size, text) case ek::DType::name: return "ek::DType::" #name;
+    EK_DTYPE_LIST(EK_DTYPE_EXPR)
+#undef EK_DTYPE_EXPR
+  }
+  return "";
 }
 
 std::string dimsExpr(ArrayRef<int64_t> shape) {

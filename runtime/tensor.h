@@ -8,26 +8,51 @@ namespace ek {
 
 constexpr int kMaxRank = 8;
 
-// Element types use the ONNX TensorProto codes so files and IR agree without a mapping table.
+// Every element type, once: name, ONNX TensorProto code (so files and IR agree without a
+// mapping table), C++ storage type, byte size, short name. Lists elsewhere expand this.
+#define EK_DTYPE_LIST(X)                  \
+  X(F32, 1, float, 4, "f32")              \
+  X(U8, 2, uint8_t, 1, "u8")              \
+  X(I8, 3, int8_t, 1, "i8")               \
+  X(U16, 4, uint16_t, 2, "u16")           \
+  X(I16, 5, int16_t, 2, "i16")            \
+  X(I32, 6, int32_t, 4, "i32")            \
+  X(I64, 7, int64_t, 8, "i64")            \
+  X(Bool, 9, bool, 1, "bool")             \
+  X(F16, 10, ::ek::f16, 2, "f16")         \
+  X(F64, 11, double, 8, "f64")            \
+  X(U32, 12, uint32_t, 4, "u32")          \
+  X(U64, 13, uint64_t, 8, "u64")          \
+  X(BF16, 16, ::ek::bf16, 2, "bf16")
+
 enum class DType : int32_t {
-  F32 = 1, U8 = 2, I8 = 3, U16 = 4, I16 = 5, I32 = 6, I64 = 7, Bool = 9, F16 = 10, F64 = 11, U32 = 12, U64 = 13, BF16 = 16,
+#define EK_DTYPE_ENUM(name, code, type, size, text) name = code,
+  EK_DTYPE_LIST(EK_DTYPE_ENUM)
+#undef EK_DTYPE_ENUM
 };
 
+// False for codes no runtime type has (e.g. ONNX strings, 8).
+inline bool dtype_known(int32_t code) {
+  switch (code) {
+#define EK_DTYPE_CASE(name, c, type, size, text) case c: return true;
+    EK_DTYPE_LIST(EK_DTYPE_CASE)
+#undef EK_DTYPE_CASE
+  }
+  return false;
+}
 inline size_t dtype_size(DType t) {
   switch (t) {
-    case DType::F32: case DType::I32: case DType::U32: return 4;
-    case DType::I64: case DType::F64: case DType::U64: return 8;
-    case DType::U16: case DType::I16: case DType::F16: case DType::BF16: return 2;
-    default: return 1;
+#define EK_DTYPE_CASE(name, code, type, size, text) case DType::name: return size;
+    EK_DTYPE_LIST(EK_DTYPE_CASE)
+#undef EK_DTYPE_CASE
   }
+  return 1;
 }
 inline const char* dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "f32"; case DType::F64: return "f64"; case DType::I64: return "i64";
-    case DType::I32: return "i32"; case DType::I16: return "i16"; case DType::U16: return "u16";
-    case DType::I8: return "i8"; case DType::U8: return "u8"; case DType::Bool: return "bool";
-    case DType::U32: return "u32"; case DType::U64: return "u64";
-    case DType::F16: return "f16"; case DType::BF16: return "bf16";
+#define EK_DTYPE_CASE(name, code, type, size, text) case DType::name: return text;
+    EK_DTYPE_LIST(EK_DTYPE_CASE)
+#undef EK_DTYPE_CASE
   }
   return "?";
 }

@@ -34,15 +34,6 @@ struct Reader {
   }
 };
 
-bool supported(int32_t t) {
-  switch (DType(t)) {
-    case DType::F32: case DType::U8: case DType::I8: case DType::U16: case DType::I16:
-    case DType::I32: case DType::I64: case DType::Bool: case DType::F64: case DType::U32: case DType::U64: case DType::F16:
-    case DType::BF16: return true;
-  }
-  return false;
-}
-
 template <class T>
 void append(std::vector<uint8_t>& v, T x) {
   uint8_t b[sizeof(T)];
@@ -107,7 +98,7 @@ bool parse_tensor_proto(const uint8_t* bytes, size_t n, HostTensor* out, std::st
     }
   }
   if (!r.ok) return fail("malformed TensorProto");
-  if (!supported(data_type)) return fail("unsupported tensor element type " + std::to_string(data_type));
+  if (!dtype_known(data_type)) return fail("unsupported tensor element type " + std::to_string(data_type));
   if (t.dims.size() > size_t(kMaxRank)) return fail("tensor rank above " + std::to_string(kMaxRank));
   t.dtype = DType(data_type);
   int64_t numel = 1;

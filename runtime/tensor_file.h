@@ -15,9 +15,9 @@ struct HostTensor {
   std::vector<int64_t> dims;
   std::vector<uint8_t> data;  // row-major, little-endian
 
-  Tensor view() {
+  Tensor view() const {
     Tensor t;
-    t.data = data.data();
+    t.data = const_cast<uint8_t*>(data.data());
     t.dtype = dtype;
     t.rank = int(dims.size());
     for (int i = 0; i < t.rank && i < kMaxRank; ++i) t.dims[i] = dims[size_t(i)];

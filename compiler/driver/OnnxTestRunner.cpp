@@ -25,7 +25,8 @@ std::string shapeString(const std::vector<int64_t>& dims) {
 std::string compareTensors(const ek::HostTensor& got, const ek::HostTensor& want, const OnnxTestOptions& o) {
   if (got.dtype != want.dtype) return std::string("dtype ") + ek::dtype_name(got.dtype) + ", expected " + ek::dtype_name(want.dtype);
   if (got.dims != want.dims) return "shape " + shapeString(got.dims) + ", expected " + shapeString(want.dims);
-  ek::HostTensor g = got, w = want;
+  const ek::HostTensor& g = got;
+  const ek::HostTensor& w = want;
   const int64_t n = g.view().numel();
   std::string why;
   ek::dispatch_dtype(g.dtype, [&](auto tag) {

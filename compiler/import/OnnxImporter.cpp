@@ -164,15 +164,11 @@ class OnnxImporter {
 
 FailureOr<HostData> OnnxImporter::loadTensor(onnx::TensorProto& t) {
   HostData d;
-  auto dt = ek::DType(t.data_type());
-  switch (dt) {
-    case ek::DType::F32: case ek::DType::F64: case ek::DType::I64: case ek::DType::I32: case ek::DType::I16:
-    case ek::DType::U16: case ek::DType::I8: case ek::DType::U8: case ek::DType::Bool: case ek::DType::U32:
-    case ek::DType::U64: case ek::DType::F16: case ek::DType::BF16: break;
-    default:
-      fail("tensor '" + t.name() + "': element type " + std::to_string(t.data_type()) + " is not supported");
-      return failure();
+  if (!ek::dtype_known(t.data_type())) {
+    fail("tensor '" + t.name() + "': element type " + std::to_string(t.data_type()) + " is not supported");
+    return failure();
   }
+  auto dt = ek::DType(t.data_type());
   d.dtype = dt;
   d.dims.assign(t.dims().begin(), t.dims().end());
   if (std::string why = shapeProblem(d.dims); !why.empty()) {
@@ -489,7 +485,7 @@ void OnnxImporter::registerHandlers() {
   h["Cast"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     const int64_t to = attrInt(n, "to", 0);
-    Type et = to > 0 && to < 32 ? elementTypeOf(&ctx_, ek::DType(to)) : Type();
+    Type et = ek::dtype_known(int32_t(to)) ? elementTypeOf(&ctx_, ek::DType(to)) : Type();
     if (!et || !dtypeOf(et)) return failNode(n, "cast to element type " + std::to_string(to) + " is not supported");
     EDGECC_TRY(y, make<graph::CastOp>(RankedTensorType::get(shapeOf(*x), et), *x));
     setOutput(n, 0, *y);
@@ -1052,7 +1048,7 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     if (!in.type().has_tensor_type()) return error("graph input '" + in.name() + "' is not a tensor");
     const auto& tt = in.type().tensor_type();
     auto dtype = ek::DType(tt.elem_type());
-    Type et = tt.elem_type() > 0 && tt.elem_type() < 32 ? elementTypeOf(&ctx_, dtype) : Type();
+    Type et = ek::dtype_known(tt.elem_type()) ? elementTypeOf(&ctx_, dtype) : Type();
     if (!et || !dtypeOf(et)) return error("graph input '" + in.name() + "' has unsupported element type " + std::to_string(tt.elem_type()));
     Shape shape;
     const size_t k = argTypes.size();

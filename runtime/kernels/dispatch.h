@@ -12,19 +12,9 @@ namespace ek {
 template <class Fn>
 void dispatch_dtype(DType t, Fn&& fn) {
   switch (t) {
-    case DType::F32: fn(float{}); break;
-    case DType::F64: fn(double{}); break;
-    case DType::I64: fn(int64_t{}); break;
-    case DType::I32: fn(int32_t{}); break;
-    case DType::I16: fn(int16_t{}); break;
-    case DType::U16: fn(uint16_t{}); break;
-    case DType::I8: fn(int8_t{}); break;
-    case DType::U8: fn(uint8_t{}); break;
-    case DType::Bool: fn(bool{}); break;
-    case DType::U32: fn(uint32_t{}); break;
-    case DType::U64: fn(uint64_t{}); break;
-    case DType::F16: fn(f16{}); break;
-    case DType::BF16: fn(bf16{}); break;
+#define EK_DTYPE_DISPATCH(name, code, type, size, text) case DType::name: fn(type{}); break;
+    EK_DTYPE_LIST(EK_DTYPE_DISPATCH)
+#undef EK_DTYPE_DISPATCH
   }
 }
 
