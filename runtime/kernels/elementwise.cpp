@@ -9,14 +9,15 @@
 namespace ek {
 namespace {
 
+// y[i] = f(x[i]) in the element type of x.
 template <class F>
-void unary_float(const Tensor& x, Tensor& y, F f) {
+void unary_map(const Tensor& x, Tensor& y, F f) {
   const int64_t n = x.numel();
   dispatch_dtype(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    const T* src = x.as<T>();
-    T* dst = y.as<T>();
-    for (int64_t i = 0; i < n; ++i) dst[i] = T(f(double(src[i])));
+    const T* s = x.as<T>();
+    T* d = y.as<T>();
+    for (int64_t i = 0; i < n; ++i) d[i] = f(s[i]);
   });
 }
 
@@ -29,7 +30,7 @@ void unary_float(const Tensor& x, Tensor& y, F f) {
       const int64_t n = in[0].numel();                                              \
       for (int64_t i = 0; i < n; ++i) { const float v = s[i]; d[i] = (expr); }     \
     } else {                                                                        \
-      unary_float(in[0], out[0], [](double v) { return (expr); });                  \
+      unary_map(in[0], out[0], [](auto x) { const double v = double(x); return decltype(x)(expr); }); \
     }                                                                               \
   }
 
@@ -47,23 +48,10 @@ EK_UNARY(sin, std::sin(v))
 EK_UNARY(silu, v / (decltype(v)(1) + std::exp(-v)))
 #undef EK_UNARY
 
-namespace {
-// Ops that are exact on integers: computed in the element type itself, never through double
-// (which would round int64 values above 2^53). Unsigned negation wraps, as in numpy.
-template <class F>
-void unary_exact(const Tensor& x, Tensor& y, F f) {
-  const int64_t n = x.numel();
-  dispatch_dtype(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* s = x.as<T>();
-    T* d = y.as<T>();
-    for (int64_t i = 0; i < n; ++i) d[i] = f(s[i]);
-  });
-}
-}  // namespace
-
+// neg, abs, relu, floor and ceil are exact on integers: computed in the element type itself,
+// never through double (which would round int64 values above 2^53). Unsigned negation wraps.
 void neg(const Tensor* in, int, Tensor* out, const Attrs&) {
-  unary_exact(in[0], out[0], [](auto v) {
+  unary_map(in[0], out[0], [](auto v) {
     using T = decltype(v);
     if constexpr (std::is_floating_point_v<T>) return T(-v);
     else if constexpr (is_half_v<T>) return T(-float(v));
@@ -72,7 +60,7 @@ void neg(const Tensor* in, int, Tensor* out, const Attrs&) {
   });
 }
 void abs(const Tensor* in, int, Tensor* out, const Attrs&) {
-  unary_exact(in[0], out[0], [](auto v) {
+  unary_map(in[0], out[0], [](auto v) {
     using T = decltype(v);
     if constexpr (std::is_floating_point_v<T>) return T(std::fabs(v));
     else if constexpr (is_half_v<T>) return T(std::fabs(float(v)));
@@ -81,14 +69,14 @@ void abs(const Tensor* in, int, Tensor* out, const Attrs&) {
   });
 }
 void relu(const Tensor* in, int, Tensor* out, const Attrs&) {
-  unary_exact(in[0], out[0], [](auto v) {
+  unary_map(in[0], out[0], [](auto v) {
     using T = decltype(v);
     if constexpr (is_half_v<T>) return float(v) > 0.f ? v : T(0.f);
     else return v > T(0) ? v : T(0);
   });
 }
 void floor(const Tensor* in, int, Tensor* out, const Attrs&) {
-  unary_exact(in[0], out[0], [](auto v) {
+  unary_map(in[0], out[0], [](auto v) {
     using T = decltype(v);
     if constexpr (std::is_floating_point_v<T>) return T(std::floor(v));
     else if constexpr (is_half_v<T>) return T(std::floor(float(v)));
@@ -96,7 +84,7 @@ void floor(const Tensor* in, int, Tensor* out, const Attrs&) {
   });
 }
 void ceil(const Tensor* in, int, Tensor* out, const Attrs&) {
-  unary_exact(in[0], out[0], [](auto v) {
+  unary_map(in[0], out[0], [](auto v) {
     using T = decltype(v);
     if constexpr (std::is_floating_point_v<T>) return T(std::ceil(v));
     else if constexpr (is_half_v<T>) return T(std::ceil(float(v)));
