@@ -1,3 +1,4 @@
+#include "compiler/ir/KernelMapping.h"
 #include "compiler/passes/ArenaPlanner.h"
 #include "compiler/passes/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,7 +11,8 @@ namespace edgecc {
 namespace {
 
 int64_t bufferBytes(mlir::MemRefType t) {
-  return t.getNumElements() * std::max<int64_t>(1, int64_t(t.getElementTypeBitWidth() / 8));
+  auto dtype = dtypeOf(t.getElementType());
+  return t.getNumElements() * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
 }
 
 struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
