@@ -89,6 +89,15 @@ FailureOr<SmallVector<ElementsAttr>> evaluateOp(Operation* op) {
   if (failed(call)) return failure();
   ek::KernelFn fn = ek::find_kernel(call->kernel.c_str());
   if (!fn) return failure();
+  auto bytesOf = [](Type t) {
+    auto r = cast<RankedTensorType>(t);
+    auto d = dtypeOf(r.getElementType());
+    return d && r.hasStaticShape() ? size_t(r.getNumElements()) * ek::dtype_size(*d) : size_t(0);
+  };
+  size_t inBytes = 0, outBytes = 0;
+  for (Value v : op->getOperands()) inBytes += bytesOf(v.getType());
+  for (Value r : op->getResults()) outBytes += bytesOf(r.getType());
+  if (outBytes > kFoldGrowthLimitBytes && outBytes > 4 * inBytes) return failure();
 
   std::vector<std::vector<uint8_t>> storage;
   std::vector<ek::Tensor> ins, outs;

@@ -34,8 +34,13 @@ std::vector<double> floatValues(mlir::ElementsAttr attr);
 // The constant value behind `v`, if it is produced by graph.constant.
 mlir::ElementsAttr constantValue(mlir::Value v);
 
-// Computes the results of `op` when every operand is a constant. Fails otherwise, or when
-// no kernel implements the op.
+// Results above this size are folded only when they are not much larger than the operands:
+// a broadcast or a mask stays a runtime op instead of becoming megabytes of weights.
+constexpr size_t kFoldGrowthLimitBytes = 64 * 1024;
+
+// Computes the results of `op` when every operand is a constant. Fails otherwise, when no
+// kernel implements the op, or when the result would be a large expansion of its operands
+// (over kFoldGrowthLimitBytes and over 4x the operands' bytes).
 mlir::FailureOr<llvm::SmallVector<mlir::ElementsAttr>> evaluateOp(mlir::Operation* op);
 
 }  // namespace edgecc

@@ -182,3 +182,23 @@ func.func @fold_must_be_right() -> (tensor<1xi1>, tensor<2xf64>) {
   %1 = graph.softmax %d {axis = 0 : i64} : tensor<2xf64>
   return %0, %1 : tensor<1xi1>, tensor<2xf64>
 }
+
+// -----
+
+// Expansions are not materialized into weights: broadcasting a scalar to 128 KiB stays a
+// runtime op (64 KiB limit, and 4x the 4-byte operand), a small one folds.
+// CHECK-LABEL: func.func @large_expansion_stays_runtime
+// CHECK:         graph.expand {{.*}} -> tensor<128x256xf32>
+// CHECK-LABEL: func.func @small_expansion_folds
+// CHECK-NOT:     graph.expand
+// CHECK:         graph.constant {value = dense<2.500000e+00> : tensor<4x4xf32>}
+func.func @large_expansion_stays_runtime() -> tensor<128x256xf32> {
+  %c = graph.constant {value = dense<2.5> : tensor<f32>} : tensor<f32>
+  %e = graph.expand %c : tensor<f32> -> tensor<128x256xf32>
+  return %e : tensor<128x256xf32>
+}
+func.func @small_expansion_folds() -> tensor<4x4xf32> {
+  %c = graph.constant {value = dense<2.5> : tensor<f32>} : tensor<f32>
+  %e = graph.expand %c : tensor<f32> -> tensor<4x4xf32>
+  return %e : tensor<4x4xf32>
+}
