@@ -9,6 +9,7 @@
 #include "codegen/WeightsWriter.h"
 #include "compiler/ir/ConstantData.h"
 #include "compiler/ir/KernelMapping.h"
+#include "compiler/ir/SymbolicShape.h"
 #include "dialects/exec/ExecDialect.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -92,6 +93,7 @@ struct Emitter {
   func::FuncOp func;
   const BundleOptions& options;
   WeightsWriter& weights;
+  SymbolBounds bounds;
   BundleSummary summary;
   llvm::DenseMap<Value, std::string> names;
   std::ostringstream attrs, body;
@@ -102,10 +104,27 @@ struct Emitter {
     for (unsigned i = first; i < first + count; ++i) {
       auto t = cast<MemRefType>(func.getArgument(i).getType());
       auto name = func.getArgAttrOfType<StringAttr>(i, "graph.name");
+      SmallVector<int64_t> bound;
+      for (const SymDim& d : dimsOf(func.getArgument(i))) bound.push_back(maxValue(d, bounds));
       s += "    {" + quoted(name ? name.getValue() : "arg" + std::to_string(i)) + ", " + dtypeExpr(t.getElementType()) +
-           ", " + std::to_string(t.getRank()) + ", " + dimsExpr(t.getShape()) + "},\n";
+           ", " + std::to_string(t.getRank()) + ", " + dimsExpr(bound) + "},\n";
     }
     return s.empty() ? "    {\"\", ek::DType::F32, 0, {}},\n" : s;
+  }
+
+  // A buffer's dims, with symbolic ones as expressions over the symbols.
+  SymShape dimsOf(Value v) {
+    AffineMapAttr dims;
+    if (auto arg = dyn_cast<BlockArgument>(v)) dims = func.getArgAttrOfType<AffineMapAttr>(arg.getArgNumber(), "exec.dims");
+    else if (auto alloc = v.getDefiningOp<exec::AllocOp>()) dims = alloc.getDimsAttr();
+    else if (auto view = v.getDefiningOp<exec::ViewOp>()) dims = view.getDimsAttr();
+    return symbolicShape(v.getType(), dims);
+  }
+
+  static std::string dimsCpp(const SymShape& dims) {
+    std::string s = "{";
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + cppExpr(dims[i]);
+    return s + "}";
   }
 
   // Declares the tensor for buffer `v` at `base + offset`.
@@ -114,7 +133,7 @@ struct Emitter {
     std::string name = "t" + std::to_string(names.size());
     names[v] = name;
     body << "  const ek::Tensor " << name << " = ek::make_tensor(" << base << ", " << dtypeExpr(t.getElementType())
-         << ", " << dimsExpr(t.getShape()) << ");" << (comment.empty() ? "" : "  // " + commentText(comment)) << "\n";
+         << ", " << dimsCpp(dimsOf(v)) << ");" << (comment.empty() ? "" : "  // " + commentText(comment)) << "\n";
   }
 
   LogicalResult emitOps() {
@@ -155,7 +174,14 @@ struct Emitter {
     }
     body << "  {";
     if (call.getSource()) body << "  // " << commentText(*call.getSource());
-    body << "\n    const ek::Tensor in[] = {";
+    body << "\n";
+    if (auto symInts = call.getSymIntsAttr()) {  // int slots known only at run time
+      attrName = "attrs";
+      body << "    ek::Attrs attrs;\n";
+      SymShape values = fromMap(symInts.getValue());
+      for (size_t k = 0; k < values.size(); ++k) body << "    attrs.i[" << k << "] = " << cppExpr(values[k]) << ";\n";
+    }
+    body << "    const ek::Tensor in[] = {";
     for (auto [i, v] : llvm::enumerate(call.getIns())) body << (i ? ", " : "") << names.lookup(v);
     body << "};\n    ek::Tensor out[] = {";
     for (auto [i, v] : llvm::enumerate(call.getOuts())) body << (i ? ", " : "") << names.lookup(v);
@@ -163,6 +189,66 @@ struct Emitter {
          << ");\n  }\n";
     ++summary.kernel_counts[call.getKernel().str()];
     ++summary.kernel_calls;
+  }
+
+  // run()'s argument checks. Static shapes: each tensor must match its spec. Symbolic dims:
+  // the symbols are read from the inputs, bounded, every dim must match its expression, and
+  // each output (allocated for the bounds) gets its actual dims.
+  std::string shapeChecks(unsigned numInputs, unsigned numOutputs) {
+    std::ostringstream c;
+    const size_t n = bounds.names.size();
+    c << "  int64_t sym[" << std::max<size_t>(n, 1) << "] = {};\n";
+    if (n == 0) {
+      c << "  for (int i = 0; i < kNumInputs; ++i)\n"
+        << "    if (!ek::check_tensor(inputs[i], kInputs[i], \"input\", error)) return false;\n"
+        << "  for (int i = 0; i < kNumOutputs; ++i)\n"
+        << "    if (!ek::check_tensor(outputs[i], kOutputs[i], \"output\", error)) return false;\n";
+      return c.str();
+    }
+    c << "  for (int i = 0; i < kNumInputs; ++i)\n"
+      << "    if (inputs[i].dtype != kInputs[i].dtype || inputs[i].rank != kInputs[i].rank || !inputs[i].data) {\n"
+      << "      if (error) *error = std::string(\"input '\") + kInputs[i].name + \"' has the wrong element type or rank\";\n"
+      << "      return false;\n    }\n";
+    // Bind each symbol from the first input dim that is exactly that symbol.
+    for (size_t s = 0; s < n; ++s) {
+      bool bound = false;
+      for (unsigned i = 0; i < numInputs && !bound; ++i) {
+        SymShape dims = dimsOf(func.getArgument(i));
+        for (size_t d = 0; d < dims.size() && !bound; ++d)
+          if (dims[d] == SymDim::symbol(int(s))) {
+            c << "  sym[" << s << "] = inputs[" << i << "].dims[" << d << "];  // " << commentText(bounds.names[s]) << "\n";
+            bound = true;
+          }
+      }
+      if (!bound) return "#error symbolic dim '" + commentText(bounds.names[s]) + "' is not a dim of any input\n";
+      c << "  if (sym[" << s << "] < 0 || sym[" << s << "] > kSymbolBounds[" << s << "]) {\n"
+        << "    if (error) *error = \"dim '" << commentText(bounds.names[s]) << "' is \" + std::to_string(sym[" << s
+        << "]) + \", the bundle supports 0.." << bounds.bounds[s] << "\";\n    return false;\n  }\n";
+    }
+    auto tensorCheck = [&](unsigned arg, const std::string& expr, bool isOutput) {
+      SymShape dims = dimsOf(func.getArgument(arg));
+      c << "  {\n    const int64_t want[] = " << dimsCpp(dims) << ";\n";
+      if (dims.empty()) c << "    (void)want;\n";
+      if (isOutput) {
+        c << "    int64_t need = 1, have = " << expr << ".numel();\n"
+          << "    for (int64_t w : want) need *= w;\n"
+          << "    if (" << expr << ".dtype != kOutputs[" << arg - numInputs << "].dtype || " << expr << ".rank != "
+          << dims.size() << " || need > have || (!" << expr << ".data && need)) {\n"
+          << "      if (error) *error = std::string(\"output '\") + kOutputs[" << arg - numInputs
+          << "].name + \"' must have its dtype, rank and room for \" + std::to_string(need) + \" elements\";\n"
+          << "      return false;\n    }\n"
+          << "    for (int d = 0; d < " << dims.size() << "; ++d) " << expr << ".dims[d] = want[d];\n  }\n";
+      } else {
+        c << "    for (int d = 0; d < " << dims.size() << "; ++d)\n"
+          << "      if (" << expr << ".dims[d] != want[d]) {\n"
+          << "        if (error) *error = std::string(\"input '\") + kInputs[" << arg << "].name + \"' has size \" + std::to_string("
+          << expr << ".dims[d]) + \" on axis \" + std::to_string(d) + \", expected \" + std::to_string(want[d]);\n"
+          << "        return false;\n      }\n  }\n";
+      }
+    };
+    for (unsigned i = 0; i < numInputs; ++i) tensorCheck(i, "inputs[" + std::to_string(i) + "]", false);
+    for (unsigned i = 0; i < numOutputs; ++i) tensorCheck(numInputs + i, "outputs[" + std::to_string(i) + "]", true);
+    return c.str();
   }
 
   // Inputs the compiler specialized to a value (they size other tensors): the bundle is only
@@ -188,6 +274,21 @@ struct Emitter {
     return checks;
   }
 
+  std::string symbolConstants() {
+    std::ostringstream c;
+    const size_t n = bounds.names.size();
+    c << "// Named dims that vary from run to run, with their upper bounds; run() sets the outputs' dims.\n"
+      << "constexpr int kNumSymbols = " << n << ";\n";
+    if (n) {
+      c << "constexpr const char* kSymbolNames[] = {";
+      for (size_t i = 0; i < n; ++i) c << (i ? ", " : "") << quoted(bounds.names[i]);
+      c << "};\nconstexpr int64_t kSymbolBounds[] = {";
+      for (size_t i = 0; i < n; ++i) c << (i ? ", " : "") << bounds.bounds[i];
+      c << "};\n";
+    }
+    return c.str();
+  }
+
   std::string header(unsigned numInputs, unsigned numOutputs) {
     std::ostringstream h;
     h << "// Generated by edgecc from " << commentText(options.source_name) << ". Do not edit.\n"
@@ -200,7 +301,8 @@ struct Emitter {
       << "constexpr int kNumInputs = " << numInputs << ";\n"
       << "constexpr int kNumOutputs = " << numOutputs << ";\n"
       << "extern const ek::TensorSpec kInputs[];   // name, dtype, shape of each input, in order\n"
-      << "extern const ek::TensorSpec kOutputs[];\n\n"
+      << "extern const ek::TensorSpec kOutputs[];  // (symbolic dims: the shapes at the bounds)\n"
+      << symbolConstants() << "\n"
       << "class Model {\n public:\n"
       << "  // Maps weights.bin and checks its header, size and checksum.\n"
       << "  bool load(const char* weights_path, std::string* error);\n"
@@ -223,22 +325,20 @@ struct Emitter {
       << "const ek::TensorSpec kInputs[] = {\n" << specs(0, numInputs) << "};\n"
       << "const ek::TensorSpec kOutputs[] = {\n" << specs(numInputs, numOutputs) << "};\n\n"
       << "namespace {\n\n" << tables << (tables.empty() ? "" : "\n") << attrs.str() << (attrs.str().empty() ? "" : "\n")
-      << "void forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights) {\n"
-      << "  (void)inputs; (void)outputs; (void)arena; (void)weights;\n"
+      << "void forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
+      << "             const int64_t* sym) {\n"
+      << "  (void)inputs; (void)outputs; (void)arena; (void)weights; (void)sym;\n"
       << body.str() << "}\n\n}  // namespace\n\n"
       << "bool Model::load(const char* weights_path, std::string* error) {\n"
       << "  return weights_.open(weights_path, kWeightBytes, error);\n}\n\n"
       << "bool Model::run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error) {\n"
-      << "  for (int i = 0; i < kNumInputs; ++i)\n"
-      << "    if (!ek::check_tensor(inputs[i], kInputs[i], \"input\", error)) return false;\n"
-      << "  for (int i = 0; i < kNumOutputs; ++i)\n"
-      << "    if (!ek::check_tensor(outputs[i], kOutputs[i], \"output\", error)) return false;\n"
+      << shapeChecks(numInputs, numOutputs)
       << checks
       << "  if (kWeightBytes && !weights_.payload()) {\n"
       << "    if (error) *error = \"weights are not loaded (call load first)\";\n    return false;\n  }\n"
       << "  if (kArenaBytes && !arena_.base()) {\n"
       << "    if (error) *error = \"cannot allocate the \" + std::to_string(kArenaBytes) + \"-byte arena\";\n    return false;\n  }\n"
-      << "  forward(inputs, outputs, arena_.base(), weights_.payload());\n  return true;\n}\n\n"
+      << "  forward(inputs, outputs, arena_.base(), weights_.payload(), sym);\n  return true;\n}\n\n"
       << "}  // namespace " << options.cpp_namespace << "\n";
     return s.str();
   }
@@ -297,7 +397,7 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
   if (Error err = writeRuntimeSources(dir)) return std::move(err);
   WeightsWriter weights(dir + "/weights.bin");
   if (!weights.ok()) return fileError(dir + "/weights.bin");
-  Emitter e{module, *funcs.begin(), options, weights, {}, {}, {}, {}};
+  Emitter e{module, *funcs.begin(), options, weights, symbolBounds(module), {}, {}, {}, {}};
   if (failed(e.emitOps())) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot emit the program");
   std::string error;
   if (!weights.finish(&error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());

@@ -86,7 +86,7 @@ ElementsAttr constantValue(Value v) {
 
 FailureOr<SmallVector<ElementsAttr>> evaluateOp(Operation* op) {
   FailureOr<KernelCall> call = kernelCallFor(op);
-  if (failed(call)) return failure();
+  if (failed(call) || call->sym_ints) return failure();  // run-time values cannot fold
   ek::KernelFn fn = ek::find_kernel(call->kernel.c_str());
   if (!fn) return failure();
   auto bytesOf = [](Type t) {

@@ -94,9 +94,15 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
       })
       .Case<RmsNormOp>([&](RmsNormOp r) { call.floats = {r.getEpsilon().convertToFloat()}; })
       .Case<AttentionOp>([&](AttentionOp a) { call.floats = {a.getScale().convertToFloat()}; })
+      .Case<SymbolicOp>([&](SymbolicOp s) {
+        call.kernel = "fill_ints";
+        call.sym_ints = s.getValuesAttr();
+      })
       .Default([](Operation*) {});
   if (call.ints.size() > size_t(ek::kMaxAttrInts) || call.floats.size() > 4) return failure();
-  if (!kernelSupports(call.kernel, cast<RankedTensorType>(op->getOperand(0).getType()).getElementType())) return failure();
+  if (call.sym_ints && call.sym_ints.getValue().getNumResults() > unsigned(ek::kMaxAttrInts)) return failure();
+  Value typed = op->getNumOperands() ? op->getOperand(0) : op->getResult(0);
+  if (!kernelSupports(call.kernel, cast<RankedTensorType>(typed.getType()).getElementType())) return failure();
   return call;
 }
 

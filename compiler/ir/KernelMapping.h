@@ -7,6 +7,7 @@
 #include <string>
 
 #include "llvm/ADT/SmallVector.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 #include "runtime/tensor.h"
 
@@ -16,6 +17,7 @@ struct KernelCall {
   std::string kernel;
   llvm::SmallVector<int64_t> ints;
   llvm::SmallVector<float> floats;
+  mlir::AffineMapAttr sym_ints;  // int slots known only at run time (symbolic dims)
 };
 
 // Whether the runtime's kernel handles operands of `elementType`.

@@ -17,6 +17,9 @@ MemRefType bufferType(Type tensor) {
   return MemRefType::get(t.getShape(), t.getElementType());
 }
 
+// Symbolic dims travel from the tensor type's encoding to a `dims` attribute on the buffer.
+AffineMapAttr dimsOf(Type tensor) { return dyn_cast_or_null<AffineMapAttr>(cast<RankedTensorType>(tensor).getEncoding()); }
+
 // The node that produced an op, for the generated comment ("MatMul_12 (MatMul)").
 StringAttr sourceName(Operation* op) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc())) return name.getName();
@@ -37,8 +40,12 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
   for (Type t : ft.getResults()) args.push_back(bufferType(t));
   auto execFunc = b.create<func::FuncOp>(graphFunc.getLoc(), graphFunc.getName(), b.getFunctionType(args, {}));
   execFunc->setAttr("exec.num_inputs", b.getI64IntegerAttr(ft.getNumInputs()));
-  for (unsigned i = 0; i < ft.getNumInputs(); ++i)
+  for (unsigned i = 0; i < ft.getNumInputs(); ++i) {
     execFunc.setArgAttrs(i, graphFunc.getArgAttrDict(i));
+    if (auto dims = dimsOf(ft.getInput(i))) execFunc.setArgAttr(i, "exec.dims", dims);
+  }
+  for (unsigned i = 0; i < ft.getNumResults(); ++i)
+    if (auto dims = dimsOf(ft.getResult(i))) execFunc.setArgAttr(ft.getNumInputs() + i, "exec.dims", dims);
   for (unsigned i = 0; i < ft.getNumResults(); ++i)
     if (auto name = graphFunc.getResultAttr(i, "graph.name")) execFunc.setArgAttr(ft.getNumInputs() + i, "graph.name", name);
   Block* body = execFunc.addEntryBlock();
@@ -66,7 +73,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
       continue;
     }
     if (auto r = dyn_cast<graph::ReshapeOp>(op)) {
-      auto v = b.create<exec::ViewOp>(loc, bufferType(r.getType()), buffers.lookup(r.getInput()));
+      auto v = b.create<exec::ViewOp>(loc, bufferType(r.getType()), buffers.lookup(r.getInput()), dimsOf(r.getType()));
       buffers.map(r.getResult(), v.getResult());
       continue;
     }
@@ -77,19 +84,20 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
     for (Value v : op.getOperands()) ins.push_back(buffers.lookup(v));
     for (Value r : op.getResults()) {
       Value out = destination.lookup(r);
-      if (!out) out = b.create<exec::AllocOp>(loc, bufferType(r.getType()), IntegerAttr()).getResult();
+      if (!out) out = b.create<exec::AllocOp>(loc, bufferType(r.getType()), IntegerAttr(), dimsOf(r.getType())).getResult();
       buffers.map(r, out);
       outs.push_back(out);
     }
     b.create<exec::CallOp>(loc, b.getStringAttr(call->kernel), ins, outs, b.getDenseI64ArrayAttr(call->ints),
-                           b.getDenseF32ArrayAttr(call->floats), sourceName(&op));
+                           b.getDenseF32ArrayAttr(call->floats), sourceName(&op), call->sym_ints);
   }
   // Results not computed in place (inputs, constants, views, repeats) are copied out.
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     Value dst = body->getArgument(ft.getNumInputs() + unsigned(i));
     if (buffers.lookup(v) == dst) continue;
     b.create<exec::CallOp>(ret.getLoc(), b.getStringAttr("copy"), ValueRange(buffers.lookup(v)), ValueRange(dst),
-                           b.getDenseI64ArrayAttr({}), b.getDenseF32ArrayAttr({}), StringAttr::get(ctx, "output copy"));
+                           b.getDenseI64ArrayAttr({}), b.getDenseF32ArrayAttr({}), StringAttr::get(ctx, "output copy"),
+                           AffineMapAttr());
   }
   b.create<func::ReturnOp>(ret.getLoc());
   graphFunc.erase();

@@ -1,4 +1,5 @@
 #include "compiler/ir/KernelMapping.h"
+#include "compiler/ir/SymbolicShape.h"
 #include "compiler/passes/ArenaPlanner.h"
 #include "compiler/passes/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,9 +11,12 @@ namespace edgecc {
 
 namespace {
 
-int64_t bufferBytes(mlir::MemRefType t) {
-  auto dtype = dtypeOf(t.getElementType());
-  return t.getNumElements() * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
+// Bytes at the symbols' upper bounds: the arena fits every size the bundle accepts.
+int64_t bufferBytes(exec::AllocOp alloc, const SymbolBounds& bounds) {
+  auto dtype = dtypeOf(alloc.getType().getElementType());
+  int64_t n = 1;
+  for (const SymDim& d : symbolicShape(alloc.getType(), alloc.getDimsAttr())) n *= maxValue(d, bounds);
+  return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
 }
 
 struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
@@ -24,6 +28,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       return signalPassFailure();
     }
     int64_t arena = 0;
+    const SymbolBounds bounds = symbolBounds(module);
     for (auto func : module.getOps<mlir::func::FuncOp>()) {
       llvm::DenseMap<mlir::Operation*, int64_t> index;
       int64_t i = 0;
@@ -31,7 +36,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       std::vector<exec::AllocOp> allocs;
       std::vector<BufferLifetime> lifetimes;
       func.walk([&](exec::AllocOp alloc) {
-        BufferLifetime life{bufferBytes(alloc.getType()), index[alloc], index[alloc]};
+        BufferLifetime life{bufferBytes(alloc, bounds), index[alloc], index[alloc]};
         // Follow views: a use of a view is a use of the buffer it aliases.
         llvm::SmallVector<mlir::Value> work = {alloc.getResult()};
         while (!work.empty()) {

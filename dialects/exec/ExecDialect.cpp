@@ -17,7 +17,8 @@ void ExecDialect::initialize() {
 
 LogicalResult ViewOp::verify() {
   auto src = getSource().getType(), dst = getBuffer().getType();
-  if (src.getNumElements() != dst.getNumElements() || src.getElementType() != dst.getElementType())
+  if (src.getElementType() != dst.getElementType() ||
+      (src.hasStaticShape() && dst.hasStaticShape() && src.getNumElements() != dst.getNumElements()))
     return emitOpError("a view must keep the element type and count");
   return success();
 }

@@ -20,22 +20,26 @@ class Exec_Op<string mnemonic, list<Trait> traits = []> : Op<Exec_Dialect, mnemo
 
 def Exec_AllocOp : Exec_Op<"alloc"> {
   let summary = "An arena buffer; `offset` (bytes) is assigned by the memory planner";
-  let arguments = (ins OptionalAttr<I64Attr>:$offset);
-  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let description = [{
+    With symbolic dims, `dims` gives every dim as an expression over the symbols; the buffer
+    is planned at the symbols' upper bounds.
+  }];
+  let arguments = (ins OptionalAttr<I64Attr>:$offset, OptionalAttr<AffineMapAttr>:$dims);
+  let results = (outs AnyMemRef:$buffer);
   let assemblyFormat = "attr-dict `:` type($buffer)";
 }
 
 def Exec_WeightOp : Exec_Op<"weight"> {
   let summary = "A constant buffer stored in the weights file";
   let arguments = (ins ElementsAttr:$value, OptionalAttr<StrAttr>:$name);
-  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let results = (outs AnyMemRef:$buffer);
   let assemblyFormat = "attr-dict `:` type($buffer)";
 }
 
 def Exec_ViewOp : Exec_Op<"view"> {
   let summary = "Reinterprets a buffer with another shape of the same size (no copy)";
-  let arguments = (ins AnyStaticShapeMemRef:$source);
-  let results = (outs AnyStaticShapeMemRef:$buffer);
+  let arguments = (ins AnyMemRef:$source, OptionalAttr<AffineMapAttr>:$dims);
+  let results = (outs AnyMemRef:$buffer);
   let assemblyFormat = "$source attr-dict `:` type($source) `->` type($buffer)";
   let hasVerifier = 1;
 }
@@ -44,11 +48,14 @@ def Exec_CallOp : Exec_Op<"call", [AttrSizedOperandSegments]> {
   let summary = "Calls a runtime kernel";
   let description = [{
     `ints` and `floats` fill the kernel's attribute slots in order (see
-    runtime/kernels/kernels.h); `source` names the op it came from for the generated comment.
+    runtime/kernels/kernels.h); `sym_ints`, when present, fills the int slots with
+    expressions over the symbolic dims, evaluated at run time. `source` names the op it came
+    from for the generated comment.
   }];
-  let arguments = (ins StrAttr:$kernel, Variadic<AnyStaticShapeMemRef>:$ins,
-                       Variadic<AnyStaticShapeMemRef>:$outs, DenseI64ArrayAttr:$ints,
-                       DenseF32ArrayAttr:$floats, OptionalAttr<StrAttr>:$source);
+  let arguments = (ins StrAttr:$kernel, Variadic<AnyMemRef>:$ins,
+                       Variadic<AnyMemRef>:$outs, DenseI64ArrayAttr:$ints,
+                       DenseF32ArrayAttr:$floats, OptionalAttr<StrAttr>:$source,
+                       OptionalAttr<AffineMapAttr>:$sym_ints);
   let assemblyFormat = [{
     $kernel (`ins` `(` $ins^ `:` type($ins) `)`)? `outs` `(` $outs `:` type($outs) `)` attr-dict
   }];

@@ -26,6 +26,27 @@ def Graph_ConstantOp : Graph_Op<"constant", [ConstantLike]> {
   let hasVerifier = 1;
 }
 
+def Graph_SymbolicOp : Graph_Op<"symbolic"> {
+  let summary = "A small int64 tensor whose values are affine in the symbolic dims";
+  let description = [{
+    Shape arithmetic on symbolic dims (positions from a past length, a sequence length used as
+    data) yields values known only at run time: `values` gives them as expressions over the
+    symbols, evaluated when the bundle binds the symbols from its inputs.
+  }];
+  let arguments = (ins AffineMapAttr:$values);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_RangeOp : Graph_Op<"range"> {
+  let summary = "output[i] = start + i * delta for i < the result's (possibly symbolic) length";
+  let arguments = (ins AnyRankedTensor:$start, AnyRankedTensor:$delta);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$start `,` $delta attr-dict `:` type($start) `,` type($delta) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//

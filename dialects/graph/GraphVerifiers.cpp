@@ -27,8 +27,11 @@ LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b, SmallVec
   for (size_t i = 0; i < rank; ++i) {
     int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return failure();
-    out[i] = da == 1 ? db : da;
+    // A symbolic dim (kDynamic) broadcasts like a size that is either 1 or the other side's.
+    if (da == db || db == 1) out[i] = da;
+    else if (da == 1 || ShapedType::isDynamic(da)) out[i] = db;
+    else if (ShapedType::isDynamic(db)) out[i] = da;
+    else return failure();
   }
   return success();
 }
@@ -56,6 +59,21 @@ LogicalResult ConstantOp::verify() {
       return emitOpError("resource '") << res.getRawHandle().getKey() << "' holds " << blob->getData().size()
                                         << " bytes, its type needs " << want;
   }
+  return success();
+}
+
+LogicalResult SymbolicOp::verify() {
+  auto t = getType();
+  if (!t.getElementType().isSignlessInteger(64) || t.getRank() > 1 || !t.hasStaticShape() ||
+      t.getNumElements() != int64_t(getValues().getNumResults()))
+    return emitOpError("result must be a static i64 scalar or vector with one element per expression");
+  return success();
+}
+
+LogicalResult RangeOp::verify() {
+  if (getStart().getType().getRank() != 0 || getDelta().getType().getRank() != 0) return emitOpError("start and delta must be scalars");
+  if (getType().getRank() != 1) return emitOpError("result must be a vector");
+  if (failed(verifySameElementType(*this, {getStart(), getDelta(), getResult()}))) return failure();
   return success();
 }
 
@@ -124,7 +142,8 @@ LogicalResult MatMulOp::verify() {
 
 LogicalResult ReshapeOp::verify() {
   if (failed(verifySameElementType(*this, {getInput(), getResult()}))) return failure();
-  if (getInput().getType().getNumElements() != getType().getNumElements())
+  if (getInput().getType().hasStaticShape() && getType().hasStaticShape() &&
+      getInput().getType().getNumElements() != getType().getNumElements())
     return emitOpError("reshape changes the element count");
   return success();
 }
@@ -152,14 +171,17 @@ LogicalResult ConcatOp::verify() {
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(out.size())) return emitOpError("axis out of range");
   int64_t total = 0;
+  bool dynamic = false;
   for (Value v : getInputs()) {
     auto s = tensorType(v).getShape();
     if (s.size() != out.size()) return emitOpError("inputs must have the result's rank");
     for (size_t d = 0; d < s.size(); ++d)
       if (int64_t(d) != axis && s[d] != out[d]) return emitOpError("non-axis dims differ");
-    total += s[axis];
+    dynamic |= ShapedType::isDynamic(s[axis]);
+    if (!ShapedType::isDynamic(s[axis])) total += s[axis];
   }
-  if (total != out[axis]) return emitOpError("axis dim is not the sum of the inputs'");
+  if (dynamic ? !ShapedType::isDynamic(out[axis]) : total != out[axis])
+    return emitOpError("axis dim is not the sum of the inputs'");
   return success();
 }
 
@@ -171,7 +193,7 @@ LogicalResult SliceOp::verify() {
     return emitOpError("offsets, steps and result must match the input rank");
   for (size_t d = 0; d < in.size(); ++d) {
     if (steps[d] == 0) return emitOpError("zero step");
-    if (out[d] == 0) continue;
+    if (out[d] == 0 || ShapedType::isDynamic(in[d]) || ShapedType::isDynamic(out[d])) continue;
     int64_t last = offsets[d] + (out[d] - 1) * steps[d];
     if (offsets[d] < 0 || offsets[d] >= in[d] || last < 0 || last >= in[d])
       return emitOpError("slice reads outside the input on axis ") << d;
@@ -239,7 +261,10 @@ LogicalResult LayerNormOp::verify() {
   int64_t axis = getAxis();
   if (axis < 0 || axis >= int64_t(in.size())) return emitOpError("axis out of range");
   int64_t n = 1;
-  for (size_t d = axis; d < in.size(); ++d) n *= in[d];
+  for (size_t d = axis; d < in.size(); ++d) {
+    if (ShapedType::isDynamic(in[d])) return emitOpError("normalized dims must be static");
+    n *= in[d];
+  }
   if (getScale().getType().getNumElements() != n) return emitOpError("scale must cover the normalized axes");
   if (getBias() && tensorType(getBias()).getNumElements() != n) return emitOpError("bias must cover the normalized axes");
   if (getType() != getInput().getType()) return emitOpError("result type must equal the input type");
@@ -249,7 +274,7 @@ LogicalResult LayerNormOp::verify() {
 LogicalResult RmsNormOp::verify() {
   if (failed(verifySameElementType(*this, {getInput(), getScale()}))) return failure();
   auto in = getInput().getType().getShape();
-  if (in.empty() || getScale().getType().getNumElements() != in.back())
+  if (in.empty() || ShapedType::isDynamic(in.back()) || getScale().getType().getNumElements() != in.back())
     return emitOpError("scale must have the size of the last axis");
   if (getType() != getInput().getType()) return emitOpError("result type must equal the input type");
   return success();

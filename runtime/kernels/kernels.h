@@ -24,7 +24,9 @@
      f[0] = eps; rms_norm(x, scale) over the last axis, f[0] = eps */                      \
   X(softmax) X(layer_norm) X(rms_norm)                                                      \
   /* attention(q[B,H,S,D], k[B,Hkv,T,D], v[B,Hkv,T,Dv][, mask -> B,H,S,T]), f[0] = scale */ \
-  X(attention)
+  X(attention)                                                                              \
+  /* fill_ints: int64 out[k] = i[k] (values computed at run time); range(start, delta) */  \
+  X(fill_ints) X(range)
 
 namespace ek {
 

@@ -1,5 +1,6 @@
 // Portable data-movement kernels: transpose, concat, slice, gather.
 #include <cstring>
+#include <type_traits>
 
 #include "runtime/kernels/dispatch.h"
 #include "runtime/kernels/kernels.h"
@@ -88,6 +89,22 @@ void gather(const Tensor* in, int, Tensor* out, const Attrs& a) {
       std::memcpy(dst + (o * n_idx + j) * inner * es, src + (o * axis_len + k) * inner * es, inner * es);
     }
   }
+}
+
+void fill_ints(const Tensor*, int, Tensor* out, const Attrs& a) {
+  int64_t* y = out[0].as<int64_t>();
+  for (int64_t k = 0, n = out[0].numel(); k < n && k < kMaxAttrInts; ++k) y[k] = a.i[k];
+}
+
+void range(const Tensor* in, int, Tensor* out, const Attrs&) {
+  dispatch_dtype(out[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool>) {
+      const double start = double(*in[0].as<T>()), delta = double(*in[1].as<T>());
+      T* y = out[0].as<T>();
+      for (int64_t i = 0, n = out[0].numel(); i < n; ++i) y[i] = T(start + double(i) * delta);
+    }
+  });
 }
 
 }  // namespace ek
