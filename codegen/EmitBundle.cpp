@@ -206,7 +206,8 @@ struct Emitter {
       return c.str();
     }
     c << "  for (int i = 0; i < kNumInputs; ++i)\n"
-      << "    if (inputs[i].dtype != kInputs[i].dtype || inputs[i].rank != kInputs[i].rank || !inputs[i].data) {\n"
+      << "    if (inputs[i].dtype != kInputs[i].dtype || inputs[i].rank != kInputs[i].rank ||\n"
+      << "        (!inputs[i].data && inputs[i].numel() != 0)) {\n"
       << "      if (error) *error = std::string(\"input '\") + kInputs[i].name + \"' has the wrong element type or rank\";\n"
       << "      return false;\n    }\n";
     // Bind each symbol from the first input dim that is exactly that symbol.

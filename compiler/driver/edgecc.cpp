@@ -23,7 +23,8 @@ namespace {
 
 const char* kUsage =
     "usage:\n"
-    "  edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]\n"
+    "  edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
+    "                 [--dump-after PASS] [--namespace NS]\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
     "  edgecc targets      list device profiles\n"
@@ -84,7 +85,7 @@ bool parseInt(const std::string& s, int64_t* out) {
 }
 
 int cmdCompile(int argc, char** argv) {
-  Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--dump-after", "--namespace"});
+  Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -98,6 +99,12 @@ int cmdCompile(int argc, char** argv) {
     int64_t v;
     if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 0) return usage("--dim wants NAME=SIZE, got '" + d + "'");
     options.import.dims[d.substr(0, eq)] = v;
+  }
+  for (const std::string& d : a.all("--max-dim")) {
+    auto eq = d.find('=');
+    int64_t v;
+    if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 1) return usage("--max-dim wants NAME=BOUND, got '" + d + "'");
+    options.import.max_dims[d.substr(0, eq)] = v;
   }
   const auto start = std::chrono::steady_clock::now();
   // Stage lines for work a user waits on: on a terminal, or for a large model in scripts.

@@ -14,6 +14,7 @@
 
 #include "compiler/ir/ConstantData.h"
 #include "compiler/ir/KernelMapping.h"
+#include "compiler/ir/SymbolicShape.h"
 #include "dialects/graph/GraphDialect.h"
 #include "llvm/Support/Path.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -29,12 +30,13 @@ using llvm::Expected;
 namespace edgecc {
 namespace {
 
-using Shape = SmallVector<int64_t>;
+using Ints = SmallVector<int64_t>;  // axes, permutations, slice bounds, static dims
+using Shape = SymShape;             // a tensor's dims: constants or expressions over symbols
 
 // A tensor loaded from an initializer or a Constant node.
 struct HostData {
   ek::DType dtype;
-  Shape dims;
+  Ints dims;
   std::string bytes;  // row-major; owned, so weights can move into the IR without a copy
 };
 
@@ -58,6 +60,72 @@ std::string shapeProblem(ArrayRef<int64_t> dims) {
   if (!checkedNumel(dims)) return "invalid or too large shape";
   return "";
 }
+std::string shapeProblem(const Shape& dims, const SymbolBounds& bounds) {
+  Ints atBounds;
+  for (const SymDim& d : dims) {
+    if (minValue(d, bounds) < 0 && !d.isConstant()) return "a symbolic dim can be negative";
+    atBounds.push_back(maxValue(d, bounds));
+  }
+  return shapeProblem(atBounds);
+}
+
+// The static dims, or nullopt when one is symbolic.
+std::optional<Ints> staticDims(const Shape& dims) {
+  Ints out;
+  for (const SymDim& d : dims) {
+    if (!d.isConstant()) return std::nullopt;
+    out.push_back(d.c);
+  }
+  return out;
+}
+
+// Numpy broadcasting over symbolic dims: equal dims, or 1 against anything. A symbolic dim
+// against a constant k > 1 is taken to be k (or 1) at run time, as the model implies.
+LogicalResult broadcast(const Shape& a, const Shape& b, Shape& out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out.assign(rank, SymDim(1));
+  for (size_t i = 0; i < rank; ++i) {
+    SymDim da = i < rank - a.size() ? SymDim(1) : a[i - (rank - a.size())];
+    SymDim db = i < rank - b.size() ? SymDim(1) : b[i - (rank - b.size())];
+    if (da == db || db == 1) out[i] = da;
+    else if (da == 1) out[i] = db;
+    else if (!da.isConstant() && db.isConstant()) out[i] = db;
+    else if (!db.isConstant() && da.isConstant()) out[i] = da;
+    else return failure();
+  }
+  return success();
+}
+
+// The element count, if it is affine (at most one symbolic factor).
+std::optional<SymDim> numel(const Shape& dims) {
+  SymDim n = 1;
+  for (const SymDim& d : dims) {
+    auto next = n.times(d);
+    if (!next) return std::nullopt;
+    n = *next;
+  }
+  return n;
+}
+
+std::string shapeText(const Shape& dims, const SymbolBounds& b) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    std::string e = cppExpr(dims[i]);
+    for (size_t k = 0; k < b.names.size(); ++k) {
+      const std::string ref = "sym[" + std::to_string(k) + "]";
+      for (size_t at; (at = e.find(ref)) != std::string::npos;) e.replace(at, ref.size(), b.names[k]);
+    }
+    s += (i ? "," : "") + e;
+  }
+  return s + "]";
+}
+
+// An int64 shape tensor (0-D or 1-D) whose elements involve symbolic dims: known at compile
+// time only as expressions. Folding shape arithmetic on these keeps reshape targets exact.
+struct SymTensor {
+  Ints dims;       // [] or [n]
+  SymShape values;
+};
 
 class OnnxImporter {
  public:
@@ -84,11 +152,14 @@ class OnnxImporter {
   // --- tensors and types ----------------------------------------------------------------
   // Moves raw data out of `t` (initializers are read once).
   FailureOr<HostData> loadTensor(onnx::TensorProto& t);
+  RankedTensorType tensorType(const Shape& shape, ek::DType dtype) {
+    return symbolicTensorType(&ctx_, shape, elementTypeOf(&ctx_, dtype), int(symbols_.names.size()));
+  }
   RankedTensorType tensorType(ArrayRef<int64_t> shape, ek::DType dtype) {
-    return RankedTensorType::get(shape, elementTypeOf(&ctx_, dtype));
+    return tensorType(Shape(shape.begin(), shape.end()), dtype);
   }
   static ek::DType dtypeOfValue(Value v) { return *dtypeOf(cast<RankedTensorType>(v.getType()).getElementType()); }
-  static Shape shapeOf(Value v) { return Shape(cast<RankedTensorType>(v.getType()).getShape()); }
+  static Shape shapeOf(Value v) { return symbolicShape(v.getType()); }
   Value constant(HostData d, StringRef name = {});
   Value scalarLike(Value like, double v);
 
@@ -99,20 +170,27 @@ class OnnxImporter {
   FailureOr<Value> make(Type type, Args&&... args) {
     return finish(builder_.create<OpT>(loc_, type, std::forward<Args>(args)...));
   }
-  FailureOr<Value> reshape(Value x, ArrayRef<int64_t> shape) {
-    if (shapeOf(x) == Shape(shape)) return x;
+  FailureOr<Value> reshape(Value x, const Shape& shape) {
+    if (shapeOf(x) == shape) return x;
     return make<graph::ReshapeOp>(tensorType(shape, dtypeOfValue(x)), x);
   }
   template <class OpT>
   FailureOr<Value> binary(Value a, Value b, bool comparison = false);
   FailureOr<Value> transpose(Value x, ArrayRef<int64_t> perm);
-  FailureOr<Value> slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, ArrayRef<int64_t> sizes);
+  FailureOr<Value> slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, const Shape& sizes);
 
   // --- node inputs, outputs, attributes --------------------------------------------------
   FailureOr<Value> input(const onnx::NodeProto& n, int i);
   bool hasInput(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
-  // Values of a constant integer input (shapes, axes, ...), or failure naming the input.
-  FailureOr<Shape> constInts(const onnx::NodeProto& n, int i);
+  // Values of a constant integer input (axes, bounds, ...), or failure naming the input.
+  FailureOr<Ints> constInts(const onnx::NodeProto& n, int i);
+  // Values of an integer input that may involve symbolic dims (a shape).
+  FailureOr<Shape> shapeInput(const onnx::NodeProto& n, int i);
+  // The symbolic value of an input, if it is a symbolic shape tensor or a small int constant.
+  std::optional<SymTensor> symbolicInput(const onnx::NodeProto& n, int i);
+  // Evaluates shape arithmetic on symbolic shape tensors; false when the node is not that.
+  FailureOr<bool> foldSymbolic(const onnx::NodeProto& n);
+  void setSymbolic(const onnx::NodeProto& n, int i, SymTensor t);
   void setOutput(const onnx::NodeProto& n, int i, Value v) {
     if (i < n.output_size() && !n.output(i).empty()) values_[n.output(i)] = v;
   }
@@ -129,10 +207,10 @@ class OnnxImporter {
     const auto* a = attr(n, name);
     return a ? a->f() : def;
   }
-  std::optional<Shape> attrInts(const onnx::NodeProto& n, const char* name) const {
+  std::optional<Ints> attrInts(const onnx::NodeProto& n, const char* name) const {
     const auto* a = attr(n, name);
     if (!a) return std::nullopt;
-    return Shape(a->ints().begin(), a->ints().end());
+    return Ints(a->ints().begin(), a->ints().end());
   }
   // Normalizes a possibly negative axis; fails on out-of-range.
   FailureOr<int64_t> axis(const onnx::NodeProto& n, int64_t a, int64_t rank) {
@@ -155,6 +233,8 @@ class OnnxImporter {
   int node_index_ = 0;
   std::string error_;
   std::unordered_map<std::string, Value> values_;
+  std::unordered_map<std::string, SymTensor> symbolic_;  // symbolic shape tensors, by value name
+  SymbolBounds symbols_;
   std::unordered_map<std::string, Handler> handlers_;
 };
 
@@ -267,7 +347,7 @@ Value OnnxImporter::scalarLike(Value like, double v) {
 
 FailureOr<Value> OnnxImporter::finish(Operation* op) {
   for (Value r : op->getResults())
-    if (std::string why = shapeProblem(cast<RankedTensorType>(r.getType()).getShape()); !why.empty()) {
+    if (std::string why = shapeProblem(shapeOf(r), symbols_); !why.empty()) {
       op->erase();
       fail("result " + why);
       return failure();
@@ -297,14 +377,8 @@ FailureOr<Value> OnnxImporter::finish(Operation* op) {
 template <class OpT>
 FailureOr<Value> OnnxImporter::binary(Value a, Value b, bool comparison) {
   Shape shape;
-  if (failed(graph::broadcastShapes(shapeOf(a), shapeOf(b), shape))) {
-    std::ostringstream s;
-    s << "operand shapes do not broadcast: [";
-    for (int64_t x : shapeOf(a)) s << x << ",";
-    s << "] vs [";
-    for (int64_t x : shapeOf(b)) s << x << ",";
-    s << "]";
-    fail(s.str());
+  if (failed(broadcast(shapeOf(a), shapeOf(b), shape))) {
+    fail("operand shapes do not broadcast: " + shapeText(shapeOf(a), symbols_) + " vs " + shapeText(shapeOf(b), symbols_));
     return failure();
   }
   if (dtypeOfValue(a) != dtypeOfValue(b) && !std::is_same_v<OpT, graph::PowOp>) {
@@ -325,8 +399,8 @@ FailureOr<Value> OnnxImporter::transpose(Value x, ArrayRef<int64_t> perm) {
   return make<graph::TransposeOp>(tensorType(out, dtypeOfValue(x)), x, builder_.getDenseI64ArrayAttr(perm));
 }
 
-FailureOr<Value> OnnxImporter::slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, ArrayRef<int64_t> sizes) {
-  Shape in = shapeOf(x), off(offsets);
+FailureOr<Value> OnnxImporter::slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> steps, const Shape& sizes) {
+  Ints off(offsets);
   // An empty slice reads nothing: pin its offset to 0 so the op stays verifiable.
   for (size_t d = 0; d < sizes.size(); ++d)
     if (sizes[d] == 0) off[d] = 0;
@@ -340,14 +414,58 @@ FailureOr<Value> OnnxImporter::input(const onnx::NodeProto& n, int i) {
     return failure();
   }
   auto it = values_.find(n.input(i));
-  if (it == values_.end()) {
+  if (it != values_.end()) return it->second;
+  auto sym = symbolic_.find(n.input(i));
+  if (sym == symbolic_.end()) {
     failNode(n, "input '" + n.input(i) + "' is not produced by any node, graph input or initializer");
     return failure();
   }
-  return it->second;
+  // A symbolic shape tensor used as data: computed at run time from the bound symbols.
+  auto type = tensorType(Shape(sym->second.dims.begin(), sym->second.dims.end()), ek::DType::I64);
+  auto map = dimsMap(&ctx_, sym->second.values, int(symbols_.names.size()));
+  Value v = builder_.create<graph::SymbolicOp>(loc_, type, map);
+  values_[n.input(i)] = v;
+  return v;
 }
 
-FailureOr<Shape> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
+std::optional<SymTensor> OnnxImporter::symbolicInput(const onnx::NodeProto& n, int i) {
+  if (!hasInput(n, i)) return std::nullopt;
+  auto sym = symbolic_.find(n.input(i));
+  if (sym != symbolic_.end()) return sym->second;
+  auto it = values_.find(n.input(i));
+  if (it == values_.end()) return std::nullopt;
+  ElementsAttr c = constantValue(it->second);
+  auto type = cast<RankedTensorType>(it->second.getType());
+  if (!c || !isa<IntegerType>(c.getElementType()) || type.getRank() > 1 || c.getNumElements() > ek::kMaxAttrInts)
+    return std::nullopt;
+  SymTensor t;
+  t.dims.assign(type.getShape().begin(), type.getShape().end());
+  for (int64_t x : integerValues(c)) t.values.push_back(SymDim(x));
+  return t;
+}
+
+void OnnxImporter::setSymbolic(const onnx::NodeProto& n, int i, SymTensor t) {
+  if (auto dims = staticDims(t.values)) {  // no symbol left: an ordinary constant
+    HostData d{ek::DType::I64, t.dims, std::string(dims->size() * 8, '\0')};
+    std::memcpy(d.bytes.data(), dims->data(), d.bytes.size());
+    setOutput(n, i, constant(std::move(d)));
+    return;
+  }
+  symbolic_[n.output(i)] = std::move(t);
+}
+
+FailureOr<Shape> OnnxImporter::shapeInput(const onnx::NodeProto& n, int i) {
+  if (auto sym = symbolicInput(n, i); sym && sym->dims.size() <= 1) return sym->values;
+  FailureOr<Ints> ints = constInts(n, i);
+  if (failed(ints)) return failure();
+  return Shape(ints->begin(), ints->end());
+}
+
+FailureOr<Ints> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
+  if (hasInput(n, i) && symbolic_.count(n.input(i))) {
+    failNode(n, "input '" + n.input(i) + "' depends on a symbolic dim here; it must be a constant");
+    return failure();
+  }
   FailureOr<Value> v = input(n, i);
   if (failed(v)) return failure();
   ElementsAttr c = constantValue(*v);
@@ -356,9 +474,136 @@ FailureOr<Shape> OnnxImporter::constInts(const onnx::NodeProto& n, int i) {
                 "a graph input here is specialized only when its value is given, as `edgecc run` does)");
     return failure();
   }
-  Shape out;
+  Ints out;
   for (int64_t x : integerValues(c)) out.push_back(x);
   return out;
+}
+
+FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
+  bool anySymbolic = false;
+  SmallVector<SymTensor> ins;
+  for (int i = 0; i < n.input_size(); ++i) {
+    if (n.input(i).empty()) { ins.push_back({}); continue; }
+    anySymbolic |= symbolic_.count(n.input(i)) > 0;
+    std::optional<SymTensor> t = symbolicInput(n, i);
+    if (!t) return false;
+    ins.push_back(*t);
+  }
+  if (!anySymbolic || n.output_size() < 1) return false;
+  const std::string& op = n.op_type();
+  auto flat = [](const SymTensor& t) { return t.values; };
+  if (op == "Identity") {
+    setSymbolic(n, 0, ins[0]);
+    return true;
+  }
+  if (op == "Cast") {
+    const int64_t to = attrInt(n, "to", 0);
+    if (to != int64_t(ek::DType::I64) && to != int64_t(ek::DType::I32)) return false;  // floats: at run time
+    setSymbolic(n, 0, ins[0]);
+    return true;
+  }
+  if (op == "Neg") {
+    SymTensor r = ins[0];
+    for (SymDim& d : r.values) d = d.scaled(-1);
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
+    // Shape tensors are scalars or vectors: the values stay, only the rank changes.
+    SymTensor r = ins[0];
+    const size_t count = r.values.size();
+    if (op == "Squeeze" && count == 1) r.dims = {};
+    else r.dims = {int64_t(count)};
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  if (op == "Gather") {
+    if (ins[0].dims.size() != 1 || attrInt(n, "axis", 0) != 0 || ins[1].dims.size() > 1) return false;
+    SymTensor r{ins[1].dims, {}};
+    const int64_t len = int64_t(ins[0].values.size());
+    for (const SymDim& k : ins[1].values) {
+      if (!k.isConstant() || k.c < -len || k.c >= len) return false;
+      r.values.push_back(ins[0].values[size_t(k.c < 0 ? k.c + len : k.c)]);
+    }
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  if (op == "Concat") {
+    SymTensor r{{0}, {}};
+    for (const SymTensor& t : ins) {
+      if (t.dims.size() != 1) return false;
+      r.values.append(t.values.begin(), t.values.end());
+    }
+    r.dims = {int64_t(r.values.size())};
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  if (op == "Slice" && ins.size() >= 3 && ins[0].dims.size() == 1) {
+    auto scalar = [&](size_t i, int64_t def) -> std::optional<int64_t> {
+      if (i >= ins.size() || ins[i].values.empty()) return def;
+      if (ins[i].values.size() != 1 || !ins[i].values[0].isConstant()) return std::nullopt;
+      return ins[i].values[0].c;
+    };
+    auto start = scalar(1, 0), end = scalar(2, 0), step = scalar(4, 1);
+    if (!start || !end || !step || *step != 1) return false;
+    const int64_t len = int64_t(ins[0].values.size());
+    int64_t b = std::clamp<int64_t>(*start < 0 ? *start + len : *start, 0, len);
+    int64_t e = std::clamp<int64_t>(*end < 0 ? *end + len : *end, 0, len);
+    SymTensor r{{std::max<int64_t>(0, e - b)}, {}};
+    for (int64_t k = b; k < e; ++k) r.values.push_back(ins[0].values[size_t(k)]);
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  const bool arith = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
+  if (arith || op == "Equal") {
+    const SymShape a = flat(ins[0]), b = flat(ins[1]);
+    if (a.empty() || b.empty() || (a.size() != b.size() && a.size() != 1 && b.size() != 1)) return false;
+    const size_t count = std::max(a.size(), b.size());
+    SymTensor r{ins[a.size() >= b.size() ? 0 : 1].dims, {}};
+    std::vector<uint8_t> truth;
+    for (size_t k = 0; k < count; ++k) {
+      const SymDim& x = a[a.size() == 1 ? 0 : k];
+      const SymDim& y = b[b.size() == 1 ? 0 : k];
+      std::optional<SymDim> v;
+      if (op == "Add") v = x + y;
+      else if (op == "Sub") v = x - y;
+      else if (op == "Mul") v = x.times(y);
+      else if (op == "Div") v = x.dividedBy(y);
+      else {  // Equal: decidable when the difference is constant or cannot be zero
+        const SymDim diff = x - y;
+        if (diff.isConstant()) truth.push_back(diff.c == 0);
+        else if (minValue(diff, symbols_) > 0 || maxValue(diff, symbols_) < 0) truth.push_back(0);
+        else return false;
+        continue;
+      }
+      if (!v) return false;
+      r.values.push_back(*v);
+    }
+    if (op == "Equal") {
+      HostData d{ek::DType::Bool, r.dims, std::string(truth.begin(), truth.end())};
+      setOutput(n, 0, constant(std::move(d)));
+      return true;
+    }
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  if (op == "Where") {
+    auto cond = hasInput(n, 0) ? values_.find(n.input(0)) : values_.end();
+    ElementsAttr c = cond != values_.end() ? constantValue(cond->second) : ElementsAttr();
+    if (!c || !c.getElementType().isInteger(1)) return false;
+    std::vector<int64_t> pick = integerValues(c);
+    const SymShape a = flat(ins[1]), b = flat(ins[2]);
+    const size_t count = std::max({pick.size(), a.size(), b.size()});
+    if ((pick.size() != count && pick.size() != 1) || (a.size() != count && a.size() != 1) || (b.size() != count && b.size() != 1))
+      return false;
+    SymTensor r{{int64_t(count)}, {}};
+    if (ins[1].dims.empty() && ins[2].dims.empty() && pick.size() == 1) r.dims = {};
+    for (size_t k = 0; k < count; ++k)
+      r.values.push_back(pick[pick.size() == 1 ? 0 : k] ? a[a.size() == 1 ? 0 : k] : b[b.size() == 1 ? 0 : k]);
+    setSymbolic(n, 0, r);
+    return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -487,7 +732,7 @@ void OnnxImporter::registerHandlers() {
     const int64_t to = attrInt(n, "to", 0);
     Type et = ek::dtype_known(int32_t(to)) ? elementTypeOf(&ctx_, ek::DType(to)) : Type();
     if (!et || !dtypeOf(et)) return failNode(n, "cast to element type " + std::to_string(to) + " is not supported");
-    EDGECC_TRY(y, make<graph::CastOp>(RankedTensorType::get(shapeOf(*x), et), *x));
+    EDGECC_TRY(y, make<graph::CastOp>(tensorType(shapeOf(*x), *dtypeOf(et)), *x));
     setOutput(n, 0, *y);
     return success();
   };
@@ -497,7 +742,7 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(a, input(n, 1));
     EDGECC_TRY(b, input(n, 2));
     Shape s1, s2;
-    if (failed(graph::broadcastShapes(shapeOf(*c), shapeOf(*a), s1)) || failed(graph::broadcastShapes(s1, shapeOf(*b), s2)))
+    if (failed(broadcast(shapeOf(*c), shapeOf(*a), s1)) || failed(broadcast(s1, shapeOf(*b), s2)))
       return failNode(n, "operand shapes do not broadcast");
     EDGECC_TRY(y, make<graph::WhereOp>(tensorType(s2, dtypeOfValue(*a)), *c, *a, *b));
     setOutput(n, 0, *y);
@@ -509,11 +754,12 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(b, input(n, 1));
     Shape sa = shapeOf(*a), sb = shapeOf(*b);
     if (sa.empty() || sb.empty()) return failNode(n, "operands must have rank >= 1");
-    const int64_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
-    if (ka != kb) return failNode(n, "contraction dims differ: " + std::to_string(ka) + " vs " + std::to_string(kb));
+    const SymDim ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
+    if (ka != kb)
+      return failNode(n, "contraction dims differ: " + shapeText({ka}, symbols_).substr(1) + " vs " + shapeText({kb}, symbols_).substr(1));
     Shape batch;
-    if (failed(graph::broadcastShapes(sa.size() > 2 ? ArrayRef<int64_t>(sa).drop_back(2) : ArrayRef<int64_t>(),
-                                      sb.size() > 2 ? ArrayRef<int64_t>(sb).drop_back(2) : ArrayRef<int64_t>(), batch)))
+    if (failed(broadcast(sa.size() > 2 ? Shape(sa.begin(), sa.end() - 2) : Shape(),
+                         sb.size() > 2 ? Shape(sb.begin(), sb.end() - 2) : Shape(), batch)))
       return failNode(n, "batch dims do not broadcast");
     if (sa.size() >= 2) batch.push_back(sa[sa.size() - 2]);
     if (sb.size() >= 2) batch.push_back(sb.back());
@@ -549,10 +795,11 @@ void OnnxImporter::registerHandlers() {
 
   h["Reshape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
-    EDGECC_TRY(target, constInts(n, 1));
+    EDGECC_TRY(target, shapeInput(n, 1));
     Shape in = shapeOf(*x), out = *target;
     const bool allowzero = attrInt(n, "allowzero", 0) != 0;
-    int64_t known = 1, infer = -1;
+    SymDim known = 1;
+    int64_t infer = -1;
     for (size_t i = 0; i < out.size(); ++i) {
       if (out[i] == 0 && !allowzero) {
         if (i >= in.size()) return failNode(n, "0 in the target shape refers past the input rank");
@@ -561,28 +808,30 @@ void OnnxImporter::registerHandlers() {
       if (out[i] == -1) {
         if (infer >= 0) return failNode(n, "more than one -1 in the target shape");
         infer = int64_t(i);
-      } else if (out[i] < 0) {
-        return failNode(n, "negative target dimension");
-      } else {
-        known *= out[i];
+        continue;
       }
+      if (out[i].isConstant() && out[i].c < 0) return failNode(n, "negative target dimension");
+      auto next = known.times(out[i]);
+      if (!next) return failNode(n, "the target shape multiplies two symbolic dims");
+      known = *next;
     }
-    const int64_t total = std::accumulate(in.begin(), in.end(), int64_t(1), std::multiplies<>());
+    auto total = numel(in);
+    if (!total) return failNode(n, "the input shape multiplies two symbolic dims");
     if (infer >= 0) {
-      if (known == 0 || total % known) return failNode(n, "cannot infer the -1 dimension");
-      out[size_t(infer)] = total / known;
+      auto inferred = known == 0 ? std::nullopt : total->dividedBy(known);
+      if (!inferred) return failNode(n, "cannot infer the -1 dimension");
+      out[size_t(infer)] = *inferred;
     }
-    if (std::accumulate(out.begin(), out.end(), int64_t(1), std::multiplies<>()) != total)
-      return failNode(n, "target shape has another element count than the input");
+    if (numel(out) != total) return failNode(n, "target shape has another element count than the input");
     EDGECC_TRY(y, reshape(*x, out));
     setOutput(n, 0, *y);
     return success();
   };
 
-  auto axesOf = [this](const onnx::NodeProto& n, int inputIndex) -> FailureOr<Shape> {
+  auto axesOf = [this](const onnx::NodeProto& n, int inputIndex) -> FailureOr<Ints> {
     if (auto a = attrInts(n, "axes")) return *a;
     if (hasInput(n, inputIndex)) return constInts(n, inputIndex);
-    return Shape();
+    return Ints();
   };
 
   h["Unsqueeze"] = [this, axesOf](const onnx::NodeProto& n) -> LogicalResult {
@@ -613,7 +862,7 @@ void OnnxImporter::registerHandlers() {
       for (size_t d = 0; d < in.size(); ++d) drop[d] = in[d] == 1;
     for (int64_t a : *axes) {
       EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
-      if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + std::to_string(in[size_t(*ax)]));
+      if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + shapeText({in[size_t(*ax)]}, symbols_));
       drop[size_t(*ax)] = true;
     }
     for (size_t d = 0; d < in.size(); ++d)
@@ -629,9 +878,9 @@ void OnnxImporter::registerHandlers() {
     const int64_t a = attrInt(n, "axis", 1);
     if (a < -int64_t(in.size()) || a > int64_t(in.size())) return failNode(n, "axis out of range");
     const int64_t ax = a < 0 ? a + int64_t(in.size()) : a;
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < int64_t(in.size()); ++d) (d < ax ? outer : inner) *= in[size_t(d)];
-    EDGECC_TRY(y, reshape(*x, {outer, inner}));
+    auto outer = numel(Shape(in.begin(), in.begin() + ax)), inner = numel(Shape(in.begin() + ax, in.end()));
+    if (!outer || !inner) return failNode(n, "flattening multiplies two symbolic dims");
+    EDGECC_TRY(y, reshape(*x, Shape{*outer, *inner}));
     setOutput(n, 0, *y);
     return success();
   };
@@ -639,7 +888,7 @@ void OnnxImporter::registerHandlers() {
   h["Transpose"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     const int64_t rank = int64_t(shapeOf(*x).size());
-    Shape perm;
+    Ints perm;
     if (auto p = attrInts(n, "perm")) perm = *p;
     else for (int64_t d = rank - 1; d >= 0; --d) perm.push_back(d);
     FailureOr<Value> y = transpose(*x, perm);
@@ -663,7 +912,7 @@ void OnnxImporter::registerHandlers() {
       if (s.size() != out.size()) return failNode(n, "inputs have different ranks");
       for (size_t d = 0; d < s.size(); ++d)
         if (int64_t(d) != *ax && s[d] != out[d]) return failNode(n, "inputs differ outside the concat axis");
-      out[size_t(*ax)] += s[size_t(*ax)];
+      out[size_t(*ax)] = out[size_t(*ax)] + s[size_t(*ax)];
       if (dtypeOfValue(v) != dtypeOfValue(ins[0])) return failNode(n, "inputs have different element types");
     }
     EDGECC_TRY(y, make<graph::ConcatOp>(tensorType(out, dtypeOfValue(ins[0])), ins, builder_.getI64IntegerAttr(*ax)));
@@ -675,11 +924,11 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(x, input(n, 0));
     Shape in = shapeOf(*x);
     const int64_t rank = int64_t(in.size());
-    Shape starts, ends, axes, steps;
+    Ints starts, ends, axes, steps;
     if (opset_ < 10) {
-      starts = attrInts(n, "starts").value_or(Shape());
-      ends = attrInts(n, "ends").value_or(Shape());
-      axes = attrInts(n, "axes").value_or(Shape());
+      starts = attrInts(n, "starts").value_or(Ints());
+      ends = attrInts(n, "ends").value_or(Ints());
+      axes = attrInts(n, "axes").value_or(Ints());
     } else {
       EDGECC_TRY(s, constInts(n, 1));
       EDGECC_TRY(e, constInts(n, 2));
@@ -692,11 +941,20 @@ void OnnxImporter::registerHandlers() {
     if (steps.empty()) steps.assign(starts.size(), 1);
     if (starts.size() != ends.size() || axes.size() != starts.size() || steps.size() != starts.size())
       return failNode(n, "starts, ends, axes and steps differ in length");
-    Shape offsets(size_t(rank), 0), strides(size_t(rank), 1), sizes(in);
+    Ints offsets(size_t(rank), 0), strides(size_t(rank), 1);
+    Shape sizes(in);
     for (size_t i = 0; i < axes.size(); ++i) {
       EDGECC_TRY(ax, axis(n, axes[i], rank));
-      const int64_t dim = in[size_t(*ax)], step = steps[i];
+      const int64_t step = steps[i];
       if (step == 0) return failNode(n, "zero step");
+      if (!in[size_t(*ax)].isConstant()) {
+        // A symbolic axis can only be taken whole (start 0, step 1, end at or past its bound).
+        const SymDim dim = in[size_t(*ax)];
+        if (starts[i] != 0 || step != 1 || ends[i] < maxValue(dim, symbols_))
+          return failNode(n, "slicing part of a symbolic dim is not supported");
+        continue;
+      }
+      const int64_t dim = in[size_t(*ax)].c;
       int64_t s = starts[i], e = ends[i];
       if (s < 0) s += dim;
       if (e < 0) e += dim;
@@ -724,10 +982,11 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(x, input(n, 0));
     Shape in = shapeOf(*x);
     EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
-    Shape parts;
+    Ints parts;
     if (auto s = attrInts(n, "split")) parts = *s;
     else if (hasInput(n, 1)) { EDGECC_TRY(s2, constInts(n, 1)); parts = *s2; }
-    const int64_t dim = in[size_t(*ax)], outs = n.output_size();
+    if (!in[size_t(*ax)].isConstant()) return failNode(n, "splitting a symbolic dim is not supported");
+    const int64_t dim = in[size_t(*ax)].c, outs = n.output_size();
     if (parts.empty()) {
       const int64_t k = attrInt(n, "num_outputs", outs);
       if (k <= 0) return failNode(n, "needs at least one output");
@@ -738,7 +997,8 @@ void OnnxImporter::registerHandlers() {
     if (std::accumulate(parts.begin(), parts.end(), int64_t(0)) != dim) return failNode(n, "split sizes do not sum to the axis size");
     int64_t at = 0;
     for (int64_t i = 0; i < outs; ++i) {
-      Shape offsets(in.size(), 0), steps(in.size(), 1), sizes(in);
+      Ints offsets(in.size(), 0), steps(in.size(), 1);
+      Shape sizes(in);
       offsets[size_t(*ax)] = at;
       sizes[size_t(*ax)] = parts[size_t(i)];
       at += parts[size_t(i)];
@@ -753,9 +1013,9 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(idx, input(n, 1));
     Shape in = shapeOf(*x), is = shapeOf(*idx);
     EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
-    if (ElementsAttr c = constantValue(*idx)) {
+    if (ElementsAttr c = constantValue(*idx); c && in[size_t(*ax)].isConstant()) {
       for (int64_t k : integerValues(c)) {
-        const int64_t dim = in[size_t(*ax)];
+        const int64_t dim = in[size_t(*ax)].c;
         if (k < -dim || k >= dim) return failNode(n, "index " + std::to_string(k) + " out of range for axis size " + std::to_string(dim));
       }
     }
@@ -768,28 +1028,29 @@ void OnnxImporter::registerHandlers() {
   };
 
   h["Shape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
-    EDGECC_TRY(x, input(n, 0));
-    Shape in = shapeOf(*x);
+    Shape in;
+    if (auto sym = symbolic_.find(n.input(0)); sym != symbolic_.end()) {
+      in.assign(sym->second.dims.begin(), sym->second.dims.end());  // a shape tensor's own shape is static
+    } else {
+      EDGECC_TRY(x, input(n, 0));
+      in = shapeOf(*x);
+    }
     const int64_t rank = int64_t(in.size());
     int64_t start = attrInt(n, "start", 0), end = attrInt(n, "end", rank);
     if (start < 0) start += rank;
     if (end < 0) end += rank;
     start = std::clamp<int64_t>(start, 0, rank);
     end = std::clamp<int64_t>(end, start, rank);
-    HostData d{ek::DType::I64, {end - start}, {}};
-    d.bytes.resize(size_t(end - start) * 8);
-    std::memcpy(d.bytes.data(), in.data() + start, d.bytes.size());
-    setOutput(n, 0, constant(d));
+    // Static dims become a constant; symbolic ones a symbolic shape tensor (setSymbolic decides).
+    setSymbolic(n, 0, SymTensor{{end - start}, SymShape(in.begin() + start, in.begin() + end)});
     return success();
   };
 
   h["Size"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
-    Shape in = shapeOf(*x);
-    int64_t total = std::accumulate(in.begin(), in.end(), int64_t(1), std::multiplies<>());
-    HostData d{ek::DType::I64, {}, std::string(8, '\0')};
-    std::memcpy(d.bytes.data(), &total, 8);
-    setOutput(n, 0, constant(d));
+    auto total = numel(shapeOf(*x));
+    if (!total) return failNode(n, "the size multiplies two symbolic dims");
+    setSymbolic(n, 0, SymTensor{{}, {*total}});
     return success();
   };
 
@@ -814,15 +1075,35 @@ void OnnxImporter::registerHandlers() {
 
   h["Expand"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
-    EDGECC_TRY(shape, constInts(n, 1));
+    EDGECC_TRY(shape, shapeInput(n, 1));
     Shape out;
-    if (failed(graph::broadcastShapes(shapeOf(*x), *shape, out))) return failNode(n, "input does not broadcast to the target shape");
+    if (failed(broadcast(shapeOf(*x), *shape, out))) return failNode(n, "input does not broadcast to the target shape");
     EDGECC_TRY(y, make<graph::ExpandOp>(tensorType(out, dtypeOfValue(*x)), *x));
     setOutput(n, 0, *y);
     return success();
   };
 
   h["Range"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    if (symbolic_.count(n.input(0)) || symbolic_.count(n.input(1))) {
+      // Bounds from symbolic dims (positions past..past+seq): the length is an expression and
+      // the values are computed at run time.
+      auto start = symbolicInput(n, 0), limit = symbolicInput(n, 1), delta = symbolicInput(n, 2);
+      if (!start || !limit || !delta || start->values.size() != 1 || limit->values.size() != 1 ||
+          delta->values.size() != 1 || !delta->values[0].isConstant() || delta->values[0].c == 0)
+        return failNode(n, "symbolic bounds need integer scalar start/limit and a constant delta");
+      auto length = (limit->values[0] - start->values[0]).dividedBy(delta->values[0]);
+      if (!length) return failNode(n, "the length (limit - start) / delta is not an exact expression");
+      EDGECC_TRY(s0, input(n, 0));
+      EDGECC_TRY(d0, input(n, 2));
+      Value s = *s0, d = *d0;
+      if (dtypeOfValue(s) != ek::DType::I64) { EDGECC_TRY(c, make<graph::CastOp>(tensorType(Shape{}, ek::DType::I64), s)); s = *c; }
+      if (dtypeOfValue(d) != ek::DType::I64) { EDGECC_TRY(c, make<graph::CastOp>(tensorType(Shape{}, ek::DType::I64), d)); d = *c; }
+      if (cast<RankedTensorType>(s.getType()).getRank() != 0) { EDGECC_TRY(r, reshape(s, Shape{})); s = *r; }
+      if (cast<RankedTensorType>(d.getType()).getRank() != 0) { EDGECC_TRY(r, reshape(d, Shape{})); d = *r; }
+      EDGECC_TRY(y, make<graph::RangeOp>(tensorType(Shape{*length}, ek::DType::I64), s, d));
+      setOutput(n, 0, *y);
+      return success();
+    }
     SmallVector<double> v;
     ek::DType dtype = ek::DType::F32;
     for (int i = 0; i < 3; ++i) {
@@ -853,7 +1134,8 @@ void OnnxImporter::registerHandlers() {
     using OpT = decltype(tag);
     return [this, axesInputFromOpset](const onnx::NodeProto& n) -> LogicalResult {
       EDGECC_TRY(x, input(n, 0));
-      Shape in = shapeOf(*x), axes;
+      Shape in = shapeOf(*x);
+      Ints axes;
       if (opset_ >= axesInputFromOpset) {
         if (hasInput(n, 1)) { EDGECC_TRY(a, constInts(n, 1)); axes = *a; }
       } else if (auto a = attrInts(n, "axes")) {
@@ -900,9 +1182,9 @@ void OnnxImporter::registerHandlers() {
       return success();
     }
     // Before opset 13 softmax normalizes over all dims from `axis` on, flattened.
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < rank; ++d) (d < *ax ? outer : inner) *= in[size_t(d)];
-    EDGECC_TRY(flat, reshape(*x, {outer, inner}));
+    auto outer = numel(Shape(in.begin(), in.begin() + *ax)), inner = numel(Shape(in.begin() + *ax, in.end()));
+    if (!outer || !inner) return failNode(n, "flattening multiplies two symbolic dims");
+    EDGECC_TRY(flat, reshape(*x, Shape{*outer, *inner}));
     EDGECC_TRY(s, make<graph::SoftmaxOp>((*flat).getType(), *flat, builder_.getI64IntegerAttr(1)));
     EDGECC_TRY(y, reshape(*s, in));
     setOutput(n, 0, *y);
@@ -921,7 +1203,8 @@ void OnnxImporter::registerHandlers() {
     const bool wantsStats = (n.output_size() > 1 && !n.output(1).empty()) || (n.output_size() > 2 && !n.output(2).empty());
     if (wantsStats) {
       // Mean and InvStdDev are outputs too: build the decomposed form, which exposes them.
-      Shape axes, reduced(in);
+      Ints axes;
+      Shape reduced(in);
       for (int64_t d = *ax; d < int64_t(in.size()); ++d) { axes.push_back(d); reduced[size_t(d)] = 1; }
       auto mean = [&](Value v) { return make<graph::ReduceMeanOp>(tensorType(reduced, ek::DType::F32), v, builder_.getDenseI64ArrayAttr(axes)); };
       EDGECC_TRY(mu, mean(*x));
@@ -944,7 +1227,7 @@ void OnnxImporter::registerHandlers() {
     Shape normalized(in.begin() + *ax, in.end());
     auto fit = [&](Value v) -> FailureOr<Value> {
       Shape b;
-      if (failed(graph::broadcastShapes(shapeOf(v), normalized, b)) || b != normalized) {
+      if (failed(broadcast(shapeOf(v), normalized, b)) || b != normalized) {
         failNode(n, "scale/bias do not broadcast to the normalized dims");
         return failure();
       }
@@ -969,8 +1252,11 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
   if (n.output_size() == 0) return failNode(n, "has no outputs");
   loc_ = NameLoc::get(builder_.getStringAttr(nodeName(n) + " (" + n.op_type() + ")"));
   for (int i = 0; i < n.input_size(); ++i)
-    if (!n.input(i).empty() && !values_.count(n.input(i)))
+    if (!n.input(i).empty() && !values_.count(n.input(i)) && !symbolic_.count(n.input(i)))
       return failNode(n, "input '" + n.input(i) + "' is not produced by any node, graph input or initializer");
+  FailureOr<bool> folded = foldSymbolic(n);
+  if (failed(folded)) return failure();
+  if (*folded) return success();
   if (failed(it->second(n))) {
     // Errors raised below the handler (verification, shape checks) still name the node.
     if (error_.rfind("node '", 0) != 0) {
@@ -981,7 +1267,7 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
     return failure();
   }
   for (int i = 0; i < n.output_size(); ++i)
-    if (!n.output(i).empty() && !values_.count(n.output(i)))
+    if (!n.output(i).empty() && !values_.count(n.output(i)) && !symbolic_.count(n.output(i)))
       return failNode(n, "output #" + std::to_string(i) + " is not supported");
   return success();
 }
@@ -1059,27 +1345,45 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
                      ", the given tensor has rank " + std::to_string(shape.size()));
       for (int d = 0; tt.has_shape() && d < tt.shape().dim_size(); ++d) {
         const auto& dim = tt.shape().dim(d);
-        if (dim.has_dim_value() && dim.dim_value() != shape[size_t(d)])
+        if (dim.has_dim_value() && shape[size_t(d)] != SymDim(dim.dim_value()))
           return error("graph input '" + in.name() + "' needs size " + std::to_string(dim.dim_value()) + " on axis " +
-                       std::to_string(d) + ", the given tensor has " + std::to_string(shape[size_t(d)]));
+                       std::to_string(d) + ", the given tensor has " + std::to_string(options_.input_shapes[k][size_t(d)]));
       }
     } else {
       if (!tt.has_shape()) return error("graph input '" + in.name() + "' has no shape; pass its shape");
       for (const auto& dim : tt.shape().dim()) {
-        if (dim.has_dim_value() && dim.dim_value() >= 0) shape.push_back(dim.dim_value());
-        else {
+        if (dim.has_dim_value() && dim.dim_value() >= 0) {
+          shape.push_back(dim.dim_value());
+        } else if (auto bound = options_.max_dims.find(dim.dim_param()); bound != options_.max_dims.end()) {
+          // Kept symbolic: the bundle accepts any size up to the bound.
+          auto known = std::find(symbols_.names.begin(), symbols_.names.end(), dim.dim_param());
+          if (known == symbols_.names.end()) {
+            if (symbols_.names.size() == size_t(kMaxSymbols))
+              return error("at most " + std::to_string(kMaxSymbols) + " symbolic dims are supported");
+            symbols_.names.push_back(dim.dim_param());
+            symbols_.bounds.push_back(bound->second);
+            known = symbols_.names.end() - 1;
+          }
+          shape.push_back(SymDim::symbol(int(known - symbols_.names.begin())));
+        } else {
           auto it = options_.dims.find(dim.dim_param());
           shape.push_back(it != options_.dims.end() ? it->second : options_.default_dim);
         }
       }
     }
-    if (std::string why = shapeProblem(shape); !why.empty()) return error("graph input '" + in.name() + "': " + why);
-    argTypes.push_back(RankedTensorType::get(shape, et));
+    if (std::string why = shapeProblem(shape, symbols_); !why.empty()) return error("graph input '" + in.name() + "': " + why);
+    argTypes.push_back(symbolicTensorType(&ctx_, shape, et, kMaxSymbols));
     argNames.push_back(in.name());
   }
   if (!options_.input_shapes.empty() && options_.input_shapes.size() != argTypes.size())
     return error("model has " + std::to_string(argTypes.size()) + " inputs, " + std::to_string(options_.input_shapes.size()) + " were given");
 
+  // Types made above counted kMaxSymbols symbols; now that all are known, use the real count.
+  for (Type& t : argTypes) {
+    auto rt = cast<RankedTensorType>(t);
+    t = symbolicTensorType(&ctx_, symbolicShape(rt), rt.getElementType(), int(symbols_.names.size()));
+  }
+  if (!symbols_.names.empty()) setSymbolBounds(*module, symbols_);
   auto func = builder_.create<func::FuncOp>(UnknownLoc::get(&ctx_), "main", builder_.getFunctionType(argTypes, {}));
   Block* body = func.addEntryBlock();
   for (size_t i = 0; i < argNames.size(); ++i) {
@@ -1093,7 +1397,7 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   for (size_t i = 0; i < argNames.size() && i < options_.input_values.size(); ++i) {
     const ek::HostTensor& v = options_.input_values[i];
     if (!shapeInputs.count(argNames[i]) || v.data.size() > 512) continue;
-    Value c = constant(HostData{v.dtype, Shape(v.dims.begin(), v.dims.end()), std::string(v.data.begin(), v.data.end())});
+    Value c = constant(HostData{v.dtype, Ints(v.dims.begin(), v.dims.end()), std::string(v.data.begin(), v.data.end())});
     values_[argNames[i]] = c;
     func.setArgAttr(unsigned(i), "graph.specialized_value", cast<graph::ConstantOp>(c.getDefiningOp()).getValue());
   }
@@ -1111,6 +1415,13 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   SmallVector<Type> resultTypes;
   for (const auto& o : g.output()) {
     auto it = values_.find(o.name());
+    if (it == values_.end() && symbolic_.count(o.name())) {
+      onnx::NodeProto out;  // a symbolic shape tensor returned as an output: compute it at run time
+      out.add_input(o.name());
+      FailureOr<Value> v = input(out, 0);
+      if (failed(v)) return error(error_);
+      it = values_.find(o.name());
+    }
     if (it == values_.end()) return error("graph output '" + o.name() + "' is not produced by any node");
     results.push_back(it->second);
     resultTypes.push_back(it->second.getType());

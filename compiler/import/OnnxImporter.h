@@ -18,6 +18,7 @@ namespace edgecc {
 struct ImportOptions {
   std::map<std::string, int64_t> dims;          // dim_param name -> size
   int64_t default_dim = 1;                      // size of a named dim not in `dims`
+  std::map<std::string, int64_t> max_dims;      // named dims kept symbolic, with upper bounds
   std::vector<std::vector<int64_t>> input_shapes;  // if set: the shape of each graph input
   // If set: the value of each graph input. An input that feeds a shape operand (a Reshape
   // target, Slice bounds, Unsqueeze axes, ...) is then specialized to its value; the bundle

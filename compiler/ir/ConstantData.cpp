@@ -87,6 +87,8 @@ ElementsAttr constantValue(Value v) {
 FailureOr<SmallVector<ElementsAttr>> evaluateOp(Operation* op) {
   FailureOr<KernelCall> call = kernelCallFor(op);
   if (failed(call) || call->sym_ints) return failure();  // run-time values cannot fold
+  for (Value r : op->getResults())
+    if (!cast<RankedTensorType>(r.getType()).hasStaticShape()) return failure();
   ek::KernelFn fn = ek::find_kernel(call->kernel.c_str());
   if (!fn) return failure();
   auto bytesOf = [](Type t) {
