@@ -107,16 +107,19 @@ std::optional<SymDim> numel(const Shape& dims) {
   return n;
 }
 
+// A dim for messages: "32", or "(seq + past)" with the symbols' names.
+std::string dimText(const SymDim& d, const SymbolBounds& b) {
+  std::string e = cppExpr(d);
+  for (size_t k = 0; k < b.names.size(); ++k) {
+    const std::string ref = "sym[" + std::to_string(k) + "]";
+    for (size_t at; (at = e.find(ref)) != std::string::npos;) e.replace(at, ref.size(), b.names[k]);
+  }
+  return e;
+}
+
 std::string shapeText(const Shape& dims, const SymbolBounds& b) {
   std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) {
-    std::string e = cppExpr(dims[i]);
-    for (size_t k = 0; k < b.names.size(); ++k) {
-      const std::string ref = "sym[" + std::to_string(k) + "]";
-      for (size_t at; (at = e.find(ref)) != std::string::npos;) e.replace(at, ref.size(), b.names[k]);
-    }
-    s += (i ? "," : "") + e;
-  }
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + dimText(dims[i], b);
   return s + "]";
 }
 
@@ -756,7 +759,7 @@ void OnnxImporter::registerHandlers() {
     if (sa.empty() || sb.empty()) return failNode(n, "operands must have rank >= 1");
     const SymDim ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
     if (ka != kb)
-      return failNode(n, "contraction dims differ: " + shapeText({ka}, symbols_).substr(1) + " vs " + shapeText({kb}, symbols_).substr(1));
+      return failNode(n, "contraction dims differ: " + dimText(ka, symbols_) + " vs " + dimText(kb, symbols_));
     Shape batch;
     if (failed(broadcast(sa.size() > 2 ? Shape(sa.begin(), sa.end() - 2) : Shape(),
                          sb.size() > 2 ? Shape(sb.begin(), sb.end() - 2) : Shape(), batch)))
@@ -862,7 +865,7 @@ void OnnxImporter::registerHandlers() {
       for (size_t d = 0; d < in.size(); ++d) drop[d] = in[d] == 1;
     for (int64_t a : *axes) {
       EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
-      if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + shapeText({in[size_t(*ax)]}, symbols_));
+      if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + dimText(in[size_t(*ax)], symbols_));
       drop[size_t(*ax)] = true;
     }
     for (size_t d = 0; d < in.size(); ++d)
