@@ -21,10 +21,11 @@ namespace {
 [[noreturn]] void raise(llvm::Error e) { throw std::runtime_error(llvm::toString(std::move(e))); }
 
 py::dict compileModel(const std::string& model, const std::string& outDir, const std::string& target,
-                      const std::map<std::string, int64_t>& dims) {
+                      const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims) {
   edgecc::CompileOptions options;
   options.target = target;
   options.import.dims = dims;
+  options.import.max_dims = maxDims;
   llvm::Expected<edgecc::CompileResult> r = [&] {
     py::gil_scoped_release release;
     return edgecc::compileOnnxToBundle(model, outDir, options);
@@ -140,9 +141,9 @@ class Bundle {
 PYBIND11_MODULE(edgecc, m) {
   m.doc() = "edgecc: compile ONNX transformer models into standalone C++ bundles";
   m.def("compile", &compileModel, py::arg("model"), py::arg("out_dir"), py::arg("target") = "x86-64-avx2",
-        py::arg("dims") = std::map<std::string, int64_t>{},
-        "Compile an ONNX model into a C++ bundle in out_dir. `dims` sizes the model's named (dynamic) "
-        "dimensions. Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
+        py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("max_dims") = std::map<std::string, int64_t>{},
+        "Compile an ONNX model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
+        "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
         "target. Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
     std::vector<std::string> names;

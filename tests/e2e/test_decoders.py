@@ -8,8 +8,14 @@ Generates llama/gpt2 at opsets 14 and 17 (prefill + one decode step each), runs
 for every model x data set, and compares each output_K.pb with the torch reference:
     max|got - ref| <= 1e-4 * max|ref| + 1e-5, and for logits identical argmax at every position.
 
+With --max-dims (e.g. seq=16,past=48) each model is instead compiled once, keeping those dims
+symbolic, and that one bundle runs every data set (prefill and decode):
+
+    EDGECC compile model.onnx -o BUNDLE --max-dim seq=16 --max-dim past=48
+    EDGECC run BUNDLE --inputs <data_set> --outputs <out_dir>
+
 Usage:
-    python3 tests/e2e/test_decoders.py --edgecc PATH/TO/edgecc [--work DIR]
+    python3 tests/e2e/test_decoders.py --edgecc PATH/TO/edgecc [--work DIR] [--max-dims seq=16,past=48]
 
 Prints one line per (model, data set, output), then `N passed, M failed`
 (counted per model x data set); exits 1 on any failure. Writes <work>/e2e_results.json.
@@ -71,11 +77,11 @@ def compare(name, ref, got):
     return rec, ok
 
 
-def run_case(edgecc, model_dir, data_set, out_dir, timeout):
+def run_case(edgecc, model_dir, data_set, out_dir, timeout, bundle=None):
     """Run edgecc on one data set; return (records, ok, edgecc_failure_or_None)."""
     shutil.rmtree(out_dir, ignore_errors=True)  # no stale outputs from an earlier run
     os.makedirs(out_dir)
-    cmd = [edgecc, "run", os.path.join(model_dir, "model.onnx"),
+    cmd = [edgecc, "run", bundle or os.path.join(model_dir, "model.onnx"),
            "--inputs", data_set, "--outputs", out_dir]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -114,7 +120,9 @@ def main():
     ap.add_argument("--edgecc", required=True, help="path to the edgecc executable")
     ap.add_argument("--work", help="work directory (default: a fresh temporary one)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per edgecc run")
+    ap.add_argument("--max-dims", help="NAME=BOUND,...: compile once with these dims symbolic")
     args = ap.parse_args()
+    max_dims = [d for d in (args.max_dims or "").split(",") if d]
 
     edgecc = os.path.abspath(args.edgecc)
     if not os.access(edgecc, os.X_OK):
@@ -136,10 +144,20 @@ def main():
     passed, failed, results = 0, 0, []
     for model_dir in sorted(glob.glob(os.path.join(models_dir, "*_op*"))):
         model = os.path.basename(model_dir)
+        bundle = None
+        if max_dims:
+            bundle = os.path.join(work, "bundles", model)
+            flags = [f for d in max_dims for f in ("--max-dim", d)]
+            proc = subprocess.run([edgecc, "compile", os.path.join(model_dir, "model.onnx"), "-o", bundle] + flags,
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{model}: compile FAILED\n{proc.stderr}")
+                failed += 1
+                continue
         for data_set in sorted(glob.glob(os.path.join(model_dir, "test_data_set_*"))):
             ds = os.path.basename(data_set)
             out_dir = os.path.join(work, "outputs", model, ds)
-            records, ok, failure = run_case(edgecc, model_dir, data_set, out_dir, args.timeout)
+            records, ok, failure = run_case(edgecc, model_dir, data_set, out_dir, args.timeout, bundle)
             if failure:
                 print(f"{model} {ds}: edgecc FAILED ({failure.splitlines()[0]})")
                 print("\n".join("    " + line for line in failure.splitlines()[1:]))
@@ -149,6 +167,19 @@ def main():
             results.append({"model": model, "data_set": ds, "ok": ok,
                             "edgecc_failure": failure, "outputs": records})
             passed, failed = passed + ok, failed + (not ok)
+
+    if max_dims:
+        # Inputs past a bound are refused with the dim's name, not read out of bounds.
+        model_dir = os.path.join(models_dir, "llama_op17")
+        small = os.path.join(work, "bundles", "llama_op17_seq4")
+        proc = subprocess.run([edgecc, "compile", os.path.join(model_dir, "model.onnx"), "-o", small,
+                               "--max-dim", "seq=4", "--max-dim", "past=8"], capture_output=True, text=True)
+        run = subprocess.run([edgecc, "run", small, "--inputs", os.path.join(model_dir, "test_data_set_0"),
+                              "--outputs", os.path.join(work, "outputs", "seq4")], capture_output=True, text=True)
+        ok = proc.returncode == 0 and run.returncode == 1 and "dim 'seq' is 5, the bundle supports 0..4" in run.stderr
+        print(f"llama_op17 prefill of 5 tokens on a seq<=4 bundle is refused: {'ok' if ok else 'FAIL'}\n    "
+              f"{(run.stderr or proc.stderr).strip()}")
+        passed, failed = passed + ok, failed + (not ok)
 
     summary = {"passed": passed, "failed": failed, "rel_tol": REL_TOL, "abs_tol": ABS_TOL,
                "edgecc": edgecc, "cases": results}

@@ -5,6 +5,7 @@
 
 #include "compiler/driver/Pipeline.h"
 #include "compiler/import/OnnxImporter.h"
+#include "compiler/ir/SymbolicShape.h"
 #include "llvm/Support/FileSystem.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -91,6 +92,31 @@ TEST_F(Importer, ShapeSubgraphFoldsIntoStaticReshape) {
   int ops = 0;
   func.walk([&](mlir::Operation* op) { ops += op->getDialect()->getNamespace() == "graph" && op->getName().getStringRef() != "graph.constant"; });
   EXPECT_EQ(ops, 1);
+}
+
+TEST_F(Importer, SymbolicDimFlowsThroughShapeArithmetic) {
+  // y = Reshape(x, Concat(Shape(x)[0], [-1])) with x: [seq, 4, 2] and seq kept symbolic.
+  input("x", {-1, 4, 2});
+  int64Initializer("zero", {0});
+  int64Initializer("minus_one", {-1});
+  node("Shape", {"x"}, {"s"}, "shape");
+  node("Gather", {"s", "zero"}, {"d0"}, "gather");
+  node("Concat", {"d0", "minus_one"}, {"target"}, "concat")->add_attribute()->set_name("axis");
+  node("Reshape", {"x", "target"}, {"y"}, "reshape");
+  output("y");
+  edgecc::ImportOptions options;
+  options.max_dims["seq"] = 16;
+  ASSERT_EQ(import(ctx, options), "");
+  auto func = *module->getOps<mlir::func::FuncOp>().begin();
+  auto result = llvm::cast<mlir::RankedTensorType>(func.getFunctionType().getResult(0));
+  // [seq, 8]: the first dim is the symbol, carried in the type's encoding.
+  EXPECT_TRUE(mlir::ShapedType::isDynamic(result.getShape()[0]));
+  EXPECT_EQ(result.getShape()[1], 8);
+  edgecc::SymShape dims = edgecc::symbolicShape(result);
+  ASSERT_EQ(dims.size(), 2u);
+  EXPECT_EQ(dims[0], edgecc::SymDim::symbol(0));
+  EXPECT_EQ(dims[1], edgecc::SymDim(8));
+  EXPECT_EQ(edgecc::symbolBounds(*module).bounds, std::vector<int64_t>({16}));
 }
 
 TEST_F(Importer, UnsupportedOpNamesFileNodeAndOpType) {
