@@ -27,6 +27,11 @@ check compile_twice_identical bash -c "
   '$EDGECC' compile $MODEL -o bundle_b --dim seq=5 --dim past=0 &&
   diff -r bundle_a bundle_b"
 
+check symbolic_compile_twice_identical bash -c "
+  '$EDGECC' compile $MODEL -o bundle_s1 --max-dim seq=32 --max-dim past=32 &&
+  '$EDGECC' compile $MODEL -o bundle_s2 --max-dim seq=32 --max-dim past=32 &&
+  diff -r bundle_s1 bundle_s2"
+
 check edgecc_run "$EDGECC" run bundle_a --inputs $INPUTS --outputs out_edgecc
 
 # Plain g++, a clean environment: only the bundle's own files.
