@@ -54,6 +54,18 @@ class Importer : public ::testing::Test {
     t->add_dims(int64_t(values.size()));
     for (int64_t v : values) t->add_int64_data(v);
   }
+  // y = Reshape(x, Concat(Shape(x)[0], [-1])) with x: [seq, 4, 2]: the shape subgraph torch
+  // exports for `x.view(x.shape[0], -1)`.
+  void reshapeBySubgraph() {
+    input("x", {-1, 4, 2});
+    int64Initializer("zero", {0});
+    int64Initializer("minus_one", {-1});
+    node("Shape", {"x"}, {"s"}, "shape");
+    node("Gather", {"s", "zero"}, {"d0"}, "gather");
+    node("Concat", {"d0", "minus_one"}, {"target"}, "concat")->add_attribute()->set_name("axis");
+    node("Reshape", {"x", "target"}, {"y"}, "reshape");
+    output("y");
+  }
   void save() {
     std::ofstream f(path, std::ios::binary);
     model.SerializeToOstream(&f);
@@ -73,15 +85,7 @@ class Importer : public ::testing::Test {
 };
 
 TEST_F(Importer, ShapeSubgraphFoldsIntoStaticReshape) {
-  // y = Reshape(x, Concat(Shape(x)[0], [-1])) with x: [seq, 4, 2], seq = 3
-  input("x", {-1, 4, 2});
-  int64Initializer("zero", {0});
-  int64Initializer("minus_one", {-1});
-  node("Shape", {"x"}, {"s"}, "shape");
-  node("Gather", {"s", "zero"}, {"d0"}, "gather");
-  node("Concat", {"d0", "minus_one"}, {"target"}, "concat")->add_attribute()->set_name("axis");
-  node("Reshape", {"x", "target"}, {"y"}, "reshape");
-  output("y");
+  reshapeBySubgraph();  // seq = 3
   edgecc::ImportOptions options;
   options.dims["seq"] = 3;
   ASSERT_EQ(import(ctx, options), "");
@@ -95,15 +99,7 @@ TEST_F(Importer, ShapeSubgraphFoldsIntoStaticReshape) {
 }
 
 TEST_F(Importer, SymbolicDimFlowsThroughShapeArithmetic) {
-  // y = Reshape(x, Concat(Shape(x)[0], [-1])) with x: [seq, 4, 2] and seq kept symbolic.
-  input("x", {-1, 4, 2});
-  int64Initializer("zero", {0});
-  int64Initializer("minus_one", {-1});
-  node("Shape", {"x"}, {"s"}, "shape");
-  node("Gather", {"s", "zero"}, {"d0"}, "gather");
-  node("Concat", {"d0", "minus_one"}, {"target"}, "concat")->add_attribute()->set_name("axis");
-  node("Reshape", {"x", "target"}, {"y"}, "reshape");
-  output("y");
+  reshapeBySubgraph();  // seq kept symbolic
   edgecc::ImportOptions options;
   options.max_dims["seq"] = 16;
   ASSERT_EQ(import(ctx, options), "");
