@@ -80,7 +80,7 @@ std::optional<Ints> staticDims(const Shape& dims) {
 }
 
 // Numpy broadcasting over symbolic dims: equal dims, or 1 against anything. A symbolic dim
-// against a constant k > 1 is taken to be k (or 1) at run time, as the model implies.
+// against a constant k > 1 is refused: nothing at run time would guarantee that they agree.
 LogicalResult broadcast(const Shape& a, const Shape& b, Shape& out) {
   const size_t rank = std::max(a.size(), b.size());
   out.assign(rank, SymDim(1));
@@ -89,8 +89,6 @@ LogicalResult broadcast(const Shape& a, const Shape& b, Shape& out) {
     SymDim db = i < rank - b.size() ? SymDim(1) : b[i - (rank - b.size())];
     if (da == db || db == 1) out[i] = da;
     else if (da == 1) out[i] = db;
-    else if (!da.isConstant() && db.isConstant()) out[i] = db;
-    else if (!db.isConstant() && da.isConstant()) out[i] = da;
     else return failure();
   }
   return success();
