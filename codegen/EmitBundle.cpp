@@ -206,9 +206,8 @@ struct Emitter {
       return c.str();
     }
     c << "  for (int i = 0; i < kNumInputs; ++i)\n"
-      << "    if (inputs[i].dtype != kInputs[i].dtype || inputs[i].rank != kInputs[i].rank ||\n"
-      << "        (!inputs[i].data && inputs[i].numel() != 0)) {\n"
-      << "      if (error) *error = std::string(\"input '\") + kInputs[i].name + \"' has the wrong element type or rank\";\n"
+      << "    if (inputs[i].rank != kInputs[i].rank) {\n"
+      << "      if (error) *error = std::string(\"input '\") + kInputs[i].name + \"' has the wrong rank\";\n"
       << "      return false;\n    }\n";
     // Bind each symbol from the first input dim that is exactly that symbol.
     for (size_t s = 0; s < n; ++s) {
@@ -228,24 +227,10 @@ struct Emitter {
     }
     auto tensorCheck = [&](unsigned arg, const std::string& expr, bool isOutput) {
       SymShape dims = dimsOf(func.getArgument(arg));
-      c << "  {\n    const int64_t want[] = " << dimsCpp(dims) << ";\n";
-      if (dims.empty()) c << "    (void)want;\n";
-      if (isOutput) {
-        c << "    int64_t need = 1, have = " << expr << ".numel();\n"
-          << "    for (int64_t w : want) need *= w;\n"
-          << "    if (" << expr << ".dtype != kOutputs[" << arg - numInputs << "].dtype || " << expr << ".rank != "
-          << dims.size() << " || need > have || (!" << expr << ".data && need)) {\n"
-          << "      if (error) *error = std::string(\"output '\") + kOutputs[" << arg - numInputs
-          << "].name + \"' must have its dtype, rank and room for \" + std::to_string(need) + \" elements\";\n"
-          << "      return false;\n    }\n"
-          << "    for (int d = 0; d < " << dims.size() << "; ++d) " << expr << ".dims[d] = want[d];\n  }\n";
-      } else {
-        c << "    for (int d = 0; d < " << dims.size() << "; ++d)\n"
-          << "      if (" << expr << ".dims[d] != want[d]) {\n"
-          << "        if (error) *error = std::string(\"input '\") + kInputs[" << arg << "].name + \"' has size \" + std::to_string("
-          << expr << ".dims[d]) + \" on axis \" + std::to_string(d) + \", expected \" + std::to_string(want[d]);\n"
-          << "        return false;\n      }\n  }\n";
-      }
+      const std::string spec = isOutput ? "kOutputs[" + std::to_string(arg - numInputs) + "]" : "kInputs[" + std::to_string(arg) + "]";
+      c << "  {\n    const int64_t want[] = " << (dims.empty() ? std::string("{0}") : dimsCpp(dims)) << ";\n"
+        << "    if (!ek::" << (isOutput ? "fit_output(" : "check_input_dims(") << expr << ", " << spec
+        << ", want, error)) return false;\n  }\n";
     };
     for (unsigned i = 0; i < numInputs; ++i) tensorCheck(i, "inputs[" + std::to_string(i) + "]", false);
     for (unsigned i = 0; i < numOutputs; ++i) tensorCheck(numInputs + i, "outputs[" + std::to_string(i) + "]", true);

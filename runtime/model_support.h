@@ -40,4 +40,27 @@ inline bool check_tensor(const Tensor& t, const TensorSpec& spec, const char* ro
   return ok;
 }
 
+// For bundles with symbolic dims: `want` holds the dims the bound symbols require.
+inline bool check_input_dims(const Tensor& t, const TensorSpec& spec, const int64_t* want, std::string* error) {
+  bool ok = t.dtype == spec.dtype && t.rank == spec.rank && (t.data || t.numel() == 0);
+  for (int d = 0; ok && d < spec.rank; ++d) ok = t.dims[d] == want[d];
+  if (!ok && error)
+    *error = std::string("input '") + spec.name + "' expects " + dtype_name(spec.dtype) + shape_string(spec.rank, want) +
+             " here, got " + dtype_name(t.dtype) + shape_string(t.rank, t.dims);
+  return ok;
+}
+
+// Outputs come with room for the bounds; this checks the room and sets the actual dims.
+inline bool fit_output(Tensor& t, const TensorSpec& spec, const int64_t* want, std::string* error) {
+  int64_t need = 1;
+  for (int d = 0; d < spec.rank; ++d) need *= want[d];
+  const bool ok = t.dtype == spec.dtype && t.rank == spec.rank && need <= t.numel() && (t.data || need == 0);
+  if (!ok && error)
+    *error = std::string("output '") + spec.name + "' needs " + dtype_name(spec.dtype) + shape_string(spec.rank, want) +
+             ", got " + dtype_name(t.dtype) + shape_string(t.rank, t.dims);
+  if (ok)
+    for (int d = 0; d < spec.rank; ++d) t.dims[d] = want[d];
+  return ok;
+}
+
 }  // namespace ek
