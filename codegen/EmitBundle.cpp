@@ -222,8 +222,8 @@ struct Emitter {
       }
       if (!bound) return "#error symbolic dim '" + commentText(bounds.names[s]) + "' is not a dim of any input\n";
       c << "  if (sym[" << s << "] < 0 || sym[" << s << "] > kSymbolBounds[" << s << "]) {\n"
-        << "    if (error) *error = \"dim '" << commentText(bounds.names[s]) << "' is \" + std::to_string(sym[" << s
-        << "]) + \", the bundle supports 0.." << bounds.bounds[s] << "\";\n    return false;\n  }\n";
+        << "    if (error) *error = std::string(\"dim '\") + kSymbolNames[" << s << "] + \"' is \" + std::to_string(sym[" << s
+        << "]) + \", the bundle supports 0..\" + std::to_string(kSymbolBounds[" << s << "]);\n    return false;\n  }\n";
     }
     auto tensorCheck = [&](unsigned arg, const std::string& expr, bool isOutput) {
       SymShape dims = dimsOf(func.getArgument(arg));

@@ -63,6 +63,8 @@ std::string shapeProblem(ArrayRef<int64_t> dims) {
 std::string shapeProblem(const Shape& dims, const SymbolBounds& bounds) {
   Ints atBounds;
   for (const SymDim& d : dims) {
+    for (int64_t k : d.k)
+      if (k > kMaxElements || k < -kMaxElements) return "invalid or too large shape";
     if (minValue(d, bounds) < 0 && !d.isConstant()) return "a symbolic dim can be negative";
     atBounds.push_back(maxValue(d, bounds));
   }
@@ -499,7 +501,7 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
   }
   if (op == "Cast") {
     const int64_t to = attrInt(n, "to", 0);
-    if (to != int64_t(ek::DType::I64) && to != int64_t(ek::DType::I32)) return false;  // floats: at run time
+    if (to != int64_t(ek::DType::I64)) return false;  // other types: cast at run time
     setSymbolic(n, 0, ins[0]);
     return true;
   }
@@ -509,12 +511,29 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
     setSymbolic(n, 0, r);
     return true;
   }
-  if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape" || op == "Flatten") {
-    // Shape tensors are scalars or vectors: the values stay, only the rank changes.
+  if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape") {
+    // Shape tensors are scalars or vectors: the values stay, only the rank changes. Results of
+    // rank 2 or more are computed at run time instead.
     SymTensor r = ins[0];
-    const size_t count = r.values.size();
-    if (op == "Squeeze" && count == 1) r.dims = {};
-    else r.dims = {int64_t(count)};
+    const int64_t count = int64_t(r.values.size());
+    int64_t rank;
+    if (op == "Reshape") {
+      if (ins.size() < 2 || ins[1].values.size() > 1) return false;
+      rank = int64_t(ins[1].values.size());
+    } else {
+      Ints axes;
+      if (auto a = attrInts(n, "axes")) axes = *a;
+      else if (ins.size() > 1) {
+        for (const SymDim& d : ins[1].values) {
+          if (!d.isConstant()) return false;
+          axes.push_back(d.c);
+        }
+      }
+      rank = op == "Unsqueeze" ? int64_t(r.dims.size() + axes.size())
+                               : int64_t(r.dims.size()) - (axes.empty() ? int64_t(count == 1 && r.dims.size() == 1) : int64_t(axes.size()));
+    }
+    if (rank > 1 || rank < 0 || (rank == 0 && count != 1)) return false;
+    r.dims = rank == 0 ? Ints{} : Ints{count};
     setSymbolic(n, 0, r);
     return true;
   }
@@ -560,7 +579,9 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
     const SymShape a = flat(ins[0]), b = flat(ins[1]);
     if (a.empty() || b.empty() || (a.size() != b.size() && a.size() != 1 && b.size() != 1)) return false;
     const size_t count = std::max(a.size(), b.size());
-    SymTensor r{ins[a.size() >= b.size() ? 0 : 1].dims, {}};
+    // Result rank: the larger of the two (shape tensors have rank 0 or 1).
+    SymTensor r{ins[0].dims.size() >= ins[1].dims.size() ? ins[0].dims : ins[1].dims, {}};
+    if (!r.dims.empty()) r.dims = {int64_t(count)};
     std::vector<uint8_t> truth;
     for (size_t k = 0; k < count; ++k) {
       const SymDim& x = a[a.size() == 1 ? 0 : k];
@@ -598,7 +619,7 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
     if ((pick.size() != count && pick.size() != 1) || (a.size() != count && a.size() != 1) || (b.size() != count && b.size() != 1))
       return false;
     SymTensor r{{int64_t(count)}, {}};
-    if (ins[1].dims.empty() && ins[2].dims.empty() && pick.size() == 1) r.dims = {};
+    if (ins[1].dims.empty() && ins[2].dims.empty() && cast<RankedTensorType>(cond->second.getType()).getRank() == 0) r.dims = {};
     for (size_t k = 0; k < count; ++k)
       r.values.push_back(pick[pick.size() == 1 ? 0 : k] ? a[a.size() == 1 ? 0 : k] : b[b.size() == 1 ? 0 : k]);
     setSymbolic(n, 0, r);
@@ -860,7 +881,10 @@ void OnnxImporter::registerHandlers() {
     Shape in = shapeOf(*x), out;
     SmallVector<bool> drop(in.size(), axes->empty());
     if (axes->empty())
-      for (size_t d = 0; d < in.size(); ++d) drop[d] = in[d] == 1;
+      for (size_t d = 0; d < in.size(); ++d) {
+        if (!in[d].isConstant()) return failNode(n, "squeeze without axes needs static dims (a symbolic dim may be 1)");
+        drop[d] = in[d] == 1;
+      }
     for (int64_t a : *axes) {
       EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
       if (in[size_t(*ax)] != 1) return failNode(n, "cannot squeeze axis " + std::to_string(a) + " of size " + dimText(in[size_t(*ax)], symbols_));
@@ -1375,6 +1399,11 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     if (std::string why = shapeProblem(shape, symbols_); !why.empty()) return error("graph input '" + in.name() + "': " + why);
     argTypes.push_back(symbolicTensorType(&ctx_, shape, et, kMaxSymbols));
     argNames.push_back(in.name());
+  }
+  for (const auto& [name, bound] : options_.max_dims) {
+    if (bound < 1 || bound > (int64_t(1) << 31)) return error("the bound of dim '" + name + "' must be in 1..2^31");
+    if (options_.input_shapes.empty() && std::find(symbols_.names.begin(), symbols_.names.end(), name) == symbols_.names.end())
+      return error("no graph input has a dim named '" + name + "'");
   }
   if (!options_.input_shapes.empty() && options_.input_shapes.size() != argTypes.size())
     return error("model has " + std::to_string(argTypes.size()) + " inputs, " + std::to_string(options_.input_shapes.size()) + " were given");

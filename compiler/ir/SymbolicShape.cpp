@@ -1,5 +1,7 @@
 #include "compiler/ir/SymbolicShape.h"
 
+#include <limits>
+
 #include "mlir/IR/AffineExpr.h"
 #include "mlir/IR/Builders.h"
 
@@ -34,17 +36,18 @@ std::optional<SymDim> SymDim::dividedBy(const SymDim& o) const {
   return std::nullopt;
 }
 
-int64_t maxValue(const SymDim& d, const SymbolBounds& b) {
-  int64_t v = d.c;
-  for (size_t i = 0; i < b.bounds.size(); ++i) v += d.k[i] > 0 ? d.k[i] * b.bounds[i] : 0;
-  return v;
+// Extremes over 0 <= s_i <= bound_i, computed wide and saturated to int64: a hostile model's
+// huge coefficients then fail the size checks instead of wrapping to a small arena.
+static int64_t extreme(const SymDim& d, const SymbolBounds& b, bool max) {
+  __int128 v = d.c;
+  for (size_t i = 0; i < b.bounds.size() && i < d.k.size(); ++i)
+    if (max ? d.k[i] > 0 : d.k[i] < 0) v += __int128(d.k[i]) * b.bounds[i];
+  if (v > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (v < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return int64_t(v);
 }
-
-int64_t minValue(const SymDim& d, const SymbolBounds& b) {
-  int64_t v = d.c;
-  for (size_t i = 0; i < b.bounds.size(); ++i) v += d.k[i] < 0 ? d.k[i] * b.bounds[i] : 0;
-  return v;
-}
+int64_t maxValue(const SymDim& d, const SymbolBounds& b) { return extreme(d, b, true); }
+int64_t minValue(const SymDim& d, const SymbolBounds& b) { return extreme(d, b, false); }
 
 void setSymbolBounds(ModuleOp module, const SymbolBounds& b) {
   Builder builder(module.getContext());

@@ -38,6 +38,7 @@ std::optional<double> epsilonOf(graph::AddOp add, graph::ReduceMeanOp* mean) {
 Value lastAxisScale(Operation* mul, Value y, int64_t width) {
   Value w = mul->getOperand(0) == y ? mul->getOperand(1) : mul->getOperand(0);
   auto t = cast<RankedTensorType>(w.getType());
+  if (!t.hasStaticShape()) return {};
   if (t.getNumElements() != width || (t.getRank() > 0 && t.getShape().back() != width)) return {};
   return w;
 }
@@ -86,7 +87,8 @@ struct RmsNormPattern : OpRewritePattern<graph::SqrtOp> {
       return failure();
     }
     auto type = cast<RankedTensorType>(x.getType());
-    if (normalized.getType() != type || !type.getElementType().isF32()) return failure();
+    if (normalized.getType() != type || !type.getElementType().isF32() || ShapedType::isDynamic(type.getShape().back()))
+      return failure();
     Value result = normalized;
     Value scale = absorbTrailing<graph::MulOp>(&result, type);
     rw.setInsertionPointAfterValue(result);
@@ -116,7 +118,8 @@ struct LayerNormPattern : OpRewritePattern<graph::SqrtOp> {
     auto div = dyn_cast<graph::DivOp>(*sqrt->getUsers().begin());
     if (!div || div.getLhs() != centered) return failure();
     auto type = cast<RankedTensorType>(x.getType());
-    if (div.getType() != type || !type.getElementType().isF32()) return failure();
+    if (div.getType() != type || !type.getElementType().isF32() || ShapedType::isDynamic(type.getShape().back()))
+      return failure();
     const int64_t width = type.getShape().back();
     Value result = div;
     Value scale = absorbTrailing<graph::MulOp>(&result, type);

@@ -81,6 +81,10 @@ void gather(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const int64_t axis_len = data.dims[axis], n_idx = idx.numel();
   const char* src = static_cast<const char*>(data.data);
   char* dst = static_cast<char*>(out[0].data);
+  if (axis_len == 0) {  // nothing to read: defined output instead of reading past the input
+    std::memset(dst, 0, out[0].bytes());
+    return;
+  }
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j = 0; j < n_idx; ++j) {
       int64_t k = idx.dtype == DType::I64 ? idx.as<int64_t>()[j] : idx.as<int32_t>()[j];

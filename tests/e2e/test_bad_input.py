@@ -148,6 +148,25 @@ def main():
          ["node 'rng' (Range)", "too long"]),
     ]
 
+    # Symbolic dims: a bound for a dim the model lacks, and a size expression that would
+    # overflow 64 bits at the bound, are refused.
+    xs = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "seq"])
+    c = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)
+    huge = save(tiny_model([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "one"], ["n"], name="gather"),
+        helper.make_node("Mul", ["n", "big"], ["m"], name="mul"),
+        helper.make_node("Unsqueeze", ["m", "zero"], ["shape_vec"], name="unsq"),
+        helper.make_node("Expand", ["x1", "shape_vec"], ["y"], name="expand_huge"),
+    ], [xs], [y], [c("one", 1), c("big", 2**60), c("zero", [0]),
+                    numpy_helper.from_array(np.ones([1], np.float32), "x1")]), f"{work}/huge.onnx")
+    cases += [
+        ("bound for a dim the model lacks", ["compile", good, "-o", f"{work}/o16", "--max-dim", "sequ=4"],
+         ["no graph input has a dim named 'sequ'"]),
+        ("size expression overflowing at the bound", ["compile", huge, "-o", f"{work}/o17", "--max-dim", "seq=16"],
+         ["node 'expand_huge' (Expand)", "invalid or too large shape"]),
+    ]
+
     passed = failed = 0
     passed += robust_ok
     failed += not robust_ok
