@@ -54,13 +54,14 @@ static bool newer(const std::string& a, const std::string& b) {
   return sa.getLastModificationTime() >= sb.getLastModificationTime();
 }
 
-static std::vector<std::string> runtimeSources(const std::string& bundleDir) {
+// The bundle's runtime files ending in `suffix` (sources: ".cpp", without the runner).
+static std::vector<std::string> runtimeFiles(const std::string& bundleDir, llvm::StringRef suffix) {
   std::vector<std::string> files;
   for (const char* sub : {"/runtime", "/runtime/kernels"}) {
     std::error_code ec;
     for (llvm::sys::fs::directory_iterator it(bundleDir + sub, ec), end; it != end && !ec; it.increment(ec)) {
       llvm::StringRef p = it->path();
-      if (p.ends_with(".cpp") && !p.ends_with("run_main.cpp")) files.push_back(p.str());
+      if (p.ends_with(suffix) && !p.ends_with("run_main.cpp")) files.push_back(p.str());
     }
   }
   std::sort(files.begin(), files.end());
@@ -76,12 +77,8 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
   for (const std::string& part : cxxCommand()) mix(part);
   mix(options.opt_level);
   for (const std::string& f : options.cxx_flags) mix(f);
-  std::vector<std::string> files = runtimeSources(dir);
-  for (const char* header : {"/runtime", "/runtime/kernels"}) {
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(dir + header, ec), end; it != end && !ec; it.increment(ec))
-      if (llvm::StringRef(it->path()).ends_with(".h")) files.push_back(it->path());
-  }
+  std::vector<std::string> files = runtimeFiles(dir, ".cpp"), headers = runtimeFiles(dir, ".h");
+  files.insert(files.end(), headers.begin(), headers.end());
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     mix(llvm::sys::path::filename(f));
@@ -123,7 +120,7 @@ llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, co
                                                 const BuildOptions& options) {
   llvm::sys::fs::create_directories(outDir);
   std::vector<std::string> objects;
-  for (const std::string& src : runtimeSources(bundleDir)) {
+  for (const std::string& src : runtimeFiles(bundleDir, ".cpp")) {
     std::string obj = outDir + "/" + llvm::sys::path::stem(src).str() + ".o";
     std::vector<std::string> cmd = cxxCommand();
     cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", bundleDir, "-c", src, "-o", obj});

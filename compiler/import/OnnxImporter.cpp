@@ -494,7 +494,6 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
   }
   if (!anySymbolic || n.output_size() < 1) return false;
   const std::string& op = n.op_type();
-  auto flat = [](const SymTensor& t) { return t.values; };
   if (op == "Identity") {
     setSymbolic(n, 0, ins[0]);
     return true;
@@ -576,7 +575,8 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
   }
   const bool arith = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
   if (arith || op == "Equal") {
-    const SymShape a = flat(ins[0]), b = flat(ins[1]);
+    const SymShape& a = ins[0].values;
+    const SymShape& b = ins[1].values;
     if (a.empty() || b.empty() || (a.size() != b.size() && a.size() != 1 && b.size() != 1)) return false;
     const size_t count = std::max(a.size(), b.size());
     // Result rank: the larger of the two (shape tensors have rank 0 or 1).
@@ -614,7 +614,8 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
     ElementsAttr c = cond != values_.end() ? constantValue(cond->second) : ElementsAttr();
     if (!c || !c.getElementType().isInteger(1)) return false;
     std::vector<int64_t> pick = integerValues(c);
-    const SymShape a = flat(ins[1]), b = flat(ins[2]);
+    const SymShape& a = ins[1].values;
+    const SymShape& b = ins[2].values;
     const size_t count = std::max({pick.size(), a.size(), b.size()});
     if ((pick.size() != count && pick.size() != 1) || (a.size() != count && a.size() != 1) || (b.size() != count && b.size() != 1))
       return false;
