@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "codegen/EmbeddedRuntime.h"
@@ -99,6 +100,94 @@ struct Emitter {
   std::ostringstream attrs, body;
   int next_attr = 0;
 
+  // A model whose KV cache became state (the KV-cache pass) gets the LLM interface.
+  struct KvInfo {
+    int pastSymbol = -1;
+    int64_t capacity = 0;
+    SymDim endPosition;  // the position after a call: past + new rows
+    int64_t stateBytes = 0;
+    std::vector<std::string> inputRoles;  // ek::LlmInput per input
+    unsigned logitsOutput = 0;
+    int64_t vocab = 0, maxBatch = 0;
+  };
+  std::optional<KvInfo> kv;
+
+  Error analyzeKvCache(unsigned numInputs, unsigned numOutputs) {
+    auto past = module->getAttrOfType<IntegerAttr>("graph.kv_past_symbol");
+    if (!past) return Error::success();
+    auto fail = [](const std::string& why) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", why.c_str()); };
+    KvInfo info;
+    info.pastSymbol = int(past.getInt());
+    if (auto bytes = module->getAttrOfType<IntegerAttr>("exec.state_bytes")) info.stateBytes = bytes.getInt();
+    for (auto call : func.getOps<exec::CallOp>()) {
+      if (call.getKernel() != "kv_append") continue;
+      info.capacity = cast<MemRefType>(call.getOuts()[0].getType()).getDimSize(2);
+      info.endPosition = SymDim::symbol(info.pastSymbol) + dimsOf(call.getIns()[0])[2];
+      break;
+    }
+    if (!info.capacity) return fail("the model has no KV cache writes");
+    bool hasIds = false;
+    for (unsigned i = 0; i < numInputs; ++i) {
+      auto name = func.getArgAttrOfType<StringAttr>(i, "graph.name");
+      auto t = cast<MemRefType>(func.getArgument(i).getType());
+      const std::string n = name ? name.str() : "";
+      const char* role = n == "input_ids" ? "TokenIds" : n == "position_ids" ? "PositionIds" : n == "attention_mask" ? "AttentionMask" : nullptr;
+      auto dtype = dtypeOf(t.getElementType());
+      const bool typeOk = dtype && (*dtype == ek::DType::I64 || *dtype == ek::DType::I32 || *dtype == ek::DType::F32);
+      if (!role || t.getRank() != 2 || !typeOk)
+        return fail("input '" + n + "' is not one the LLM interface can fill (input_ids, position_ids, attention_mask: [1, n] of i64, i32 or f32)");
+      hasIds |= n == "input_ids";
+      info.inputRoles.push_back(std::string("ek::LlmInput::") + role);
+      if (n == "input_ids") info.maxBatch = maxValue(dimsOf(func.getArgument(i))[1], bounds);
+    }
+    if (!hasIds) return fail("the model has a KV cache but no 'input_ids' input");
+    for (unsigned o = 0; o < numOutputs; ++o) {
+      auto name = func.getArgAttrOfType<StringAttr>(numInputs + o, "graph.name");
+      if (name && name.getValue() == "logits") info.logitsOutput = o;
+    }
+    auto logits = cast<MemRefType>(func.getArgument(numInputs + info.logitsOutput).getType());
+    if (logits.getRank() != 3 || !logits.getElementType().isF32() || logits.isDynamicDim(2))
+      return fail("output 'logits' must be f32 [1, n, vocab]");
+    info.vocab = logits.getDimSize(2);
+    kv = info;
+    return Error::success();
+  }
+
+  std::string llmDeclarations() {
+    if (!kv) return "";
+    std::ostringstream h;
+    h << "\n  // LLM interface. The bundle owns the KV cache; each call appends at position().\n"
+      << "  // prefill() takes any number of tokens (split into runs of kMaxBatch); logits() are the\n"
+      << "  // last token's. Errors: ids outside the vocabulary, a full context.\n"
+      << "  bool prefill(const int32_t* ids, size_t n, std::string* error);\n"
+      << "  bool decode(int32_t id, std::string* error) { return prefill(&id, 1, error); }\n"
+      << "  const float* logits() const { return logits_.data(); }\n"
+      << "  int64_t position() const { return position_; }\n"
+      << "  void reset() { position_ = 0; }\n";
+    return h.str();
+  }
+
+  std::string llmDefinitions() {
+    if (!kv) return "";
+    std::ostringstream s;
+    s << "const ek::LlmInput kLlmInputs[] = {";
+    for (size_t i = 0; i < kv->inputRoles.size(); ++i) s << (i ? ", " : "") << kv->inputRoles[i];
+    s << "};\n\n"
+      << "bool Model::prefill(const int32_t* ids, size_t n, std::string* error) {\n"
+      << "  if (!ek::check_tokens(ids, n, position_, kMaxContext, kVocabSize, error)) return false;\n"
+      << "  for (size_t done = 0; done < n;) {\n"
+      << "    const int64_t count = std::min<int64_t>(int64_t(n - done), kMaxBatch);\n"
+      << "    ek::Tensor in[kNumInputs], out[kNumOutputs];\n"
+      << "    for (int i = 0; i < kNumInputs; ++i)\n"
+      << "      ek::make_llm_input(kLlmInputs[i], kInputs[i], io_[i], ids + done, count, position_, &in[i]);\n"
+      << "    for (int i = 0; i < kNumOutputs; ++i) ek::make_output(kOutputs[i], io_[kNumInputs + i], &out[i]);\n"
+      << "    if (!run(in, out, error)) return false;\n"
+      << "    const ek::Tensor& l = out[" << kv->logitsOutput << "];  // the last row is the last token's\n"
+      << "    std::memcpy(logits_.data(), l.as<float>() + (l.numel() - kVocabSize), sizeof(float) * kVocabSize);\n"
+      << "    done += size_t(count);\n  }\n  return true;\n}\n\n";
+    return s.str();
+  }
+
   std::string specs(unsigned first, unsigned count) {
     std::string s;
     for (unsigned i = first; i < first + count; ++i) {
@@ -148,6 +237,9 @@ struct Emitter {
       if (auto alloc = dyn_cast<exec::AllocOp>(op)) {
         if (!alloc.getOffset()) return alloc.emitOpError("has no arena offset; run the memory planner first");
         declare(alloc, "arena + " + std::to_string(*alloc.getOffset()));
+      } else if (auto st = dyn_cast<exec::StateOp>(op)) {
+        if (!st.getOffset()) return st.emitOpError("has no state offset; run the memory planner first");
+        declare(st, "state + " + std::to_string(*st.getOffset()), "KV cache slot " + std::to_string(st.getSlot()));
       } else if (auto w = dyn_cast<exec::WeightOp>(op)) {
         int64_t offset = weights.add(w.getValue());
         declare(w, "weights + " + std::to_string(offset), w.getName() ? w.getName()->str() : "");
@@ -176,8 +268,9 @@ struct Emitter {
     if (call.getSource()) body << "  // " << commentText(*call.getSource());
     body << "\n";
     if (auto symInts = call.getSymIntsAttr()) {  // int slots known only at run time
+      // Start from the constant slots (floats), then fill the ints known only now.
+      body << "    ek::Attrs attrs" << (attrName == "ek::Attrs{}" ? "" : " = " + attrName) << ";\n";
       attrName = "attrs";
-      body << "    ek::Attrs attrs;\n";
       SymShape values = fromMap(symInts.getValue());
       for (size_t k = 0; k < values.size(); ++k) body << "    attrs.i[" << k << "] = " << cppExpr(values[k]) << ";\n";
     }
@@ -212,6 +305,10 @@ struct Emitter {
     // Bind each symbol from the first input dim that is exactly that symbol.
     for (size_t s = 0; s < n; ++s) {
       bool bound = false;
+      if (kv && int(s) == kv->pastSymbol) {
+        c << "  sym[" << s << "] = position_;  // " << commentText(bounds.names[s]) << ": positions already cached\n";
+        continue;
+      }
       for (unsigned i = 0; i < numInputs && !bound; ++i) {
         SymShape dims = dimsOf(func.getArgument(i));
         for (size_t d = 0; d < dims.size() && !bound; ++d)
@@ -232,6 +329,10 @@ struct Emitter {
         << "    if (!ek::" << (isOutput ? "fit_output(" : "check_input_dims(") << expr << ", " << spec
         << ", want, error)) return false;\n  }\n";
     };
+    if (kv)
+      c << "  if (" << cppExpr(kv->endPosition) << " > kMaxContext) {\n"
+        << "    if (error) *error = \"the context is full: \" + std::to_string(" << cppExpr(kv->endPosition)
+        << ") + \" positions exceed the bundle's context of \" + std::to_string(kMaxContext);\n    return false;\n  }\n";
     for (unsigned i = 0; i < numInputs; ++i) tensorCheck(i, "inputs[" + std::to_string(i) + "]", false);
     for (unsigned i = 0; i < numOutputs; ++i) tensorCheck(numInputs + i, "outputs[" + std::to_string(i) + "]", true);
     return c.str();
@@ -278,8 +379,9 @@ struct Emitter {
   std::string header(unsigned numInputs, unsigned numOutputs) {
     std::ostringstream h;
     h << "// Generated by edgecc from " << commentText(options.source_name) << ". Do not edit.\n"
-      << "#pragma once\n#include <cstddef>\n#include <cstdint>\n#include <string>\n\n"
-      << "#include \"runtime/arena.h\"\n#include \"runtime/model_support.h\"\n#include \"runtime/weights.h\"\n\n"
+      << "#pragma once\n#include <cstddef>\n#include <cstdint>\n#include <string>\n" << (kv ? "#include <vector>\n" : "") << "\n"
+      << "#include \"runtime/arena.h\"\n" << (kv ? "#include \"runtime/llm/causal_lm.h\"\n" : "")
+      << "#include \"runtime/model_support.h\"\n#include \"runtime/weights.h\"\n\n"
       << "#define EDGECC_MODEL_NAMESPACE " << options.cpp_namespace << "\n\n"
       << "namespace " << options.cpp_namespace << " {\n\n"
       << "constexpr size_t kArenaBytes = " << summary.arena_bytes << ";   // activations, one allocation\n"
@@ -289,14 +391,25 @@ struct Emitter {
       << "extern const ek::TensorSpec kInputs[];   // name, dtype, shape of each input, in order\n"
       << "extern const ek::TensorSpec kOutputs[];  // (symbolic dims: the shapes at the bounds)\n"
       << symbolConstants() << "\n"
+      << (kv ? "constexpr int64_t kMaxContext = " + std::to_string(kv->capacity) + ";  // KV cache capacity (positions)\n" +
+                   "constexpr int64_t kMaxBatch = " + std::to_string(kv->maxBatch) + ";    // tokens per run() call\n" +
+                   "constexpr int64_t kVocabSize = " + std::to_string(kv->vocab) + ";\n" +
+                   "constexpr size_t kStateBytes = " + std::to_string(kv->stateBytes) + ";  // the KV cache, one allocation\n\n"
+             : std::string())
       << "class Model {\n public:\n"
       << "  // Maps weights.bin and checks its header, size and checksum.\n"
       << "  bool load(const char* weights_path, std::string* error);\n"
       << "  // Runs the graph. Each tensor must match kInputs/kOutputs (dtype and shape); outputs are\n"
       << "  // written into the caller's buffers, which must not overlap the inputs. Returns false with\n"
       << "  // a message on a mismatch. One Model runs one call at a time (it owns one arena).\n"
-      << "  bool run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error);\n\n"
-      << " private:\n  ek::WeightsFile weights_;\n  ek::Arena arena_{kArenaBytes};\n};\n\n"
+      << "  bool run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error);\n"
+      << llmDeclarations() << "\n"
+      << " private:\n  ek::WeightsFile weights_;\n  ek::Arena arena_{kArenaBytes};\n"
+      << (kv ? "  ek::Arena state_{kStateBytes};\n  int64_t position_ = 0;\n"
+               "  std::vector<float> logits_ = std::vector<float>(size_t(kVocabSize));\n"
+               "  std::vector<unsigned char> io_[kNumInputs + kNumOutputs];  // prefill()'s tensors\n"
+             : "")
+      << "};\n\n"
       << "}  // namespace " << options.cpp_namespace << "\n";
     return h.str();
   }
@@ -306,14 +419,14 @@ struct Emitter {
     const std::string checks = specializedChecks(numInputs, &tables);
     std::ostringstream s;
     s << "// Generated by edgecc from " << commentText(options.source_name) << ". Do not edit.\n"
-      << "#include \"model.h\"\n\n#include <cstring>\n#include <limits>\n\n#include \"runtime/kernels/kernels.h\"\n\n"
+      << "#include \"model.h\"\n\n#include <algorithm>\n#include <cstring>\n#include <limits>\n\n#include \"runtime/kernels/kernels.h\"\n\n"
       << "namespace " << options.cpp_namespace << " {\n\n"
       << "const ek::TensorSpec kInputs[] = {\n" << specs(0, numInputs) << "};\n"
       << "const ek::TensorSpec kOutputs[] = {\n" << specs(numInputs, numOutputs) << "};\n\n"
       << "namespace {\n\n" << tables << (tables.empty() ? "" : "\n") << attrs.str() << (attrs.str().empty() ? "" : "\n")
       << "void forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
-      << "             const int64_t* sym) {\n"
-      << "  (void)inputs; (void)outputs; (void)arena; (void)weights; (void)sym;\n"
+      << "             unsigned char* state, const int64_t* sym) {\n"
+      << "  (void)inputs; (void)outputs; (void)arena; (void)weights; (void)state; (void)sym;\n"
       << body.str() << "}\n\n}  // namespace\n\n"
       << "bool Model::load(const char* weights_path, std::string* error) {\n"
       << "  return weights_.open(weights_path, kWeightBytes, error);\n}\n\n"
@@ -324,7 +437,12 @@ struct Emitter {
       << "    if (error) *error = \"weights are not loaded (call load first)\";\n    return false;\n  }\n"
       << "  if (kArenaBytes && !arena_.base()) {\n"
       << "    if (error) *error = \"cannot allocate the \" + std::to_string(kArenaBytes) + \"-byte arena\";\n    return false;\n  }\n"
-      << "  forward(inputs, outputs, arena_.base(), weights_.payload(), sym);\n  return true;\n}\n\n"
+      << (kv ? "  if (!state_.base()) {\n    if (error) *error = \"cannot allocate the \" + std::to_string(kStateBytes) + \"-byte KV cache\";\n"
+               "    return false;\n  }\n" : "")
+      << "  forward(inputs, outputs, arena_.base(), weights_.payload(), " << (kv ? "state_.base()" : "nullptr") << ", sym);\n"
+      << (kv ? "  position_ = " + cppExpr(kv->endPosition) + ";\n" : "")
+      << "  return true;\n}\n\n"
+      << llmDefinitions()
       << "}  // namespace " << options.cpp_namespace << "\n";
     return s.str();
   }
@@ -336,16 +454,22 @@ struct Emitter {
       << "cmake_minimum_required(VERSION 3.13)\nproject(edgecc_bundle CXX)\n"
       << "set(CMAKE_CXX_STANDARD 17)\nset(CMAKE_CXX_STANDARD_REQUIRED ON)\n"
       << "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n\n"
-      << "file(GLOB EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/runtime/kernels/*.cpp)\n"
-      << "list(REMOVE_ITEM EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/run_main.cpp)\n"
+      << "file(GLOB EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/runtime/kernels/*.cpp\n"
+      << "     ${CMAKE_CURRENT_SOURCE_DIR}/runtime/llm/*.cpp)\n"
+      << "list(FILTER EDGECC_RUNTIME_SOURCES EXCLUDE REGEX \"_main\\\\.cpp$\")  # the tools' mains\n"
+      << "find_package(Threads REQUIRED)\n"
       << "add_library(model STATIC model.cpp ${EDGECC_RUNTIME_SOURCES})\n"
-      << "target_include_directories(model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n";
+      << "target_include_directories(model PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})\n"
+      << "target_link_libraries(model PUBLIC Threads::Threads)\n";
     if (!options.cxx_flags.empty()) {
       c << "# Target " << options.target_name << "\ntarget_compile_options(model PUBLIC";
       for (const std::string& f : options.cxx_flags) c << " " << f;
       c << ")\n";
     }
     c << "\nadd_executable(model_run runtime/run_main.cpp)\ntarget_link_libraries(model_run PRIVATE model)\n";
+    if (kv)
+      c << "\n# Text generation: tokenizer, sampler, streaming output, --json timings.\n"
+        << "add_executable(model_generate runtime/llm/generate_main.cpp)\ntarget_link_libraries(model_generate PRIVATE model)\n";
     return c.str();
   }
 
@@ -367,8 +491,9 @@ struct Emitter {
 }  // namespace
 
 Error writeRuntimeSources(const std::string& dir) {
-  if (auto ec = llvm::sys::fs::create_directories(dir + "/runtime/kernels"))
-    return llvm::createStringError(ec, "cannot create %s", dir.c_str());
+  for (const char* sub : {"/runtime/kernels", "/runtime/llm"})
+    if (auto ec = llvm::sys::fs::create_directories(dir + sub))
+      return llvm::createStringError(ec, "cannot create %s", dir.c_str());
   for (const EmbeddedFile& f : embeddedRuntime())
     if (Error err = writeFile(dir + "/" + f.path, f.content)) return err;
   return Error::success();
@@ -393,6 +518,7 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
 
   const unsigned numInputs = unsigned(e.func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt());
   const unsigned numOutputs = e.func.getNumArguments() - numInputs;
+  if (Error err = e.analyzeKvCache(numInputs, numOutputs)) return std::move(err);
   if (Error err = writeFile(dir + "/model.h", e.header(numInputs, numOutputs))) return std::move(err);
   if (Error err = writeFile(dir + "/model.cpp", e.source(numInputs, numOutputs))) return std::move(err);
   if (Error err = writeFile(dir + "/CMakeLists.txt", e.cmakeLists())) return std::move(err);

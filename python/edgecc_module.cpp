@@ -28,7 +28,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   options.import.max_dims = maxDims;
   llvm::Expected<edgecc::CompileResult> r = [&] {
     py::gil_scoped_release release;
-    return edgecc::compileOnnxToBundle(model, outDir, options);
+    return edgecc::compileModelToBundle(model, outDir, options);
   }();
   if (!r) raise(r.takeError());
   py::dict ops;

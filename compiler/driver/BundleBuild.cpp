@@ -57,11 +57,11 @@ static bool newer(const std::string& a, const std::string& b) {
 // The bundle's runtime files ending in `suffix` (sources: ".cpp", without the runner).
 static std::vector<std::string> runtimeFiles(const std::string& bundleDir, llvm::StringRef suffix) {
   std::vector<std::string> files;
-  for (const char* sub : {"/runtime", "/runtime/kernels"}) {
+  for (const char* sub : {"/runtime", "/runtime/kernels", "/runtime/llm"}) {
     std::error_code ec;
     for (llvm::sys::fs::directory_iterator it(bundleDir + sub, ec), end; it != end && !ec; it.increment(ec)) {
       llvm::StringRef p = it->path();
-      if (p.ends_with(suffix) && !p.ends_with("run_main.cpp")) files.push_back(p.str());
+      if (p.ends_with(suffix) && !p.ends_with("_main.cpp")) files.push_back(p.str());
     }
   }
   std::sort(files.begin(), files.end());
@@ -98,8 +98,9 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
   return cached + "/libedgecc_runtime.a";
 }
 
-llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options) {
-  const std::string exe = dir + "/model_run";
+llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options, BundleTool tool) {
+  const bool generate = tool == BundleTool::Generate;
+  const std::string exe = dir + (generate ? "/model_generate" : "/model_run");
   // weights.bin is read at run time, not built in: only the code decides.
   if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/model.h")) return exe;
   auto archive = cachedRuntimeArchive(dir, options);
@@ -108,9 +109,9 @@ llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptio
   cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
   cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
   cmd.push_back(dir + "/model.cpp");
-  cmd.push_back(dir + "/runtime/run_main.cpp");
+  cmd.push_back(dir + (generate ? "/runtime/llm/generate_main.cpp" : "/runtime/run_main.cpp"));
   cmd.push_back(*archive);
-  cmd.insert(cmd.end(), {"-o", exe});
+  cmd.insert(cmd.end(), {"-pthread", "-o", exe});
   std::string out;
   if (runProgram(cmd, &out) != 0) return fail("building the bundle in " + dir + " failed:\n" + out);
   return exe;

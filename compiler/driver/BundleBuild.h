@@ -22,8 +22,14 @@ std::vector<std::string> cxxCommand();
 // Runs a program, capturing stdout+stderr into *output. Returns the exit code (-1: not run).
 int runProgram(const std::vector<std::string>& argv, std::string* output, unsigned timeoutSeconds = 0);
 
-// Compiles `bundleDir` into `bundleDir/model_run` (skipped when it is newer than model.cpp).
-llvm::Expected<std::string> buildBundle(const std::string& bundleDir, const BuildOptions& options);
+// The bundle's command-line tools: model_run (tensors in, tensors out) and, for LLMs,
+// model_generate (text in, text out).
+enum class BundleTool { Run, Generate };
+
+// Compiles `bundleDir` into `bundleDir/model_run` or `model_generate` (skipped when it is
+// newer than model.cpp).
+llvm::Expected<std::string> buildBundle(const std::string& bundleDir, const BuildOptions& options,
+                                        BundleTool tool = BundleTool::Run);
 
 // Compiles the runtime sources of `bundleDir` once into `outDir/libedgecc_runtime.a`.
 // buildBundle uses a cached one keyed by the sources and flags, so only model.cpp is compiled

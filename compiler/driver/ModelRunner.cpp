@@ -3,6 +3,7 @@
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "runtime/weights_format.h"
 
 namespace edgecc {
 
@@ -56,7 +57,7 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
     options.import.input_values = *inputs;
     // report.json is written last: its presence means a complete bundle.
     if (!(r.reuse_bundle && isBundleDir(r.bundle_dir) && llvm::sys::fs::exists(r.bundle_dir + "/report.json"))) {
-      auto compiled = compileOnnxToBundle(r.model, r.bundle_dir, options);
+      auto compiled = compileModelToBundle(r.model, r.bundle_dir, options);
       if (!compiled) return compiled.takeError();
     }
     bundle = r.bundle_dir;
@@ -75,6 +76,46 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
     return fail(rc < 0 ? "the bundle's runner crashed: " + out : out);
   }
   return out;
+}
+
+std::string bundleCacheDir(const std::string& model, uint64_t key, const std::string& kind) {
+  uint64_t h = key;
+  if (auto self = llvm::MemoryBuffer::getFile(llvm::sys::fs::getMainExecutable(nullptr, nullptr)))
+    h = ek::fnv1a64((*self)->getBufferStart(), (*self)->getBufferSize(), h);
+  if (auto buf = llvm::MemoryBuffer::getFile(model, /*IsText=*/false, /*RequiresNullTerminator=*/false))
+    h = ek::fnv1a64((*buf)->getBufferStart(), (*buf)->getBufferSize(), h);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+  return cacheRoot() + "/" + kind + "-" + hex;
+}
+
+llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const CompileOptions& compile,
+                                             const std::string& bundleDir) {
+  std::string bundle = model;
+  if (!isBundleDir(model)) {
+    if (!llvm::sys::fs::exists(model)) return fail(model + ": no such model file or bundle directory");
+    bundle = bundleDir;
+    if (bundle.empty()) {
+      std::string key = compile.target + "/" + std::to_string(compile.max_context) + "/" + std::to_string(compile.max_batch);
+      bundle = bundleCacheDir(model, ek::fnv1a64(key.data(), key.size()), "generate");
+    }
+    // report.json is written last: its presence means a complete bundle.
+    if (!bundleDir.empty() || !llvm::sys::fs::exists(bundle + "/report.json")) {
+      auto compiled = compileModelToBundle(model, bundle, compile);
+      if (!compiled) return compiled.takeError();
+    }
+  }
+  if (!llvm::sys::fs::exists(bundle + "/runtime/llm/generate_main.cpp") ||
+      !llvm::sys::fs::exists(bundle + "/CMakeLists.txt"))
+    return fail(bundle + ": not a bundle directory");
+  auto header = llvm::MemoryBuffer::getFile(bundle + "/model.h");
+  if (!header || !(*header)->getBuffer().contains("bool prefill("))
+    return fail(bundle + ": the bundle has no LLM interface (compile a GGUF model, or an ONNX decoder with --max-context)");
+  BuildOptions build;
+  if (const DeviceProfile* p = findDeviceProfile(bundleTarget(bundle))) build.cxx_flags = p->cxx_flags;
+  auto exe = buildBundle(bundle, build, BundleTool::Generate);
+  if (!exe) return exe.takeError();
+  return GenerateTool{*exe, bundle};
 }
 
 }  // namespace edgecc

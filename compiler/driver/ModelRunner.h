@@ -31,4 +31,19 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& request);
 
 bool isBundleDir(const std::string& path);
 
+// A cache directory for bundles compiled from `model`: keyed by the compiler binary, the
+// model's bytes and `key` (a hash of whatever else decides the bundle), so nothing stale is
+// ever reused.
+std::string bundleCacheDir(const std::string& model, uint64_t key, const std::string& kind);
+
+// For `edgecc generate` and Python: `model` is an LLM bundle directory, or a .gguf/.onnx file
+// compiled first (into `bundleDir`, or a cache directory when empty). Builds the bundle's
+// model_generate tool and returns {tool, bundle directory}.
+struct GenerateTool {
+  std::string exe;
+  std::string bundle;
+};
+llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const CompileOptions& compile,
+                                             const std::string& bundleDir);
+
 }  // namespace edgecc

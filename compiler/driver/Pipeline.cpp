@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "compiler/import/GgufFile.h"
+#include "compiler/import/GgufImporter.h"
+#include "compiler/import/GgufVocab.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/target/DeviceProfile.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -43,8 +47,8 @@ void addLoweringPasses(OpPassManager& pm) {
   pm.addPass(createPlanMemory());
 }
 
-Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const std::string& outDir,
-                                            const CompileOptions& options) {
+Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const std::string& outDir,
+                                             const CompileOptions& options) {
   auto error = [](const std::string& msg) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str()); };
   const DeviceProfile* profile = findDeviceProfile(options.target);
   if (!profile) {
@@ -74,7 +78,18 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
     if (options.progress) options.progress(what);
   };
   stage("importing " + modelPath);
-  auto module = importOnnxFile(ctx, modelPath, options.import);
+  const bool gguf = isGgufFile(modelPath);
+  Expected<OwningOpRef<ModuleOp>> module = OwningOpRef<ModuleOp>();
+  if (gguf) {
+    module = importGgufFile(ctx, modelPath, GgufImportOptions{options.max_context, options.max_batch});
+  } else {
+    ImportOptions import = options.import;
+    if (options.max_context > 0) {
+      import.kv_context = options.max_context;
+      if (options.max_batch > 0) import.kv_batch = options.max_batch;
+    }
+    module = importOnnxFile(ctx, modelPath, import);
+  }
   if (!module) return module.takeError();
   if (options.dump_after == "import") (*module)->print(llvm::errs());
 
@@ -90,6 +105,10 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
   };
   stage("graph passes (fold, fuse)");
   if (Error e = run(addGraphPasses)) return std::move(e);
+  if (gguf || options.max_context > 0) {
+    stage("KV cache");
+    if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
+  }
 
   CompileResult result;
   result.target = profile->name;
@@ -107,6 +126,22 @@ Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const 
   stage("writing the bundle to " + outDir);
   auto summary = emitBundle(**module, outDir, bundle);
   if (!summary) return summary.takeError();
+  // LLMs from GGUF carry their tokenizer; the bundle gets it as tokenizer.bin.
+  // A file that says it has no vocabulary ("none") gives a bundle driven by token ids.
+  if (gguf) {
+    auto file = gguf::File::open(modelPath);
+    if (!file) return file.takeError();
+    const gguf::Value* kind = (*file)->find("tokenizer.ggml.model");
+    if (!kind || kind->s == "none" || kind->s == "no_vocab") {
+      llvm::sys::fs::remove(outDir + "/tokenizer.bin");
+      result.bundle = *summary;
+      return result;
+    }
+    auto vocab = vocabFromGguf(**file);
+    if (!vocab) return vocab.takeError();
+    std::string why;
+    if (!ek::write_vocab((outDir + "/tokenizer.bin").c_str(), *vocab, &why)) return error(why);
+  }
   result.bundle = *summary;
   return result;
 }

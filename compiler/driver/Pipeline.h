@@ -16,7 +16,11 @@ namespace edgecc {
 
 struct CompileOptions {
   std::string target = "x86-64-avx2";  // a device profile name
-  ImportOptions import;
+  ImportOptions import;                // ONNX only
+  // LLM bundles: the KV cache capacity (positions) and the most tokens per call. GGUF models
+  // always get a cache (0: the model's context length); ONNX models get one when > 0.
+  int64_t max_context = 0;
+  int64_t max_batch = 0;
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts
@@ -35,7 +39,8 @@ void registerAllPasses();
 void addGraphPasses(mlir::OpPassManager& pm);
 void addLoweringPasses(mlir::OpPassManager& pm);
 
-llvm::Expected<CompileResult> compileOnnxToBundle(const std::string& modelPath, const std::string& outDir,
-                                                  const CompileOptions& options);
+// Compiles an ONNX or GGUF model (told apart by the file's magic) into a bundle in outDir.
+llvm::Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const std::string& outDir,
+                                                   const CompileOptions& options);
 
 }  // namespace edgecc

@@ -2,6 +2,7 @@
 //   edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--dump-after PASS]
 //   edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]
 //   edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X]
+//   edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n N] ...
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,14 +18,18 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
 #include "runtime/weights_format.h"
 
 namespace {
 
 const char* kUsage =
     "usage:\n"
-    "  edgecc compile MODEL.onnx -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
-    "                 [--dump-after PASS] [--namespace NS]\n"
+    "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
+    "                 [--max-context N] [--max-batch N] [--dump-after PASS] [--namespace NS]\n"
+    "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
+    "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
+    "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--target NAME] [--bundle-dir DIR]\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
     "  edgecc targets      list device profiles\n"
@@ -48,10 +53,13 @@ struct Args {
   std::vector<std::pair<std::string, std::string>> flags;
   std::string error;
 
-  Args(int argc, char** argv, int first, const std::vector<std::string>& valueFlags) {
+  Args(int argc, char** argv, int first, const std::vector<std::string>& valueFlags,
+       const std::vector<std::string>& boolFlags = {}) {
     for (int i = first; i < argc; ++i) {
       std::string a = argv[i];
-      if (a.size() > 1 && a[0] == '-') {
+      if (std::find(boolFlags.begin(), boolFlags.end(), a) != boolFlags.end()) {
+        flags.push_back({a, "1"});
+      } else if (a.size() > 1 && a[0] == '-') {
         std::string name = a, value;
         if (auto eq = a.find('='); eq != std::string::npos) { name = a.substr(0, eq); value = a.substr(eq + 1); }
         else if (i + 1 < argc) value = argv[++i];
@@ -84,8 +92,22 @@ bool parseInt(const std::string& s, int64_t* out) {
   return true;
 }
 
+// --max-context / --max-batch, shared by compile and generate.
+bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string* why) {
+  for (auto [flag, field] : {std::pair{"--max-context", &options->max_context}, {"--max-batch", &options->max_batch}}) {
+    const std::string v = a.get(flag);
+    if (v.empty()) continue;
+    if (!parseInt(v, field) || *field < 1) {
+      *why = std::string(flag) + " wants a positive integer, got '" + v + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 int cmdCompile(int argc, char** argv) {
-  Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace"});
+  Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
+                         "--max-batch"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -94,6 +116,8 @@ int cmdCompile(int argc, char** argv) {
   options.target = a.get("--target", options.target);
   options.dump_after = a.get("--dump-after");
   options.cpp_namespace = a.get("--namespace", options.cpp_namespace);
+  std::string why;
+  if (!readLlmOptions(a, &options, &why)) return usage(why);
   for (const std::string& d : a.all("--dim")) {
     auto eq = d.find('=');
     int64_t v;
@@ -115,7 +139,7 @@ int cmdCompile(int argc, char** argv) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "edgecc: [%6.2f s] %s\n", s, stage.c_str());
   };
-  auto result = edgecc::compileOnnxToBundle(a.positional[0], out, options);
+  auto result = edgecc::compileModelToBundle(a.positional[0], out, options);
   if (!result) return report(result.takeError());
   int64_t ops = 0;
   for (auto& [k, n] : result->graph_ops) ops += n;
@@ -131,23 +155,16 @@ int cmdCompile(int argc, char** argv) {
   return 0;
 }
 
-// A per-model cache directory for `edgecc run MODEL.onnx`: the compiler, the model's bytes,
-// the input shapes and values and the target pick it, so nothing stale is ever reused.
+// The cache directory for `edgecc run MODEL.onnx`: input shapes and values count too, since
+// inputs that size other tensors are specialized to them.
 std::string cacheDirFor(const std::string& model, const std::string& inputs, const std::string& target) {
   uint64_t h = ek::fnv1a64(target.data(), target.size());
-  // The compiler itself is part of the key: a rebuilt edgecc never reuses an older bundle.
-  if (auto self = llvm::MemoryBuffer::getFile(llvm::sys::fs::getMainExecutable(nullptr, nullptr)))
-    h = ek::fnv1a64((*self)->getBufferStart(), (*self)->getBufferSize(), h);
-  if (auto buf = llvm::MemoryBuffer::getFile(model)) h = ek::fnv1a64((*buf)->getBufferStart(), (*buf)->getBufferSize(), h);
   if (auto tensors = edgecc::readTensorDir(inputs, "input"))
     for (auto& t : *tensors)
-      // Values too: inputs that size other tensors are specialized to them.
       h = ek::fnv1a64(t.data.data(), t.data.size(), ek::fnv1a64(t.dims.data(), t.dims.size() * sizeof(int64_t), h ^ uint64_t(t.dtype)));
   else
     llvm::consumeError(tensors.takeError());
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
-  return edgecc::cacheRoot() + "/run-" + hex;
+  return edgecc::bundleCacheDir(model, h, "run");
 }
 
 int cmdRun(int argc, char** argv) {
@@ -191,6 +208,41 @@ int cmdTestOnnx(int argc, char** argv) {
   return edgecc::runOnnxTests(a.positional, o) == 0 ? 0 : 1;
 }
 
+// Compiles (into a cache) when given a model file, builds the bundle's model_generate tool and
+// runs it with the generation flags; its output streams straight through.
+int cmdGenerate(int argc, char** argv) {
+  const std::vector<std::string> passValue = {"--prompt", "--prompt-ids", "-n", "--temperature", "--top-k", "--top-p",
+                                              "--repeat-penalty", "--seed", "--threads"};
+  const std::vector<std::string> passBool = {"--json", "--ignore-eos"};
+  std::vector<std::string> valueFlags = passValue;
+  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch"});
+  Args a(argc, argv, 2, valueFlags, passBool);
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.size() != 1) return usage("generate takes one model file or bundle directory");
+  if (a.get("--prompt").empty() == a.get("--prompt-ids").empty()) return usage("generate needs --prompt TEXT or --prompt-ids 1,2,3");
+  edgecc::CompileOptions options;
+  options.target = a.get("--target", options.target);
+  std::string why;
+  if (!readLlmOptions(a, &options, &why)) return usage(why);
+  if (llvm::sys::Process::StandardErrIsDisplayed())
+    options.progress = [](const std::string& stage) { std::fprintf(stderr, "edgecc: %s\n", stage.c_str()); };
+  auto tool = edgecc::prepareGenerate(a.positional[0], options, a.get("--bundle-dir"));
+  if (!tool) return report(tool.takeError());
+  std::vector<std::string> cmd = {tool->exe, "--dir", tool->bundle};
+  for (auto& [flag, value] : a.flags) {
+    if (std::find(passValue.begin(), passValue.end(), flag) != passValue.end()) cmd.insert(cmd.end(), {flag, value});
+    if (std::find(passBool.begin(), passBool.end(), flag) != passBool.end()) cmd.push_back(flag);
+  }
+  std::vector<llvm::StringRef> argv2(cmd.begin(), cmd.end());
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait(cmd[0], argv2, std::nullopt, {}, 0, 0, &err);
+  if (rc < 0) {
+    std::fprintf(stderr, "edgecc: error: the generation tool failed to run: %s\n", err.c_str());
+    return 1;
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +251,7 @@ int main(int argc, char** argv) {
   if (cmd == "compile") return cmdCompile(argc, argv);
   if (cmd == "run") return cmdRun(argc, argv);
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
+  if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "ops") {
     for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
     return 0;

@@ -1353,6 +1353,19 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   // Graph inputs (minus those that are initializers: those are constants with defaults).
   std::unordered_map<std::string, const onnx::TensorProto*> inits;
   for (const auto& t : g.initializer()) inits[t.name()] = &t;
+  // With a KV-cache context, named dims no option mentions stay symbolic: axis 2 of a rank-4
+  // input (a cache's past length) up to the context, the others (new tokens) up to the batch.
+  std::map<std::string, int64_t> maxDims = options_.max_dims;
+  if (options_.kv_context > 0)
+    for (const auto& in : g.input()) {
+      if (inits.count(in.name()) || !in.type().tensor_type().has_shape()) continue;
+      const auto& shape = in.type().tensor_type().shape();
+      for (int d = 0; d < shape.dim_size(); ++d) {
+        const std::string& name = shape.dim(d).dim_param();
+        if (name.empty() || options_.dims.count(name) || maxDims.count(name)) continue;
+        maxDims[name] = shape.dim_size() == 4 && d == 2 ? options_.kv_context : std::min(options_.kv_batch, options_.kv_context);
+      }
+    }
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   for (const auto& in : g.input()) {
@@ -1380,7 +1393,7 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
       for (const auto& dim : tt.shape().dim()) {
         if (dim.has_dim_value() && dim.dim_value() >= 0) {
           shape.push_back(dim.dim_value());
-        } else if (auto bound = options_.max_dims.find(dim.dim_param()); bound != options_.max_dims.end()) {
+        } else if (auto bound = maxDims.find(dim.dim_param()); bound != maxDims.end()) {
           // Kept symbolic: the bundle accepts any size up to the bound.
           auto known = std::find(symbols_.names.begin(), symbols_.names.end(), dim.dim_param());
           if (known == symbols_.names.end()) {
@@ -1401,7 +1414,7 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     argTypes.push_back(symbolicTensorType(&ctx_, shape, et, kMaxSymbols));
     argNames.push_back(in.name());
   }
-  for (const auto& [name, bound] : options_.max_dims) {
+  for (const auto& [name, bound] : maxDims) {
     if (bound < 1 || bound > (int64_t(1) << 31)) return error("the bound of dim '" + name + "' must be in 1..2^31");
     if (options_.input_shapes.empty() && std::find(symbols_.names.begin(), symbols_.names.end(), name) == symbols_.names.end())
       return error("no graph input has a dim named '" + name + "'");

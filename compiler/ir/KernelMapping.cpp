@@ -1,5 +1,8 @@
 #include "compiler/ir/KernelMapping.h"
 
+#include "compiler/ir/SymbolicShape.h"
+#include "runtime/kernels/ggml_blocks.h"
+
 #include "dialects/graph/GraphDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "mlir/IR/Builders.h"
@@ -52,7 +55,7 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   if (!dtype) return false;
   // The portable kernels: these read f32 only; the rest are typed by dispatch_dtype, where
   // arithmetic and reductions have no meaning for bool.
-  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu"};
+  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope"};
   static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
                                             "reduce_prod", "add", "sub", "mul", "div", "pow"};
   if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;
@@ -60,6 +63,22 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   // 16-bit floats are storage types here: converted, compared, moved; no matmul yet.
   if (kernel == "matmul" && (*dtype == ek::DType::F16 || *dtype == ek::DType::BF16)) return false;
   return true;
+}
+
+static int64_t weightFormatCode(llvm::StringRef format) {
+  ek::WeightFormat f = format == "f16" ? ek::WeightFormat::F16 : format == "q8_0" ? ek::WeightFormat::Q8_0
+                     : format == "q4_0" ? ek::WeightFormat::Q4_0 : ek::WeightFormat::F32;
+  return int64_t(f);
+}
+
+// Int slots that may depend on symbolic dims: plain ints when all are constant, else sym_ints.
+static void setInts(KernelCall& call, Operation* op, const SymShape& values) {
+  call.ints.clear();
+  if (!isSymbolic(values)) {
+    for (const SymDim& v : values) call.ints.push_back(v.c);
+    return;
+  }
+  call.sym_ints = dimsMap(op->getContext(), values, int(symbolBounds(op).names.size()));
 }
 
 template <class ReduceOp>
@@ -71,7 +90,7 @@ static int64_t axisMask(ReduceOp op) {
 
 FailureOr<KernelCall> kernelCallFor(Operation* op) {
   using namespace graph;
-  if (isa<ConstantOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "graph")
+  if (isa<ConstantOp, KvCacheOp>(op) || op->getDialect() == nullptr || op->getDialect()->getNamespace() != "graph")
     return failure();
   KernelCall call;
   call.kernel = op->getName().stripDialect().str();
@@ -93,7 +112,18 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
         call.floats = {l.getEpsilon().convertToFloat()};
       })
       .Case<RmsNormOp>([&](RmsNormOp r) { call.floats = {r.getEpsilon().convertToFloat()}; })
-      .Case<AttentionOp>([&](AttentionOp a) { call.floats = {a.getScale().convertToFloat()}; })
+      .Case<AttentionOp>([&](AttentionOp a) {
+        call.floats = {a.getScale().convertToFloat()};
+        // The number of keys, which a KV cache holds more room for than it uses.
+        setInts(call, op, {SymDim(a.getCausal() ? 1 : 0), symbolicShape(a.getKey().getType())[2]});
+      })
+      .Case<LinearOp>([&](LinearOp l) { call.ints = {weightFormatCode(l.getFormat())}; })
+      .Case<EmbeddingOp>([&](EmbeddingOp e) { call.ints = {weightFormatCode(e.getFormat())}; })
+      .Case<RopeOp>([&](RopeOp r) {
+        call.ints = {r.getInterleaved() ? 1 : 0};
+        call.floats = {r.getTheta().convertToFloat()};
+      })
+      .Case<KvAppendOp>([&](KvAppendOp k) { setInts(call, op, {symbolicShape(k.getCache().getType())[2]}); })
       .Case<SymbolicOp>([&](SymbolicOp s) {
         call.kernel = "fill_ints";
         call.sym_ints = s.getValuesAttr();

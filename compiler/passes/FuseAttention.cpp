@@ -98,7 +98,7 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
         return failure();
     }
     rw.setInsertionPoint(pv);
-    rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scores->scale)));
+    rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scores->scale)), UnitAttr());
     return success();
   }
 };

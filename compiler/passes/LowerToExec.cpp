@@ -61,7 +61,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
   llvm::DenseMap<Value, Value> destination;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     Operation* def = v.getDefiningOp();
-    if (def && !isa<graph::ConstantOp, graph::ReshapeOp>(def) && !destination.count(v))
+    if (def && !isa<graph::ConstantOp, graph::ReshapeOp, graph::KvCacheOp, graph::KvAppendOp>(def) && !destination.count(v))
       destination[v] = body->getArgument(ft.getNumInputs() + unsigned(i));
   }
 
@@ -70,6 +70,26 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
     if (auto c = dyn_cast<graph::ConstantOp>(op)) {
       auto w = b.create<exec::WeightOp>(loc, bufferType(c.getType()), c.getValue(), c.getNameAttr());
       buffers.map(c.getResult(), w.getResult());
+      continue;
+    }
+    // The KV cache: a state buffer at full capacity; appending writes into it in place, and
+    // the appended value is that same buffer (kernels get the length in use as an int).
+    if (auto cache = dyn_cast<graph::KvCacheOp>(op)) {
+      auto t = cast<RankedTensorType>(cache.getType());
+      SmallVector<int64_t> shape(t.getShape());
+      shape[2] = cache.getCapacity();
+      auto state = b.create<exec::StateOp>(loc, MemRefType::get(shape, t.getElementType()), cache.getSlotAttr(), IntegerAttr());
+      buffers.map(cache.getResult(), state.getResult());
+      continue;
+    }
+    if (auto append = dyn_cast<graph::KvAppendOp>(op)) {
+      FailureOr<KernelCall> call = kernelCallFor(&op);
+      if (failed(call)) return op.emitOpError("has no runtime kernel");
+      Value state = buffers.lookup(append.getCache());
+      b.create<exec::CallOp>(loc, b.getStringAttr(call->kernel), ValueRange(buffers.lookup(append.getUpdate())),
+                             ValueRange(state), b.getDenseI64ArrayAttr(call->ints), b.getDenseF32ArrayAttr({}),
+                             sourceName(&op), call->sym_ints);
+      buffers.map(append.getResult(), state);
       continue;
     }
     if (auto r = dyn_cast<graph::ReshapeOp>(op)) {

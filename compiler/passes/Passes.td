@@ -35,6 +35,20 @@ def FuseAttention : Pass<"edgecc-fuse-attention", "mlir::ModuleOp"> {
   }];
 }
 
+def KvCacheToState : Pass<"edgecc-kv-cache", "mlir::ModuleOp"> {
+  let summary = "Turn explicit past/present key-value tensors into an in-place cache";
+  let description = [{
+    Exports pass the cache through the graph: an input `past` [B, H, past, D] is concatenated
+    with the new keys along axis 2 and returned as `present`, to be fed back next call. Each
+    such pair whose concatenation only feeds attention (and the output) becomes
+    graph.kv_cache + graph.kv_append: the bundle owns the cache, sized for the past
+    symbol's bound, appends in place and binds `past` from its own position. Inputs and
+    outputs of the pattern leave the signature. Sets `graph.kv_past_symbol`; with
+    `required`, a model without the pattern is an error naming what did not match.
+  }];
+  let options = [Option<"required", "required", "bool", "true", "Fail when no KV cache is found">];
+}
+
 def LowerToExec : Pass<"edgecc-lower-to-exec", "mlir::ModuleOp"> {
   let summary = "Lower graph ops to exec kernel calls on buffers";
   let description = [{

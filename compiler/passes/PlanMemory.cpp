@@ -54,7 +54,17 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       for (size_t k = 0; k < allocs.size(); ++k) allocs[k].setOffsetAttr(b.getI64IntegerAttr(plan.offsets[k]));
       arena = std::max(arena, plan.arena_bytes);
     }
-    module->setAttr("exec.arena_bytes", mlir::Builder(module.getContext()).getI64IntegerAttr(arena));
+    // State (the KV cache) persists between calls: slots are laid end to end, never reused.
+    int64_t state = 0;
+    mlir::Builder b(module.getContext());
+    module.walk([&](exec::StateOp s) {
+      auto t = s.getType();
+      int64_t bytes = t.getNumElements() * int64_t(ek::dtype_size(*dtypeOf(t.getElementType())));
+      s.setOffsetAttr(b.getI64IntegerAttr(state));
+      state += (bytes + alignment - 1) / alignment * alignment;
+    });
+    module->setAttr("exec.arena_bytes", b.getI64IntegerAttr(arena));
+    if (state) module->setAttr("exec.state_bytes", b.getI64IntegerAttr(state));
   }
 };
 }  // namespace

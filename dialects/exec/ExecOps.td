@@ -29,6 +29,17 @@ def Exec_AllocOp : Exec_Op<"alloc"> {
   let assemblyFormat = "attr-dict `:` type($buffer)";
 }
 
+def Exec_StateOp : Exec_Op<"state"> {
+  let summary = "A buffer that persists from call to call (a KV cache slot)";
+  let description = [{
+    Lives in the model's state memory, not the arena; `offset` (bytes) is assigned by the
+    memory planner. Its shape is the full capacity; kernels are told how much is in use.
+  }];
+  let arguments = (ins I64Attr:$slot, OptionalAttr<I64Attr>:$offset);
+  let results = (outs AnyMemRef:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+}
+
 def Exec_WeightOp : Exec_Op<"weight"> {
   let summary = "A constant buffer stored in the weights file";
   let arguments = (ins ElementsAttr:$value, OptionalAttr<StrAttr>:$name);

@@ -20,4 +20,8 @@ namespace edgecc::graph {
 mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b,
                                     llvm::SmallVectorImpl<int64_t>& out);
 
+// Bytes per row of `k` values stored in a weight `format` ("f32", "f16", "q8_0", "q4_0"), or
+// -1 when such a row cannot be stored in it.
+int64_t storedRowBytes(llvm::StringRef format, int64_t k);
+
 }  // namespace edgecc::graph

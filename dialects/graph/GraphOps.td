@@ -230,12 +230,75 @@ def Graph_AttentionOp : Graph_Op<"attention"> {
   let description = [{
     q: [B, H, S, D], k: [B, Hkv, T, D], v: [B, Hkv, T, Dv], optional additive mask
     broadcastable to [B, H, S, T]. H must be a multiple of Hkv: query head h reads
-    key/value head h / (H / Hkv).
+    key/value head h / (H / Hkv). With `causal`, query i (of S) sees keys 0 .. T - S + i: the
+    last S keys are the queries' own positions, the ones before them the cache.
   }];
   let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key, AnyRankedTensor:$value,
-                       Optional<AnyRankedTensor>:$mask, F32Attr:$scale);
+                       Optional<AnyRankedTensor>:$mask, F32Attr:$scale, UnitAttr:$causal);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$query `,` $key `,` $value (`,` $mask^)? attr-dict `:` type($query) `,` type($key) `,` type($value) (`,` type($mask)^)? `->` type($output)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// LLM ops: weights as stored (quantized blocks), rotary positions, the KV cache
+//===----------------------------------------------------------------------===//
+
+def Graph_LinearOp : Graph_Op<"linear"> {
+  let summary = "input [..., K] times weight^T, weight kept as stored: f32, f16 or ggml blocks";
+  let description = [{
+    `weight` holds N rows of K values in `format`: "f32" and "f16" are [N, K] of that type;
+    "q8_0" and "q4_0" are i8 [N, K / 32 * bytes-per-block] holding llama.cpp's blocks of 32
+    (an f16 scale, then 32 int8 or 16 bytes of 4-bit nibbles). The result is f32 [..., N].
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight, StrAttr:$format);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_EmbeddingOp : Graph_Op<"embedding"> {
+  let summary = "Rows of a (possibly quantized) table: output[..., :] = table[indices[...]]";
+  let description = [{
+    `table` holds rows in `format` as for `linear`; the result is f32 [indices..., D]. An
+    index outside the table is an error at run time, not a silent read.
+  }];
+  let arguments = (ins AnyRankedTensor:$table, AnyRankedTensor:$indices, StrAttr:$format);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$table `,` $indices attr-dict `:` type($table) `,` type($indices) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_RopeOp : Graph_Op<"rope"> {
+  let summary = "Rotary position embedding of [B, H, S, D] at the given positions [S]";
+  let description = [{
+    Rotates pairs of the last axis by position * theta^(-2i/D). `interleaved` pairs adjacent
+    elements (2i, 2i+1), as llama.cpp's `llama` architecture does; otherwise the halves
+    (i, i + D/2), as Hugging Face models and llama.cpp's NEOX mode do.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$positions, F32Attr:$theta, BoolAttr:$interleaved);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $positions attr-dict `:` type($input) `,` type($positions) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+// The KV cache is state that outlives one call, so its two ops are not Pure.
+def Graph_KvCacheOp : Op<Graph_Dialect, "kv_cache", [MemoryEffects<[MemRead]>]> {
+  let summary = "The keys or values cached so far for one layer: [B, H, past, D]";
+  let description = [{
+    Reads cache `slot`, which holds up to `capacity` positions. It replaces a model input
+    `past_*`: the bundle owns the cache and binds the past length from its position.
+  }];
+  let arguments = (ins I64Attr:$slot, I64Attr:$capacity);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "attr-dict `:` type($output)";
+}
+
+def Graph_KvAppendOp : Op<Graph_Dialect, "kv_append", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Appends [B, H, S, D] to a cache in place; the value is concat(cache, update, axis 2)";
+  let arguments = (ins AnyRankedTensor:$cache, AnyRankedTensor:$update);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$cache `,` $update attr-dict `:` type($cache) `,` type($update) `->` type($output)";
   let hasVerifier = 1;
 }
 

@@ -300,4 +300,73 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+// Bytes per row of K values stored in `format`, or -1 when K does not fit the format.
+int64_t storedRowBytes(StringRef format, int64_t k) {
+  if (format == "f32") return k * 4;
+  if (format == "f16") return k * 2;
+  if (k % 32 != 0) return -1;
+  if (format == "q8_0") return k / 32 * 34;
+  if (format == "q4_0") return k / 32 * 18;
+  return -1;
+}
+
+static LogicalResult verifyStoredRows(Operation* op, StringRef format, RankedTensorType w, int64_t k) {
+  Type e = w.getElementType();
+  const bool typeOk = format == "f32" ? e.isF32() : format == "f16" ? e.isF16()
+                      : (format == "q8_0" || format == "q4_0") ? e.isInteger(8) : false;
+  if (!typeOk) return op->emitOpError("weight format '") << format << "' does not match element type " << e;
+  if (w.getRank() != 2) return op->emitOpError("weight must be rank 2");
+  if (ShapedType::isDynamic(k)) return op->emitOpError("the reduced dim must be static");
+  const int64_t bytes = storedRowBytes(format, k);
+  if (bytes < 0) return op->emitOpError("row of ") << k << " values cannot be stored as " << format;
+  const int64_t elemBytes = e.isF32() ? 4 : e.isF16() ? 2 : 1;
+  if (w.getDimSize(1) * elemBytes != bytes)
+    return op->emitOpError("weight rows hold ") << w.getDimSize(1) * elemBytes << " bytes, " << format << " rows of " << k
+                                                 << " need " << bytes;
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  auto x = getInput().getType(), w = getWeight().getType(), y = getType();
+  if (!x.getElementType().isF32() || !y.getElementType().isF32()) return emitOpError("input and result must be f32");
+  if (x.getRank() < 1 || y.getRank() != x.getRank()) return emitOpError("result must have the input's rank");
+  if (failed(verifyStoredRows(*this, getFormat(), w, x.getShape().back()))) return failure();
+  if (y.getShape().back() != w.getDimSize(0)) return emitOpError("result's last dim must be the weight's rows");
+  if (x.getShape().drop_back() != y.getShape().drop_back()) return emitOpError("leading dims differ");
+  return success();
+}
+
+LogicalResult EmbeddingOp::verify() {
+  auto table = getTable().getType(), ids = getIndices().getType(), y = getType();
+  if (!ids.getElementType().isInteger(32) && !ids.getElementType().isInteger(64))
+    return emitOpError("indices must be i32 or i64");
+  if (!y.getElementType().isF32()) return emitOpError("result must be f32");
+  if (y.getRank() != ids.getRank() + 1 || y.getShape().drop_back() != ids.getShape())
+    return emitOpError("result must be [indices..., D]");
+  return verifyStoredRows(*this, getFormat(), table, y.getShape().back());
+}
+
+LogicalResult RopeOp::verify() {
+  auto x = getInput().getType(), pos = getPositions().getType();
+  if (!x.getElementType().isF32()) return emitOpError("input must be f32");
+  if (x.getRank() != 4) return emitOpError("input must be [B, H, S, D]");
+  if (getType() != x) return emitOpError("result must have the input's type");
+  if (!pos.getElementType().isInteger(64) || pos.getRank() != 1) return emitOpError("positions must be i64 [S]");
+  if (pos.getDimSize(0) != x.getDimSize(2)) return emitOpError("positions must have one entry per row");
+  if (ShapedType::isDynamic(x.getDimSize(3)) || x.getDimSize(3) % 2 != 0 || x.getDimSize(3) > 1024)
+    return emitOpError("head dim must be static, even and at most 1024");
+  return success();
+}
+
+LogicalResult KvAppendOp::verify() {
+  auto c = getCache().getType(), u = getUpdate().getType(), y = getType();
+  if (failed(verifySameElementType(*this, {getCache(), getUpdate(), getResult()}))) return failure();
+  if (c.getRank() != 4 || u.getRank() != 4 || y.getRank() != 4) return emitOpError("cache, update and result must be rank 4");
+  for (int d : {0, 1, 3})
+    if (c.getDimSize(d) != u.getDimSize(d) || c.getDimSize(d) != y.getDimSize(d))
+      return emitOpError("cache, update and result differ in dim ") << d;
+  if (!isa_and_nonnull<KvCacheOp>(getCache().getDefiningOp())) return emitOpError("cache must come from graph.kv_cache");
+  return success();
+}
+
 }  // namespace edgecc::graph

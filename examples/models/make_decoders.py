@@ -67,20 +67,20 @@ def causal_bias(past_len, seq_len):
     return torch.where(visible, zero, neg)
 
 
-def attend(q, k, v, bias):
+def attend(q, k, v, bias, head_dim=HEAD_DIM):
     """Scaled dot-product attention on [B, H, S, D] tensors with an additive mask."""
-    scores = q @ k.transpose(-1, -2) / math.sqrt(HEAD_DIM) + bias
+    scores = q @ k.transpose(-1, -2) / math.sqrt(head_dim) + bias
     return F.softmax(scores, dim=-1) @ v
 
 
-def split_heads(x, n_heads):
+def split_heads(x, n_heads, head_dim=HEAD_DIM):
     b, s = x.shape[0], x.shape[1]
-    return x.reshape(b, s, n_heads, HEAD_DIM).transpose(1, 2)
+    return x.reshape(b, s, n_heads, head_dim).transpose(1, 2)
 
 
-def merge_heads(x, n_heads):
+def merge_heads(x, n_heads, head_dim=HEAD_DIM):
     b, s = x.shape[0], x.shape[2]
-    return x.transpose(1, 2).reshape(b, s, n_heads * HEAD_DIM)
+    return x.transpose(1, 2).reshape(b, s, n_heads * head_dim)
 
 
 # --------------------------------------------------------------------------- llama
@@ -95,46 +95,50 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
-def rotate_half(x):
+def rotate_half(x, head_dim=HEAD_DIM):
     """HF convention: (x1, x2) -> (-x2, x1) over the two halves of head_dim."""
-    x1, x2 = x[..., : HEAD_DIM // 2], x[..., HEAD_DIM // 2:]
+    x1, x2 = x[..., : head_dim // 2], x[..., head_dim // 2:]
     return torch.cat((-x2, x1), dim=-1)
 
 
-def repeat_kv(x, n_rep):
+def repeat_kv(x, n_rep, head_dim=HEAD_DIM):
     """[B, KV, T, D] -> [B, KV*n_rep, T, D], as in HF's repeat_kv."""
     b, kv, t = x.shape[0], x.shape[1], x.shape[2]
-    x = x[:, :, None, :, :].expand(b, kv, n_rep, t, HEAD_DIM)
-    return x.reshape(b, kv * n_rep, t, HEAD_DIM)
+    x = x[:, :, None, :, :].expand(b, kv, n_rep, t, head_dim)
+    return x.reshape(b, kv * n_rep, t, head_dim)
 
 
 class LlamaLayer(nn.Module):
-    def __init__(self, n_heads, n_kv_heads, intermediate):
+    # hidden/head_dim/eps/qkv_bias default to this file's tiny model; make_gguf.py
+    # builds bigger (and Qwen2-style, Q/K/V-biased) variants of the same module.
+    def __init__(self, n_heads, n_kv_heads, intermediate, hidden=HIDDEN, head_dim=HEAD_DIM,
+                 eps=1e-6, qkv_bias=False):
         super().__init__()
-        self.n_heads, self.n_kv_heads = n_heads, n_kv_heads
-        self.input_norm = RMSNorm(HIDDEN)
-        self.q_proj = nn.Linear(HIDDEN, n_heads * HEAD_DIM, bias=False)
-        self.k_proj = nn.Linear(HIDDEN, n_kv_heads * HEAD_DIM, bias=False)
-        self.v_proj = nn.Linear(HIDDEN, n_kv_heads * HEAD_DIM, bias=False)
-        self.o_proj = nn.Linear(n_heads * HEAD_DIM, HIDDEN, bias=False)
-        self.post_norm = RMSNorm(HIDDEN)
-        self.gate_proj = nn.Linear(HIDDEN, intermediate, bias=False)
-        self.up_proj = nn.Linear(HIDDEN, intermediate, bias=False)
-        self.down_proj = nn.Linear(intermediate, HIDDEN, bias=False)
+        self.n_heads, self.n_kv_heads, self.head_dim = n_heads, n_kv_heads, head_dim
+        self.input_norm = RMSNorm(hidden, eps)
+        self.q_proj = nn.Linear(hidden, n_heads * head_dim, bias=qkv_bias)
+        self.k_proj = nn.Linear(hidden, n_kv_heads * head_dim, bias=qkv_bias)
+        self.v_proj = nn.Linear(hidden, n_kv_heads * head_dim, bias=qkv_bias)
+        self.o_proj = nn.Linear(n_heads * head_dim, hidden, bias=False)
+        self.post_norm = RMSNorm(hidden, eps)
+        self.gate_proj = nn.Linear(hidden, intermediate, bias=False)
+        self.up_proj = nn.Linear(hidden, intermediate, bias=False)
+        self.down_proj = nn.Linear(intermediate, hidden, bias=False)
 
     def forward(self, x, cos, sin, bias, past_k, past_v):
+        hd = self.head_dim
         h = self.input_norm(x)
-        q = split_heads(self.q_proj(h), self.n_heads)
-        k = split_heads(self.k_proj(h), self.n_kv_heads)
-        v = split_heads(self.v_proj(h), self.n_kv_heads)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
+        q = split_heads(self.q_proj(h), self.n_heads, hd)
+        k = split_heads(self.k_proj(h), self.n_kv_heads, hd)
+        v = split_heads(self.v_proj(h), self.n_kv_heads, hd)
+        q = q * cos + rotate_half(q, hd) * sin
+        k = k * cos + rotate_half(k, hd) * sin
         # The cache stores post-RoPE keys with only the KV heads (the GQA saving).
         k = torch.cat((past_k, k), dim=2)
         v = torch.cat((past_v, v), dim=2)
         n_rep = self.n_heads // self.n_kv_heads
-        a = attend(q, repeat_kv(k, n_rep), repeat_kv(v, n_rep), bias)
-        x = x + self.o_proj(merge_heads(a, self.n_heads))
+        a = attend(q, repeat_kv(k, n_rep, hd), repeat_kv(v, n_rep, hd), bias, hd)
+        x = x + self.o_proj(merge_heads(a, self.n_heads, hd))
         h = self.post_norm(x)
         x = x + self.down_proj(F.silu(self.gate_proj(h)) * self.up_proj(h))
         return x, k, v
@@ -143,14 +147,18 @@ class LlamaLayer(nn.Module):
 class LlamaDecoder(nn.Module):
     n_kv_heads = 2
 
-    def __init__(self, n_heads=4, intermediate=64, rope_theta=10000.0):
+    def __init__(self, n_heads=4, intermediate=64, rope_theta=10000.0, vocab=VOCAB,
+                 hidden=HIDDEN, n_layers=LAYERS, head_dim=HEAD_DIM, n_kv_heads=2, eps=1e-6,
+                 qkv_bias=False):
         super().__init__()
-        self.embed = nn.Embedding(VOCAB, HIDDEN)
+        self.n_kv_heads, self.n_layers, self.head_dim = n_kv_heads, n_layers, head_dim
+        self.embed = nn.Embedding(vocab, hidden)
         self.layers = nn.ModuleList(
-            LlamaLayer(n_heads, self.n_kv_heads, intermediate) for _ in range(LAYERS))
-        self.norm = RMSNorm(HIDDEN)
-        self.lm_head = nn.Linear(HIDDEN, VOCAB, bias=False)
-        inv_freq = 1.0 / rope_theta ** (torch.arange(0, HEAD_DIM, 2).float() / HEAD_DIM)
+            LlamaLayer(n_heads, n_kv_heads, intermediate, hidden, head_dim, eps, qkv_bias)
+            for _ in range(n_layers))
+        self.norm = RMSNorm(hidden, eps)
+        self.lm_head = nn.Linear(hidden, vocab, bias=False)
+        inv_freq = 1.0 / rope_theta ** (torch.arange(0, head_dim, 2).float() / head_dim)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
 
     def forward(self, input_ids, *past):
@@ -247,18 +255,20 @@ def io_names(n_layers=LAYERS):
     return ["input_ids"] + past, ["logits"] + present
 
 
-def empty_past(n_kv_heads):
-    return [torch.zeros(1, n_kv_heads, 0, HEAD_DIM) for _ in range(2 * LAYERS)]
+def empty_past(n_kv_heads, n_layers=LAYERS, head_dim=HEAD_DIM):
+    return [torch.zeros(1, n_kv_heads, 0, head_dim) for _ in range(2 * n_layers)]
 
 
 def export(model, path, opset):
-    in_names, out_names = io_names()
+    n_layers = getattr(model, "n_layers", LAYERS)
+    head_dim = getattr(model, "head_dim", HEAD_DIM)
+    in_names, out_names = io_names(n_layers)
     axes = {"input_ids": {1: "seq"}, "logits": {1: "seq"}}
     axes.update({n: {2: "past"} for n in in_names[1:]})
     axes.update({n: {2: "past_plus_seq"} for n in out_names[1:]})
     # Trace with S=2, P=3 so no dimension is 0 or 1 (avoids size specialisation).
     ids = torch.zeros(1, 2, dtype=torch.int64)
-    args = (ids, *(torch.randn(1, model.n_kv_heads, 3, HEAD_DIM) for _ in range(2 * LAYERS)))
+    args = (ids, *(torch.randn(1, model.n_kv_heads, 3, head_dim) for _ in range(2 * n_layers)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TracerWarnings about shape->int are expected
         torch.onnx.export(model, args, path, opset_version=opset, input_names=in_names,
@@ -270,7 +280,7 @@ def export(model, path, opset):
 
 
 def write_data_set(directory, inputs, outputs):
-    in_names, out_names = io_names()
+    in_names, out_names = io_names((len(inputs) - 1) // 2)
     os.makedirs(directory, exist_ok=True)
     for prefix, names, tensors in (("input", in_names, inputs), ("output", out_names, outputs)):
         for k, (name, t) in enumerate(zip(names, tensors)):

@@ -11,7 +11,9 @@ namespace ek {
 void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   const Tensor &q = in[0], &k = in[1], &v = in[2];
   const int64_t B = q.dims[0], H = q.dims[1], S = q.dims[2], D = q.dims[3];
-  const int64_t Hkv = k.dims[1], T = k.dims[2], Dv = v.dims[3];
+  const int64_t Hkv = k.dims[1], C = k.dims[2], Dv = v.dims[3];
+  const int64_t T = a.i[1] > 0 ? a.i[1] : C;  // keys in use; a cache has room for C
+  const bool causal = a.i[0] != 0;
   const int64_t group = H / Hkv;
   const float scale = a.f[0];
   // Mask strides, right-aligned to [B, H, S, T]; broadcast dims get stride 0.
@@ -31,14 +33,15 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h) {
       const int64_t hk = h / group;
-      const float* K = k.as<float>() + (b * Hkv + hk) * T * D;
-      const float* V = v.as<float>() + (b * Hkv + hk) * T * Dv;
+      const float* K = k.as<float>() + (b * Hkv + hk) * C * D;
+      const float* V = v.as<float>() + (b * Hkv + hk) * C * Dv;
       for (int64_t s = 0; s < S; ++s) {
         const float* Q = q.as<float>() + ((b * H + h) * S + s) * D;
         float* Y = y + ((b * H + h) * S + s) * Dv;
         for (int64_t d = 0; d < Dv; ++d) Y[d] = 0.f;
         float running_max = -std::numeric_limits<float>::infinity(), denom = 0.f;
-        for (int64_t t = 0; t < T; ++t) {
+        const int64_t visible = causal ? T - S + s + 1 : T;
+        for (int64_t t = 0; t < visible; ++t) {
           float score = 0.f;
           for (int64_t d = 0; d < D; ++d) score += Q[d] * K[t * D + d];
           score *= scale;

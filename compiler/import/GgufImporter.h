@@ -1,0 +1,32 @@
+// GGUF (llama.cpp's model file) -> `graph` dialect, for the decoder architectures `llama`
+// (Llama, TinyLlama, SmolLM: grouped-query attention, tied or untied head) and `qwen2` (adds
+// Q/K/V biases). Weights stay as stored (f32, f16, q8_0, q4_0 blocks) and feed
+// graph.linear / graph.embedding directly.
+//
+// The graph has the same form as a PyTorch export with an explicit cache: inputs
+// `input_ids` [1, seq] (i32) and `past_k.N` / `past_v.N` [1, kv_heads, past, head_dim],
+// outputs `logits` [1, 1, vocab] (the last position only) and `present_k.N` / `present_v.N`.
+// So the KV-cache pass turns both importers' graphs into an in-place cache the same way.
+#pragma once
+
+#include <string>
+
+#include "llvm/Support/Error.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace edgecc {
+
+struct GgufImportOptions {
+  int64_t max_context = 0;  // bound of `past` (the cache capacity); 0: the model's context length
+  int64_t max_batch = 0;    // bound of `seq` (tokens per call); 0: min(max_context, 64)
+};
+
+// Errors read "FILE: reason" and name the tensor or key at fault.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importGgufFile(mlir::MLIRContext& ctx, const std::string& path,
+                                                                 const GgufImportOptions& options);
+
+bool isGgufFile(const std::string& path);  // by its magic
+
+}  // namespace edgecc

@@ -1,0 +1,113 @@
+#include "compiler/ir/SymbolicShape.h"
+#include "compiler/passes/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace edgecc {
+#define GEN_PASS_DEF_KVCACHETOSTATE
+#include "compiler/passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+std::string argName(func::FuncOp f, unsigned i) {
+  auto name = f.getArgAttrOfType<StringAttr>(i, "graph.name");
+  return name ? name.str() : "input " + std::to_string(i);
+}
+
+// The symbol a dim is exactly equal to, or -1.
+int exactSymbol(const SymDim& d) {
+  if (d.c != 0) return -1;
+  int found = -1;
+  for (int s = 0; s < kMaxSymbols; ++s) {
+    if (d.k[size_t(s)] == 0) continue;
+    if (d.k[size_t(s)] != 1 || found >= 0) return -1;
+    found = s;
+  }
+  return found;
+}
+
+struct Match {
+  unsigned arg;
+  graph::ConcatOp concat;
+};
+
+struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
+  using KvCacheToStateBase::KvCacheToStateBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    const SymbolBounds bounds = symbolBounds(module);
+    for (auto func : module.getOps<func::FuncOp>()) {
+      std::vector<Match> matches;
+      std::string why;  // why the first candidate did not match, for the error
+      int pastSymbol = -1;
+      auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+      for (BlockArgument arg : func.getArguments()) {
+        auto reject = [&](const std::string& reason) {
+          if (why.empty()) why = "input '" + argName(func, arg.getArgNumber()) + "' " + reason;
+        };
+        auto type = cast<RankedTensorType>(arg.getType());
+        if (type.getRank() != 4) continue;
+        const SymShape dims = symbolicShape(type);
+        const int sym = exactSymbol(dims[2]);
+        if (sym < 0) continue;
+        if (!arg.hasOneUse()) { reject("has more than one use"); continue; }
+        auto concat = dyn_cast<graph::ConcatOp>(*arg.getUsers().begin());
+        if (!concat || concat.getAxis() != 2 || concat.getNumOperands() != 2 || concat.getOperand(0) != arg) {
+          reject("is not concatenated with new rows along axis 2");
+          continue;
+        }
+        bool onlyAttention = llvm::all_of(concat->getUses(), [&](OpOperand& use) {
+          auto att = dyn_cast<graph::AttentionOp>(use.getOwner());
+          return use.getOwner() == ret || (att && (use.getOperandNumber() == 1 || use.getOperandNumber() == 2));
+        });
+        if (!onlyAttention) { reject("feeds more than attention (fuse-attention did not match its consumer)"); continue; }
+        if (pastSymbol >= 0 && sym != pastSymbol) { reject("has another past length than the other caches"); continue; }
+        pastSymbol = sym;
+        matches.push_back({arg.getArgNumber(), concat});
+      }
+      if (matches.empty()) {
+        if (required) {
+          func.emitError("no KV cache found: expected inputs [B, H, past, D] concatenated with new keys/values along "
+                         "axis 2 and used by attention")
+              << (why.empty() ? "" : "; " + why);
+          return signalPassFailure();
+        }
+        continue;
+      }
+      const int64_t capacity = bounds.bounds[size_t(pastSymbol)];
+      OpBuilder b(func.getBody().front().getOperations().begin()->getContext());
+      llvm::BitVector dropArgs(func.getNumArguments()), dropResults(func.getNumResults());
+      for (auto [slot, m] : llvm::enumerate(matches)) {
+        BlockArgument arg = func.getArgument(m.arg);
+        b.setInsertionPointToStart(&func.getBody().front());
+        auto cache = b.create<graph::KvCacheOp>(arg.getLoc(), arg.getType(), b.getI64IntegerAttr(int64_t(slot)),
+                                                b.getI64IntegerAttr(capacity));
+        b.setInsertionPoint(m.concat);
+        auto append = b.create<graph::KvAppendOp>(m.concat.getLoc(), m.concat.getType(), cache.getResult(),
+                                                  m.concat.getOperand(1));
+        for (OpOperand& use : llvm::make_early_inc_range(m.concat->getUses())) {
+          if (use.getOwner() == ret) dropResults.set(use.getOperandNumber());
+          else use.set(append.getResult());
+        }
+        arg.replaceAllUsesWith(cache.getResult());
+        dropArgs.set(m.arg);
+      }
+      // Outputs that returned the cache are gone; the cache is the bundle's own.
+      SmallVector<Value> kept;
+      for (auto [i, v] : llvm::enumerate(ret.getOperands()))
+        if (!dropResults.test(unsigned(i))) kept.push_back(v);
+      ret->setOperands(kept);
+      for (auto& m : matches)
+        if (m.concat->use_empty()) m.concat->erase();
+      func.eraseResults(dropResults);
+      func.eraseArguments(dropArgs);
+      module->setAttr("graph.kv_past_symbol", b.getI64IntegerAttr(pastSymbol));
+    }
+  }
+};
+
+}  // namespace
+}  // namespace edgecc

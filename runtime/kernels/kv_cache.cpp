@@ -1,0 +1,21 @@
+// The in-place KV cache: a decode step writes its one new row per head, and nothing that is
+// already cached moves.
+#include <cstring>
+
+#include "runtime/kernels/kernels.h"
+
+namespace ek {
+
+// in: update [B, H, S, D]; out: cache [B, H, capacity, D]; i[0] = position of the first row.
+// Writes the update's rows in place; earlier rows are untouched.
+void kv_append(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const Tensor &u = in[0], &c = out[0];
+  const int64_t BH = u.dims[0] * u.dims[1], S = u.dims[2], D = u.dims[3], cap = c.dims[2], past = a.i[0];
+  const size_t elem = dtype_size(u.dtype);
+  const auto* U = static_cast<const unsigned char*>(u.data);
+  auto* C = static_cast<unsigned char*>(c.data);
+  for (int64_t bh = 0; bh < BH; ++bh)
+    std::memcpy(C + size_t((bh * cap + past) * D) * elem, U + size_t(bh * S * D) * elem, size_t(S * D) * elem);
+}
+
+}  // namespace ek

@@ -1,0 +1,42 @@
+// y = x W^T with W kept as stored (f32, f16, Q8_0, Q4_0 rows): the matmul of LLM weights.
+// Rows of W are split across threads; each output is one contiguous dot product.
+#include "runtime/kernels/ggml_blocks.h"
+#include "runtime/kernels/kernels.h"
+#include "runtime/parallel.h"
+
+namespace ek {
+
+// in: x [..., K] f32, w [N, row bytes]; i[0] = WeightFormat.
+void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const WeightFormat f = WeightFormat(a.i[0]);
+  const Tensor &x = in[0], &w = in[1];
+  const int64_t K = x.dims[x.rank - 1], N = w.dims[0], M = K ? x.numel() / K : 0;
+  const int64_t stride = row_bytes(f, K);
+  const float* X = x.as<float>();
+  const uint8_t* W = static_cast<const uint8_t*>(w.data);
+  float* Y = out[0].as<float>();
+  parallel_for(N, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = begin; n < end; ++n) Y[m * N + n] = row_dot(f, W + n * stride, X + m * K, K);
+  });
+}
+
+// in: table [V, row bytes], ids (i32 or i64) [...]; out f32 [..., D]; i[0] = WeightFormat.
+// An id outside the table yields a zero row: callers check ids (the LLM API reports them).
+void embedding(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const WeightFormat f = WeightFormat(a.i[0]);
+  const Tensor &table = in[0], &ids = in[1];
+  const int64_t D = out[0].dims[out[0].rank - 1], V = table.dims[0], n = ids.numel();
+  const int64_t stride = row_bytes(f, D);
+  float* Y = out[0].as<float>();
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = ids.dtype == DType::I32 ? int64_t(ids.as<int32_t>()[i]) : ids.as<int64_t>()[i];
+    if (id < 0 || id >= V) {
+      for (int64_t d = 0; d < D; ++d) Y[i * D + d] = 0.f;
+      continue;
+    }
+    row_values(f, static_cast<const uint8_t*>(table.data) + id * stride, Y + i * D, D);
+  }
+}
+
+}  // namespace ek

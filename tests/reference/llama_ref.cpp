@@ -1,0 +1,228 @@
+// llama_ref: llama.cpp reference runner for edgecc correctness tests.
+//
+// A thin command-line tool over libllama's C API (the prebuilt CPU libraries
+// shipped by node-llama-cpp, see scripts/setup_llama_ref.sh) whose outputs the
+// tests compare against code compiled by edgecc:
+//
+//   llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]
+//       Evaluate the prompt as one batch, then greedy-decode N tokens one at a
+//       time (argmax, ties -> lowest id). Prints {"ids":[generated...]}.
+//       --logits writes N x n_vocab float32 rows: the logits each generated
+//       token was chosen from (row 0 after the prompt, row k after token k-1).
+//   llama_ref forced MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]
+//       Teacher forcing: one batch with logits at every position. Prints
+//       {"top1":[argmax per position]}; --logits writes n_ids x n_vocab float32.
+//   llama_ref tokenize MODEL.gguf --text STRING [--no-special]
+//       Prints {"ids":[...]} (add_special unless --no-special, parse_special off).
+//
+// --threads defaults to 1: ggml's worker threads spin-wait, so more threads than
+// free cores (the library default is 4) makes decoding orders of magnitude slower.
+// Numerics: f32 KV cache and no flash attention, so f32 models match exact f32
+// math to ~1e-6 (llama.cpp's defaults, f16 KV cache and flash attention on CPU,
+// are ~1e-4 relative off).
+// Add --verbose to any command to see llama.cpp's log. Errors: stderr, exit 1.
+// LLAMA_REF_BINS (set at compile time) is the directory holding the ggml CPU
+// backend libraries, which ggml loads dynamically.
+
+#include "llama.h"
+#include "ggml-backend.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#ifndef LLAMA_REF_BINS
+#error "compile with -DLLAMA_REF_BINS=\"/path/to/bins\""
+#endif
+
+namespace {
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "llama_ref: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+struct Args {
+  std::string cmd, model, text, logits_path;
+  std::vector<llama_token> ids;
+  int n = -1, threads = 1;
+  bool special = true, verbose = false;
+};
+
+std::vector<llama_token> parse_ids(const std::string& s) {
+  std::vector<llama_token> ids;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(pos, end - pos);
+    char* rest = nullptr;
+    long v = std::strtol(item.c_str(), &rest, 10);
+    if (item.empty() || *rest != '\0' || v < 0 || v > INT32_MAX) die("bad token id '" + item + "' in --ids");
+    ids.push_back((llama_token)v);
+    pos = end + 1;
+  }
+  return ids;
+}
+
+int parse_int(const std::string& flag, const char* s) {
+  char* rest = nullptr;
+  long v = std::strtol(s, &rest, 10);
+  if (!*s || *rest != '\0' || v < 0 || v > INT32_MAX) die("bad value '" + std::string(s) + "' for " + flag);
+  return (int)v;
+}
+
+const char* kUsage =
+    "usage: llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]\n"
+    "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]\n"
+    "       llama_ref tokenize MODEL.gguf --text STRING [--no-special]\n"
+    "       (any command: --verbose)";
+
+Args parse_args(int argc, char** argv) {
+  if (argc < 3) { std::fprintf(stderr, "%s\n", kUsage); std::exit(1); }
+  Args a;
+  a.cmd = argv[1];
+  a.model = argv[2];
+  if (a.cmd != "generate" && a.cmd != "forced" && a.cmd != "tokenize") die("unknown command '" + a.cmd + "'\n" + kUsage);
+  bool have_ids = false, have_text = false;
+  for (int i = 3; i < argc; ++i) {
+    std::string f = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) die("missing value for " + f);
+      return argv[++i];
+    };
+    if (f == "--ids") { a.ids = parse_ids(value()); have_ids = true; }
+    else if (f == "-n") a.n = parse_int(f, value());
+    else if (f == "--threads") a.threads = std::max(1, parse_int(f, value()));
+    else if (f == "--logits") a.logits_path = value();
+    else if (f == "--text") { a.text = value(); have_text = true; }
+    else if (f == "--no-special") a.special = false;
+    else if (f == "--verbose") a.verbose = true;
+    else die("unknown option '" + f + "'\n" + kUsage);
+  }
+  if (a.cmd == "tokenize") {
+    if (!have_text) die("tokenize needs --text");
+  } else {
+    if (!have_ids) die(a.cmd + " needs --ids");
+    if (a.cmd == "generate" && a.n < 0) die("generate needs -n N");
+  }
+  return a;
+}
+
+void quiet_log(ggml_log_level, const char*, void*) {}
+
+int argmax(const float* row, int n_vocab) {
+  return (int)(std::max_element(row, row + n_vocab) - row);  // first maximum = lowest id
+}
+
+void print_ids(const char* key, const std::vector<llama_token>& ids) {
+  std::printf("{\"%s\":[", key);
+  for (size_t i = 0; i < ids.size(); ++i) std::printf(i ? ",%d" : "%d", ids[i]);
+  std::printf("]}\n");
+}
+
+// Decodes tokens[0..n) at positions pos0.. in sequence 0; `all_logits` asks for
+// logits at every position, otherwise only at the last one.
+void decode(llama_context* ctx, const llama_token* tokens, int n, int pos0, bool all_logits) {
+  llama_batch batch = llama_batch_init(n, 0, 1);
+  for (int i = 0; i < n; ++i) {
+    batch.token[i] = tokens[i];
+    batch.pos[i] = pos0 + i;
+    batch.n_seq_id[i] = 1;
+    batch.seq_id[i][0] = 0;
+    batch.logits[i] = all_logits || i == n - 1;
+  }
+  batch.n_tokens = n;
+  int rc = llama_decode(ctx, batch);
+  llama_batch_free(batch);
+  if (rc != 0) die("llama_decode failed (rc=" + std::to_string(rc) + ")");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse_args(argc, argv);
+  if (!a.verbose) llama_log_set(quiet_log, nullptr);
+  ggml_backend_load_all_from_path(LLAMA_REF_BINS);
+  if (ggml_backend_dev_count() == 0) die("no ggml backends found in " LLAMA_REF_BINS);
+  llama_backend_init();
+
+  llama_model_params mp = llama_model_default_params();
+  mp.n_gpu_layers = 0;
+  mp.load_mode = LLAMA_LOAD_MODE_NONE;  // plain reads: no mmap of a file tests may rewrite
+  mp.vocab_only = a.cmd == "tokenize";
+  llama_model* model = llama_model_load_from_file(a.model.c_str(), mp);
+  if (!model) die("failed to load model '" + a.model + "' (rerun with --verbose for llama.cpp's log)");
+  const llama_vocab* vocab = llama_model_get_vocab(model);
+  const int n_vocab = llama_vocab_n_tokens(vocab);
+
+  if (a.cmd == "tokenize") {
+    std::vector<llama_token> ids(a.text.size() + 16);
+    int n = llama_tokenize(vocab, a.text.data(), (int32_t)a.text.size(), ids.data(), (int32_t)ids.size(), a.special, false);
+    if (n < 0) {
+      ids.resize(-n);
+      n = llama_tokenize(vocab, a.text.data(), (int32_t)a.text.size(), ids.data(), (int32_t)ids.size(), a.special, false);
+    }
+    if (n < 0) die("llama_tokenize failed");
+    ids.resize(n);
+    print_ids("ids", ids);
+    llama_model_free(model);
+    return 0;
+  }
+
+  const int n_ids = (int)a.ids.size();
+  const int n_gen = a.cmd == "generate" ? a.n : 0;
+  for (llama_token t : a.ids)
+    if (t >= n_vocab) die("token id " + std::to_string(t) + " out of range (n_vocab=" + std::to_string(n_vocab) + ")");
+
+  llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = (uint32_t)std::max(n_ids + n_gen, 64);
+  cp.n_batch = cp.n_ctx;
+  cp.n_ubatch = std::min<uint32_t>(cp.n_batch, 512);
+  cp.n_seq_max = 1;
+  cp.n_threads = cp.n_threads_batch = a.threads;
+  cp.type_k = cp.type_v = GGML_TYPE_F32;  // see the header comment on numerics
+  cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  llama_context* ctx = llama_init_from_model(model, cp);
+  if (!ctx) die("failed to create llama context");
+
+  std::vector<float> logits;  // rows written with --logits
+  const bool keep = !a.logits_path.empty();
+  std::vector<llama_token> out;
+  if (a.cmd == "forced") {
+    decode(ctx, a.ids.data(), n_ids, 0, true);
+    for (int i = 0; i < n_ids; ++i) {
+      const float* row = llama_get_logits_ith(ctx, i);
+      if (!row) die("no logits for position " + std::to_string(i));
+      out.push_back(argmax(row, n_vocab));
+      if (keep) logits.insert(logits.end(), row, row + n_vocab);
+    }
+  } else {
+    llama_token next = 0;
+    for (int step = 0; step < n_gen; ++step) {
+      if (step == 0) decode(ctx, a.ids.data(), n_ids, 0, false);
+      else decode(ctx, &next, 1, n_ids + step - 1, false);
+      const float* row = llama_get_logits_ith(ctx, -1);
+      if (!row) die("no logits at step " + std::to_string(step));
+      next = argmax(row, n_vocab);
+      out.push_back(next);
+      if (keep) logits.insert(logits.end(), row, row + n_vocab);
+    }
+  }
+
+  if (keep) {
+    FILE* f = std::fopen(a.logits_path.c_str(), "wb");
+    if (!f) die("cannot open '" + a.logits_path + "' for writing");
+    size_t written = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
+    if (std::fclose(f) != 0 || written != logits.size()) die("failed writing '" + a.logits_path + "'");
+  }
+  print_ids(a.cmd == "forced" ? "top1" : "ids", out);
+  llama_free(ctx);
+  llama_model_free(model);
+  llama_backend_free();
+  return 0;
+}
