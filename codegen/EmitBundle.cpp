@@ -162,8 +162,7 @@ struct Emitter {
       << "  bool prefill(const int32_t* ids, size_t n, std::string* error);\n"
       << "  bool decode(int32_t id, std::string* error) { return prefill(&id, 1, error); }\n"
       << "  const float* logits() const { return logits_.data(); }\n"
-      << "  int64_t position() const { return position_; }\n"
-      << "  void reset() { position_ = 0; }\n";
+      << "  int64_t position() const { return position_; }\n";
     return h.str();
   }
 
@@ -403,6 +402,8 @@ struct Emitter {
       << "  // written into the caller's buffers, which must not overlap the inputs. Returns false with\n"
       << "  // a message on a mismatch. One Model runs one call at a time (it owns one arena).\n"
       << "  bool run(const ek::Tensor* inputs, ek::Tensor* outputs, std::string* error);\n"
+      << "  // Forgets what earlier calls left behind (the KV cache, for LLMs), so the next run starts afresh.\n"
+      << (kv ? "  void reset() { position_ = 0; }\n" : "  void reset() {}\n")
       << llmDeclarations() << "\n"
       << " private:\n  ek::WeightsFile weights_;\n  ek::Arena arena_{kArenaBytes};\n"
       << (kv ? "  ek::Arena state_{kStateBytes};\n  int64_t position_ = 0;\n"

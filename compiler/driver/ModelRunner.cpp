@@ -69,6 +69,13 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
   std::vector<std::string> cmd = {*exe, "--weights", bundle + "/weights.bin", "--inputs", r.inputs_dir,
                                   "--repeat", std::to_string(r.repeat)};
   if (!r.outputs_dir.empty()) cmd.insert(cmd.end(), {"--outputs", r.outputs_dir});
+  for (const auto& [in, out] : r.next_steps) {
+    cmd.insert(cmd.end(), {"--inputs", in});
+    if (!out.empty()) {
+      llvm::sys::fs::create_directories(out);
+      cmd.insert(cmd.end(), {"--outputs", out});
+    }
+  }
   std::string out;
   int rc = runProgram(cmd, &out);
   if (rc != 0) {

@@ -18,6 +18,8 @@ struct RunRequest {
   std::string model;        // an .onnx file, or a bundle directory
   std::string inputs_dir;
   std::string outputs_dir;
+  // Further steps on the same model, in order (a bundle with a KV cache carries it across).
+  std::vector<std::pair<std::string, std::string>> next_steps;  // {inputs dir, outputs dir}
   std::string bundle_dir;   // where to compile an .onnx model
   bool reuse_bundle = false;  // bundle_dir is a cache keyed by model and inputs: reuse a complete one
   CompileOptions compile;

@@ -30,7 +30,8 @@ const char* kUsage =
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--target NAME] [--bundle-dir DIR]\n"
-    "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
+    "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
+    "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
     "  edgecc targets      list device profiles\n"
     "  edgecc ops          list the ONNX operators the importer accepts\n";
@@ -173,9 +174,12 @@ int cmdRun(int argc, char** argv) {
   if (a.positional.size() != 1) return usage("run takes one model file or bundle directory");
   edgecc::RunRequest r;
   r.model = a.positional[0];
-  r.inputs_dir = a.get("--inputs");
-  r.outputs_dir = a.get("--outputs");
-  if (r.inputs_dir.empty() || r.outputs_dir.empty()) return usage("run needs --inputs DIR and --outputs DIR");
+  // Several --inputs/--outputs pairs run in order on one model (steps of a KV-cache bundle).
+  const std::vector<std::string> ins = a.all("--inputs"), outs = a.all("--outputs");
+  if (ins.empty() || ins.size() != outs.size()) return usage("run needs --inputs DIR and --outputs DIR (one --outputs per --inputs)");
+  r.inputs_dir = ins[0];
+  r.outputs_dir = outs[0];
+  for (size_t i = 1; i < ins.size(); ++i) r.next_steps.push_back({ins[i], outs[i]});
   r.compile.target = a.get("--target", r.compile.target);
   int64_t repeat = 1;
   if (!parseInt(a.get("--repeat", "1"), &repeat) || repeat < 1) return usage("--repeat wants a positive integer");

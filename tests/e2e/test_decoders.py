@@ -14,8 +14,17 @@ symbolic, and that one bundle runs every data set (prefill and decode):
     EDGECC compile model.onnx -o BUNDLE --max-dim seq=16 --max-dim past=48
     EDGECC run BUNDLE --inputs <data_set> --outputs <out_dir>
 
+With --max-context N each model is compiled once with an in-place KV cache the bundle owns
+(its past_*/present_* tensors leave the interface), and one `edgecc run` feeds the data sets
+as consecutive steps on that bundle (the prefill, then the decode step on the cache it left);
+the logits of every step are compared:
+
+    EDGECC compile model.onnx -o BUNDLE --max-context N
+    EDGECC run BUNDLE --inputs set_0 --outputs out_0 --inputs set_1 --outputs out_1
+
 Usage:
-    python3 tests/e2e/test_decoders.py --edgecc PATH/TO/edgecc [--work DIR] [--max-dims seq=16,past=48]
+    python3 tests/e2e/test_decoders.py --edgecc PATH/TO/edgecc [--work DIR]
+                                       [--max-dims seq=16,past=48 | --max-context 64]
 
 Prints one line per (model, data set, output), then `N passed, M failed`
 (counted per model x data set); exits 1 on any failure. Writes <work>/e2e_results.json.
@@ -106,6 +115,26 @@ def run_case(edgecc, model_dir, data_set, out_dir, timeout, bundle=None):
     return records, ok, None
 
 
+def run_kv_steps(edgecc, bundle, data_sets, out_dirs, timeout):
+    """Run the data sets as consecutive steps on one KV-cache bundle; return per-step
+    (records, ok) lists and an edgecc failure or None. Only the logits remain outputs."""
+    cmd = [edgecc, "run", bundle]
+    for ds, out in zip(data_sets, out_dirs):
+        shutil.rmtree(out, ignore_errors=True)
+        cmd += ["--inputs", ds, "--outputs", out]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        return None, f"exit {proc.returncode}: {' '.join(cmd)}\n" + (proc.stderr or proc.stdout).rstrip()[-4000:]
+    steps = []
+    for ds, out in zip(data_sets, out_dirs):
+        ref_name, ref = load_tensor(os.path.join(ds, "output_0.pb"))
+        got_path = os.path.join(out, "output_0.pb")
+        got = load_tensor(got_path)[1] if os.path.exists(got_path) else None
+        rec, ok = compare(ref_name, ref, got)
+        steps.append(([dict(rec, ok=ok)], ok))
+    return steps, None
+
+
 def describe(rec):
     if "error" in rec:
         return rec["error"]
@@ -121,6 +150,7 @@ def main():
     ap.add_argument("--work", help="work directory (default: a fresh temporary one)")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per edgecc run")
     ap.add_argument("--max-dims", help="NAME=BOUND,...: compile once with these dims symbolic")
+    ap.add_argument("--max-context", type=int, help="compile once with an in-place KV cache of this many positions")
     args = ap.parse_args()
     max_dims = [d for d in (args.max_dims or "").split(",") if d]
 
@@ -145,6 +175,25 @@ def main():
     for model_dir in sorted(glob.glob(os.path.join(models_dir, "*_op*"))):
         model = os.path.basename(model_dir)
         bundle = None
+        if args.max_context:
+            bundle = os.path.join(work, "bundles", model)
+            proc = subprocess.run([edgecc, "compile", os.path.join(model_dir, "model.onnx"), "-o", bundle,
+                                   "--max-context", str(args.max_context)], capture_output=True, text=True)
+            data_sets = sorted(glob.glob(os.path.join(model_dir, "test_data_set_*")))
+            out_dirs = [os.path.join(work, "outputs", model, os.path.basename(d)) for d in data_sets]
+            steps, failure = (None, f"compile failed: {proc.stderr}") if proc.returncode else \
+                run_kv_steps(edgecc, bundle, data_sets, out_dirs, args.timeout)
+            if failure:
+                print(f"{model}: FAILED ({failure})")
+                failed += 1
+                continue
+            for data_set, (records, ok) in zip(data_sets, steps):
+                ds = os.path.basename(data_set)
+                for rec in records:
+                    print(f"{model} {ds} (KV cache step) {rec['output']}: {describe(rec)} {'ok' if rec['ok'] else 'FAIL'}")
+                results.append({"model": model, "data_set": ds, "ok": ok, "kv_cache": True, "outputs": records})
+                passed, failed = passed + ok, failed + (not ok)
+            continue
         if max_dims:
             bundle = os.path.join(work, "bundles", model)
             flags = [f for d in max_dims for f in ("--max-dim", d)]
