@@ -101,15 +101,16 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
 llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptions& options, BundleTool tool) {
   const bool generate = tool == BundleTool::Generate;
   const std::string exe = dir + (generate ? "/model_generate" : "/model_run");
-  // weights.bin is read at run time, not built in: only the code decides.
-  if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/model.h")) return exe;
+  const std::string main = dir + (generate ? "/runtime/llm/generate_main.cpp" : "/runtime/run_main.cpp");
   auto archive = cachedRuntimeArchive(dir, options);
   if (!archive) return archive.takeError();
+  // weights.bin is read at run time, not built in: only the code decides.
+  if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/model.h") && newer(exe, main) && newer(exe, *archive)) return exe;
   std::vector<std::string> cmd = cxxCommand();
   cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
   cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
   cmd.push_back(dir + "/model.cpp");
-  cmd.push_back(dir + (generate ? "/runtime/llm/generate_main.cpp" : "/runtime/run_main.cpp"));
+  cmd.push_back(main);
   cmd.push_back(*archive);
   cmd.insert(cmd.end(), {"-pthread", "-o", exe});
   std::string out;

@@ -3,6 +3,7 @@
 // (nibble - 8), low nibbles first). Kernels consume these blocks directly; nothing is
 // dequantized ahead of time.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -70,6 +71,37 @@ inline float row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t
       }
       break;
     }
+  }
+  return sum;
+}
+
+// Activations for quantized weights, as llama.cpp does it: each block of 32 becomes int8 with
+// scale d = max|x| / 127 (kept at f16 precision), so a block's dot product is an exact integer
+// sum times two scales. This is llama.cpp's arithmetic, so both agree closely on the same file.
+inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
+  for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
+    float amax = 0.f;
+    for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    const float scale = amax / 127.f, inv = scale != 0.f ? 1.f / scale : 0.f;
+    d[b] = f16_bits_to_f32(f32_to_f16_bits(scale));
+    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::lround(x[j] * inv));
+  }
+}
+
+// dot(row, x) for a Q8_0 / Q4_0 row and activations from quantize_row_q8.
+inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, const float* d, int64_t k) {
+  float sum = 0.f;
+  const int64_t bytes = f == WeightFormat::Q8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
+  for (int64_t b = 0; b < k / kBlockValues; ++b, row += bytes, q += kBlockValues) {
+    int32_t block = 0;
+    if (f == WeightFormat::Q8_0) {
+      const int8_t* w = reinterpret_cast<const int8_t*>(row + 2);
+      for (int j = 0; j < 32; ++j) block += int32_t(w[j]) * q[j];
+    } else {
+      const uint8_t* w = row + 2;
+      for (int j = 0; j < 16; ++j) block += (int32_t(w[j] & 0x0F) - 8) * q[j] + (int32_t(w[j] >> 4) - 8) * q[j + 16];
+    }
+    sum += float(block) * (block_scale(row) * d[b]);
   }
   return sum;
 }

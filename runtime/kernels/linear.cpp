@@ -1,5 +1,8 @@
 // y = x W^T with W kept as stored (f32, f16, Q8_0, Q4_0 rows): the matmul of LLM weights.
-// Rows of W are split across threads; each output is one contiguous dot product.
+// Rows of W are split across threads; each output is one contiguous dot product. For
+// quantized weights the activations are quantized to 8 bits first, as llama.cpp does.
+#include <vector>
+
 #include "runtime/kernels/ggml_blocks.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/parallel.h"
@@ -15,6 +18,17 @@ void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const float* X = x.as<float>();
   const uint8_t* W = static_cast<const uint8_t*>(w.data);
   float* Y = out[0].as<float>();
+  if (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0) {
+    std::vector<int8_t> q(size_t(M * K));
+    std::vector<float> d(size_t(M * K / kBlockValues));
+    for (int64_t m = 0; m < M; ++m) quantize_row_q8(X + m * K, K, q.data() + m * K, d.data() + m * K / kBlockValues);
+    parallel_for(N, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = begin; n < end; ++n)
+          Y[m * N + n] = row_dot_q8(f, W + n * stride, q.data() + m * K, d.data() + m * K / kBlockValues, K);
+    });
+    return;
+  }
   parallel_for(N, 16, [&](int64_t begin, int64_t end) {
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = begin; n < end; ++n) Y[m * N + n] = row_dot(f, W + n * stride, X + m * K, K);

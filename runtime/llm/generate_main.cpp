@@ -58,12 +58,27 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
+// Length of the valid UTF-8 sequence at s[i], or 0.
+size_t utf8_length(const std::string& s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+// A JSON string; bytes that are not valid UTF-8 (a model may emit any bytes) become U+FFFD.
 std::string json_string(const std::string& s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = utf8_length(s, i);
+    if (n == 0) { out += "\\ufffd"; ++i; continue; }
     if (c == '"' || c == '\\') { out += '\\'; out += char(c); }
     else if (c < 0x20) { char buf[8]; std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
-    else out += char(c);
+    else out.append(s, i, n);
+    i += n;
   }
   return out + "\"";
 }

@@ -1,0 +1,592 @@
+// The LLM runtime pieces (linear/embedding on ggml blocks, rope, kv_append, causal attention
+// over a cache, the sampler, parallel_for) against naive double-precision references written
+// here. Block encoding and decoding (including the f16 scales) are written independently of
+// runtime/kernels/ggml_blocks.h and runtime/half.h, from llama.cpp's documented layout.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "runtime/kernels/kernels.h"
+#include "runtime/llm/sampler.h"
+#include "runtime/parallel.h"
+
+namespace {
+
+using ek::Attrs;
+using ek::DType;
+using ek::Tensor;
+
+// Values of the format slot, spelled here rather than taken from ek::WeightFormat so a
+// renumbering there is caught.
+enum Format : int64_t { kF32 = 0, kF16 = 1, kQ8_0 = 2, kQ4_0 = 3 };
+const char* formatName(int64_t f) {
+  static const char* names[] = {"f32", "f16", "q8_0", "q4_0"};
+  return names[f];
+}
+
+Tensor view(void* data, DType t, std::vector<int64_t> dims) {
+  Tensor v;
+  v.data = data;
+  v.dtype = t;
+  v.rank = int(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) v.dims[i] = dims[i];
+  return v;
+}
+
+std::vector<float> randomVector(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 g(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(g);
+  return v;
+}
+
+// IEEE half <-> double, normal numbers and zero only (all the scales and weights used here).
+double halfToDouble(uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 31, mant = h & 1023;
+  double v = exp == 0 ? std::ldexp(double(mant), -24) : std::ldexp(1.0 + mant / 1024.0, exp - 15);
+  return sign ? -v : v;
+}
+uint16_t doubleToHalf(double x) {
+  if (x == 0) return 0;
+  const uint16_t sign = x < 0 ? 0x8000 : 0;
+  int e;
+  const double m = std::frexp(std::fabs(x), &e);  // |x| = m * 2^e, m in [0.5, 1)
+  int exp = e - 1;
+  long mant = std::lround((2 * m - 1) * 1024);
+  if (mant == 1024) mant = 0, ++exp;
+  EXPECT_TRUE(exp >= -14 && exp <= 15) << "value " << x << " outside the normal half range";
+  return uint16_t(sign | uint16_t((exp + 15) << 10) | uint16_t(mant));
+}
+
+void putHalf(uint8_t* p, uint16_t h) {  // little endian, as GGUF files store it
+  p[0] = uint8_t(h & 0xff);
+  p[1] = uint8_t(h >> 8);
+}
+uint16_t getHalf(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+
+int64_t rowBytes(int64_t f, int64_t k) {
+  switch (f) {
+    case kF32: return 4 * k;
+    case kF16: return 2 * k;
+    case kQ8_0: return k / 32 * 34;
+    default: return k / 32 * 18;
+  }
+}
+
+// Stores rows x cols values (cols a multiple of 32 for the block formats) in format f, byte
+// by byte. Q8_0: d = amax / 127, q = round(x / d). Q4_0 as ggml: d = (signed max by
+// magnitude) / -8, q = clamp(floor(x / d + 8.5), 0, 15).
+std::vector<uint8_t> encodeRows(int64_t f, const std::vector<float>& w, int64_t rows, int64_t cols) {
+  std::vector<uint8_t> out(size_t(rows * rowBytes(f, cols)));
+  uint8_t* p = out.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = w.data() + r * cols;
+    if (f == kF32) {
+      std::memcpy(p, x, size_t(cols) * 4);
+      p += cols * 4;
+    } else if (f == kF16) {
+      for (int64_t c = 0; c < cols; ++c, p += 2) putHalf(p, doubleToHalf(x[c]));
+    } else {
+      for (int64_t b = 0; b < cols / 32; ++b, x += 32) {
+        if (f == kQ8_0) {
+          double amax = 0;
+          for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(double(x[j])));
+          const uint16_t dh = doubleToHalf(amax / 127);
+          const double d = halfToDouble(dh);
+          putHalf(p, dh);
+          for (int j = 0; j < 32; ++j) {
+            const long q = std::clamp(std::lround(x[j] / d), -128l, 127l);
+            p[2 + j] = uint8_t(int8_t(q));
+          }
+          p += 34;
+        } else {
+          double max = 0;
+          for (int j = 0; j < 32; ++j)
+            if (std::fabs(double(x[j])) > std::fabs(max)) max = x[j];
+          const uint16_t dh = doubleToHalf(max / -8);
+          const double d = halfToDouble(dh);
+          putHalf(p, dh);
+          int q[32];
+          for (int j = 0; j < 32; ++j) q[j] = int(std::clamp(std::floor(x[j] / d + 8.5), 0.0, 15.0));
+          for (int j = 0; j < 16; ++j) p[2 + j] = uint8_t(q[j] | (q[j + 16] << 4));
+          p += 18;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// The reference: the values the stored rows represent, decoded from the bytes.
+std::vector<double> decodeRows(int64_t f, const std::vector<uint8_t>& bytes, int64_t rows, int64_t cols) {
+  std::vector<double> out;
+  const uint8_t* p = bytes.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    if (f == kF32) {
+      for (int64_t c = 0; c < cols; ++c, p += 4) {
+        float v;
+        std::memcpy(&v, p, 4);
+        out.push_back(v);
+      }
+    } else if (f == kF16) {
+      for (int64_t c = 0; c < cols; ++c, p += 2) out.push_back(halfToDouble(getHalf(p)));
+    } else if (f == kQ8_0) {
+      for (int64_t b = 0; b < cols / 32; ++b, p += 34) {
+        const double d = halfToDouble(getHalf(p));
+        for (int j = 0; j < 32; ++j) out.push_back(d * double(int8_t(p[2 + j])));
+      }
+    } else {
+      for (int64_t b = 0; b < cols / 32; ++b, p += 18) {
+        const double d = halfToDouble(getHalf(p));
+        double block[32];
+        for (int j = 0; j < 16; ++j) {
+          block[j] = d * ((p[2 + j] & 15) - 8);
+          block[j + 16] = d * ((p[2 + j] >> 4) - 8);
+        }
+        out.insert(out.end(), block, block + 32);
+      }
+    }
+  }
+  return out;
+}
+
+// Random weights whose blocks have different magnitudes, so a scale applied to the wrong block
+// shows.
+std::vector<float> randomWeights(int64_t rows, int64_t cols, uint32_t seed) {
+  std::vector<float> w = randomVector(size_t(rows * cols), seed);
+  for (size_t i = 0; i < w.size(); ++i) w[i] *= float(1 + (i / 32) % 5) * 0.25f;
+  return w;
+}
+
+// The weight element type the compiler gives each format (the kernel only reads bytes).
+DType storageType(int64_t f) { return f == kF32 ? DType::F32 : f == kF16 ? DType::F16 : DType::I8; }
+int64_t storageCols(int64_t f, int64_t k) { return rowBytes(f, k) / int64_t(ek::dtype_size(storageType(f))); }
+
+// The encoder is the reference's own input, so check it decodes near the weights it was given
+// (a broken encoder would otherwise only weaken the linear tests, not fail them).
+TEST(LlmKernels, TestEncodersRoundTrip) {
+  const int64_t rows = 3, cols = 64;
+  const auto w = randomWeights(rows, cols, 7);
+  for (int64_t f : {kF32, kF16, kQ8_0, kQ4_0}) {
+    const auto back = decodeRows(f, encodeRows(f, w, rows, cols), rows, cols);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        double amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(double(w[size_t(r * cols + b * 32 + j)])));
+        // Q8_0: half a step (plus the scale's f16 rounding). Q4_0's levels are -8..7 steps
+        // with -8 at the signed max, so the opposite extreme may be off by a full step.
+        const double tol = f == kF32 ? 0
+                           : f == kF16 ? amax * 1e-3
+                           : f == kQ8_0 ? amax / 127 * 0.5 + amax * 2e-3
+                                        : amax / 8 + amax * 2e-3;
+        for (int j = 0; j < 32; ++j) {
+          const size_t i = size_t(r * cols + b * 32 + j);
+          ASSERT_NEAR(back[i], w[i], tol) << formatName(f) << " at " << i;
+        }
+      }
+  }
+}
+
+std::vector<float> runLinear(int64_t f, std::vector<float>& x, const std::vector<int64_t>& xDims,
+                             std::vector<uint8_t>& w, int64_t n, int64_t k) {
+  int64_t m = 1;
+  for (size_t i = 0; i + 1 < xDims.size(); ++i) m *= xDims[i];
+  std::vector<float> y(size_t(m * n), std::numeric_limits<float>::quiet_NaN());
+  std::vector<int64_t> yDims = xDims;
+  yDims.back() = n;
+  Tensor in[2] = {view(x.data(), DType::F32, xDims), view(w.data(), storageType(f), {n, storageCols(f, k)})};
+  Tensor out[1] = {view(y.data(), DType::F32, yDims)};
+  Attrs a;
+  a.i[0] = f;
+  ek::linear(in, 2, out, a);
+  return y;
+}
+
+TEST(LlmKernels, LinearMatchesDequantizedReference) {
+  struct Case {
+    std::vector<int64_t> xDims;
+    int64_t n;
+  };
+  // M (rows of x) 1 (decode), 3, 5, and 2 x 3 with a batch dim; N below and above the
+  // parallel_for grain (16) so the rows are split across threads.
+  const std::vector<Case> cases = {{{1, 32}, 1}, {{3, 96}, 17}, {{2, 3, 64}, 40}, {{5, 128}, 70}};
+  uint32_t seed = 100;
+  for (int64_t f : {kF32, kF16, kQ8_0, kQ4_0})
+    for (const Case& c : cases) {
+      const int64_t k = c.xDims.back(), n = c.n;
+      int64_t m = 1;
+      for (size_t i = 0; i + 1 < c.xDims.size(); ++i) m *= c.xDims[i];
+      auto x = randomVector(size_t(m * k), ++seed);
+      auto w = encodeRows(f, randomWeights(n, k, ++seed), n, k);
+      const auto wd = decodeRows(f, w, n, k);
+
+      ek::set_num_threads(1);
+      const auto y1 = runLinear(f, x, c.xDims, w, n, k);
+      ek::set_num_threads(2);
+      const auto y2 = runLinear(f, x, c.xDims, w, n, k);
+      ek::set_num_threads(3);
+      const auto y3 = runLinear(f, x, c.xDims, w, n, k);
+      ek::set_num_threads(1);
+
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = 0, mag = 0;
+          for (int64_t kk = 0; kk < k; ++kk) {
+            want += double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)];
+            mag += std::fabs(double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)]);
+          }
+          // f32 accumulation over k <= 128 terms: well under 1e-5 of the sum of magnitudes.
+          const size_t at = size_t(i * n + j);
+          ASSERT_NEAR(y1[at], want, 1e-5 * mag + 1e-6) << formatName(f) << " m=" << i << " n=" << j << " K=" << k;
+          // Each output is one dot product whichever thread computes it: the same bits.
+          ASSERT_EQ(std::memcmp(&y1[at], &y2[at], 4), 0) << formatName(f) << " 2 threads differ at " << at;
+          ASSERT_EQ(std::memcmp(&y1[at], &y3[at], 4), 0) << formatName(f) << " 3 threads differ at " << at;
+        }
+    }
+}
+
+TEST(LlmKernels, LinearFloatFormatsAcceptAnyK) {
+  // f32/f16 rows are not blocked: K = 40 is fine there.
+  for (int64_t f : {kF32, kF16}) {
+    const int64_t m = 2, n = 5, k = 40;
+    auto x = randomVector(size_t(m * k), 11);
+    auto w = encodeRows(f, randomWeights(n, k, 12), n, k);
+    const auto wd = decodeRows(f, w, n, k);
+    const auto y = runLinear(f, x, {m, k}, w, n, k);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0;
+        for (int64_t kk = 0; kk < k; ++kk) want += double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)];
+        ASSERT_NEAR(y[size_t(i * n + j)], want, 1e-5) << formatName(f);
+      }
+  }
+}
+
+template <class Id>
+void checkEmbedding(int64_t f, DType idType) {
+  const int64_t V = 5, D = 64;
+  auto table = encodeRows(f, randomWeights(V, D, 21 + uint32_t(f)), V, D);
+  const auto td = decodeRows(f, table, V, D);
+  // 5 and -1 are outside the table; 2 appears twice.
+  std::vector<Id> ids = {3, 0, 5, 2, 4, -1, 2, 1};
+  std::vector<float> y(ids.size() * size_t(D), 123.f);  // anything not written stays 123
+  Tensor in[2] = {view(table.data(), storageType(f), {V, storageCols(f, D)}),
+                  view(ids.data(), idType, {2, int64_t(ids.size()) / 2})};
+  Tensor out[1] = {view(y.data(), DType::F32, {2, int64_t(ids.size()) / 2, D})};
+  Attrs a;
+  a.i[0] = f;
+  ek::embedding(in, 2, out, a);
+  for (size_t i = 0; i < ids.size(); ++i)
+    for (int64_t d = 0; d < D; ++d) {
+      const float got = y[i * size_t(D) + size_t(d)];
+      if (ids[i] < 0 || ids[i] >= V) {
+        ASSERT_EQ(got, 0.f) << formatName(f) << " id " << int64_t(ids[i]) << " must give a zero row";
+      } else {
+        // One float product d * q at most: a rounding of the value.
+        const double want = td[size_t(int64_t(ids[i]) * D + d)];
+        ASSERT_NEAR(got, want, 1e-7 * std::fabs(want)) << formatName(f) << " id " << int64_t(ids[i]) << " col " << d;
+      }
+    }
+}
+
+TEST(LlmKernels, EmbeddingRowsMatchDecodedTable) {
+  for (int64_t f : {kF32, kF16, kQ8_0, kQ4_0}) {
+    checkEmbedding<int64_t>(f, DType::I64);
+    checkEmbedding<int32_t>(f, DType::I32);
+  }
+}
+
+void checkRope(bool interleaved, int64_t D, float theta) {
+  const int64_t B = 2, H = 3, S = 3;
+  std::vector<int64_t> pos = {0, 7, 100};
+  auto x = randomVector(size_t(B * H * S * D), uint32_t(D) + (interleaved ? 1 : 0));
+  std::vector<float> y(x.size(), std::numeric_limits<float>::quiet_NaN());
+  Tensor in[2] = {view(x.data(), DType::F32, {B, H, S, D}), view(pos.data(), DType::I64, {S})};
+  Tensor out[1] = {view(y.data(), DType::F32, {B, H, S, D})};
+  Attrs a;
+  a.f[0] = theta;
+  a.i[0] = interleaved ? 1 : 0;
+  ek::rope(in, 2, out, a);
+  const char* mode = interleaved ? "interleaved" : "halves";
+  for (int64_t bh = 0; bh < B * H; ++bh)
+    for (int64_t s = 0; s < S; ++s) {
+      const size_t row = size_t((bh * S + s) * D);
+      for (int64_t i = 0; i < D / 2; ++i) {
+        const double angle = double(pos[size_t(s)]) * std::pow(double(theta), -2.0 * double(i) / double(D));
+        const size_t i0 = row + size_t(interleaved ? 2 * i : i), i1 = row + size_t(interleaved ? 2 * i + 1 : i + D / 2);
+        const double x0 = x[i0], x1 = x[i1];
+        const double w0 = x0 * std::cos(angle) - x1 * std::sin(angle), w1 = x0 * std::sin(angle) + x1 * std::cos(angle);
+        // Relative to the pair's magnitude: the kernel's float angles (llama.cpp's repeated
+        // multiplication) drift by ~1e-5 at position 100.
+        const double tol = 1e-4 * (std::fabs(x0) + std::fabs(x1)) + 1e-7;
+        ASSERT_NEAR(y[i0], w0, tol) << mode << " D=" << D << " pos=" << pos[size_t(s)] << " pair " << i;
+        ASSERT_NEAR(y[i1], w1, tol) << mode << " D=" << D << " pos=" << pos[size_t(s)] << " pair " << i;
+      }
+    }
+}
+
+TEST(LlmKernels, RopeInterleavedPairs) {
+  checkRope(true, 8, 10000.f);
+  checkRope(true, 64, 10000.f);
+}
+
+TEST(LlmKernels, RopeHalves) {
+  checkRope(false, 8, 10000.f);
+  checkRope(false, 64, 1000000.f);
+}
+
+template <class T>
+void checkKvAppend(DType dtype, int64_t past, int64_t S) {
+  const int64_t B = 2, H = 3, cap = 10, D = 4;
+  std::vector<T> cache(size_t(B * H * cap * D)), update(size_t(B * H * S * D));
+  for (size_t i = 0; i < cache.size(); ++i) cache[i] = T(1000 + i);  // distinct old contents
+  for (size_t i = 0; i < update.size(); ++i) update[i] = T(5000 + i);
+  const std::vector<T> before = cache;
+  Tensor in[1] = {view(update.data(), dtype, {B, H, S, D})};
+  Tensor out[1] = {view(cache.data(), dtype, {B, H, cap, D})};
+  Attrs a;
+  a.i[0] = past;
+  ek::kv_append(in, 1, out, a);
+  for (int64_t bh = 0; bh < B * H; ++bh)
+    for (int64_t r = 0; r < cap; ++r)
+      for (int64_t d = 0; d < D; ++d) {
+        const size_t at = size_t((bh * cap + r) * D + d);
+        const T want = r >= past && r < past + S ? update[size_t((bh * S + r - past) * D + d)] : before[at];
+        ASSERT_EQ(cache[at], want) << "bh " << bh << " row " << r << " past " << past << " S " << S;
+      }
+}
+
+TEST(LlmKernels, KvAppendWritesOnlyNewRows) {
+  checkKvAppend<float>(DType::F32, 0, 3);     // prefill into an empty cache
+  checkKvAppend<float>(DType::F32, 4, 1);     // a decode step
+  checkKvAppend<float>(DType::F32, 7, 3);     // the last rows of the capacity
+  checkKvAppend<uint16_t>(DType::F16, 5, 2);  // element size from the dtype
+}
+
+// Naive attention: query s of S sees keys 0 .. T - S + s when causal, all T otherwise.
+std::vector<double> referenceAttention(const std::vector<float>& q, const std::vector<float>& k,
+                                       const std::vector<float>& v, int64_t B, int64_t H, int64_t Hkv, int64_t S,
+                                       int64_t C, int64_t T, int64_t D, int64_t Dv, double scale, bool causal) {
+  std::vector<double> y(size_t(B * H * S * Dv));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      const int64_t hk = h / (H / Hkv);
+      for (int64_t s = 0; s < S; ++s) {
+        const int64_t last = causal ? T - S + s : T - 1;
+        std::vector<double> p;
+        double max = -INFINITY;
+        for (int64_t t = 0; t <= last; ++t) {
+          double dot = 0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += double(q[size_t(((b * H + h) * S + s) * D + d)]) * k[size_t(((b * Hkv + hk) * C + t) * D + d)];
+          p.push_back(dot * scale);
+          max = std::max(max, p.back());
+        }
+        double sum = 0;
+        for (double& x : p) sum += x = std::exp(x - max);
+        for (int64_t e = 0; e < Dv; ++e) {
+          double acc = 0;
+          for (int64_t t = 0; t <= last; ++t) acc += p[size_t(t)] / sum * v[size_t(((b * Hkv + hk) * C + t) * Dv + e)];
+          y[size_t(((b * H + h) * S + s) * Dv + e)] = acc;
+        }
+      }
+    }
+  return y;
+}
+
+void checkCachedAttention(bool causal, int64_t S, int64_t T) {
+  const int64_t B = 2, H = 4, Hkv = 2, C = 12, D = 8, Dv = 6;
+  const float scale = 1.f / std::sqrt(float(D));
+  auto q = randomVector(size_t(B * H * S * D), 31, -2.f, 2.f);
+  auto k = randomVector(size_t(B * Hkv * C * D), 32, -2.f, 2.f);
+  auto v = randomVector(size_t(B * Hkv * C * Dv), 33);
+  // Rows past T are unused capacity: NaN there poisons the output if the kernel reads them.
+  for (int64_t bh = 0; bh < B * Hkv; ++bh)
+    for (int64_t t = T; t < C; ++t) {
+      for (int64_t d = 0; d < D; ++d) k[size_t((bh * C + t) * D + d)] = std::numeric_limits<float>::quiet_NaN();
+      for (int64_t d = 0; d < Dv; ++d) v[size_t((bh * C + t) * Dv + d)] = std::numeric_limits<float>::quiet_NaN();
+    }
+  std::vector<float> y(size_t(B * H * S * Dv), std::numeric_limits<float>::quiet_NaN());
+  Tensor in[3] = {view(q.data(), DType::F32, {B, H, S, D}), view(k.data(), DType::F32, {B, Hkv, C, D}),
+                  view(v.data(), DType::F32, {B, Hkv, C, Dv})};
+  Tensor out[1] = {view(y.data(), DType::F32, {B, H, S, Dv})};
+  Attrs a;
+  a.f[0] = scale;
+  a.i[0] = causal ? 1 : 0;
+  a.i[1] = T;
+  ek::attention(in, 3, out, a);
+  const auto want = referenceAttention(q, k, v, B, H, Hkv, S, C, T, D, Dv, scale, causal);
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_NEAR(y[i], want[i], 1e-5) << "causal=" << causal << " S=" << S << " T=" << T << " at " << i;
+}
+
+TEST(LlmKernels, CausalAttentionOverCachePrefix) {
+  checkCachedAttention(true, 3, 7);  // 4 cached keys + 3 new ones, capacity 12
+  checkCachedAttention(true, 1, 9);  // a decode step sees every key in use
+  checkCachedAttention(true, 5, 5);  // prefill of an empty cache: the plain causal mask
+}
+
+TEST(LlmKernels, NonCausalAttentionUsesFirstTKeys) { checkCachedAttention(false, 3, 7); }
+
+// Sampler ---------------------------------------------------------------------------------
+
+TEST(LlmSampler, GreedyIsArgmaxLowestIdOnTies) {
+  ek::Sampler s{ek::SamplerOptions{}};
+  const std::vector<float> logits = {0.5f, 3.f, -1.f, 3.f, 2.f};
+  EXPECT_EQ(s.sample(logits.data(), int32_t(logits.size()), {}), 1);
+  const std::vector<float> negative = {-4.f, -2.f, -3.f, -2.f};
+  EXPECT_EQ(s.sample(negative.data(), int32_t(negative.size()), {}), 1);
+}
+
+std::vector<int32_t> draws(ek::SamplerOptions o, const std::vector<float>& logits, int n) {
+  ek::Sampler s(o);
+  std::vector<int32_t> out;
+  for (int i = 0; i < n; ++i) out.push_back(s.sample(logits.data(), int32_t(logits.size()), {}));
+  return out;
+}
+
+TEST(LlmSampler, SeedDeterminesSequence) {
+  const auto logits = randomVector(50, 41);
+  ek::SamplerOptions o;
+  o.temperature = 1.f;
+  o.seed = 42;
+  const auto a = draws(o, logits, 200), b = draws(o, logits, 200);
+  EXPECT_EQ(a, b);
+  o.seed = 43;
+  // 200 draws over ~50 tokens: equal sequences from two seeds would be astronomically unlikely.
+  EXPECT_NE(a, draws(o, logits, 200));
+}
+
+TEST(LlmSampler, TopKOneAndTinyTopPAreGreedy) {
+  // A tie at the top: greedy takes the lower id, and so must the truncated samplers.
+  const std::vector<float> logits = {0.1f, 2.f, 1.9f, 2.f, -1.f, 1.99f};
+  for (float temperature : {0.5f, 1.f, 10.f}) {
+    ek::SamplerOptions k1;
+    k1.temperature = temperature;
+    k1.top_k = 1;
+    k1.seed = 7;
+    for (int32_t t : draws(k1, logits, 500)) ASSERT_EQ(t, 1) << "top_k=1 at temperature " << temperature;
+    ek::SamplerOptions p;
+    p.temperature = temperature;
+    p.top_p = 1e-6f;
+    p.seed = 8;
+    for (int32_t t : draws(p, logits, 500)) ASSERT_EQ(t, 1) << "top_p tiny at temperature " << temperature;
+  }
+}
+
+std::vector<double> frequencies(const std::vector<int32_t>& tokens, size_t vocab) {
+  std::vector<double> f(vocab);
+  for (int32_t t : tokens) f[size_t(t)] += 1.0 / double(tokens.size());
+  return f;
+}
+
+// softmax(logits / temperature) over the tokens in `keep`, zero elsewhere.
+std::vector<double> softmaxOver(const std::vector<float>& logits, double temperature, const std::vector<int>& keep) {
+  std::vector<double> p(logits.size());
+  double sum = 0;
+  for (int i : keep) sum += p[size_t(i)] = std::exp(double(logits[size_t(i)]) / temperature);
+  for (double& x : p) x /= sum;
+  return p;
+}
+
+TEST(LlmSampler, FrequenciesFollowSoftmax) {
+  // Probabilities 0.5 / 0.3 / 0.2 at temperature 1, offset by a constant the softmax ignores.
+  const std::vector<float> logits = {float(std::log(0.5) + 3), float(std::log(0.3) + 3), float(std::log(0.2) + 3)};
+  const int n = 20000;  // one standard deviation of a frequency is <= 0.0036
+  struct Case {
+    float temperature;
+    int32_t top_k;
+    float top_p;
+    std::vector<int> keep;
+  };
+  const std::vector<Case> cases = {
+      {1.f, 0, 1.f, {0, 1, 2}},
+      {0.5f, 0, 1.f, {0, 1, 2}},  // sharper: 0.25 : 0.09 : 0.04
+      {2.f, 0, 1.f, {0, 1, 2}},   // flatter
+      {1.f, 2, 1.f, {0, 1}},      // top_k renormalizes over the two kept
+      {1.f, 0, 0.7f, {0, 1}},     // 0.5 < 0.7 <= 0.8: the two most likely
+  };
+  uint64_t seed = 1;
+  for (const Case& c : cases) {
+    ek::SamplerOptions o;
+    o.temperature = c.temperature;
+    o.top_k = c.top_k;
+    o.top_p = c.top_p;
+    o.seed = seed++;
+    const auto got = frequencies(draws(o, logits, n), logits.size());
+    const auto want = softmaxOver(logits, c.temperature, c.keep);
+    for (size_t i = 0; i < logits.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 0.02) << "token " << i << " temperature " << c.temperature << " top_k " << c.top_k
+                                         << " top_p " << c.top_p;
+  }
+}
+
+TEST(LlmSampler, RepetitionPenaltyFollowsLlamaCppRule) {
+  ek::SamplerOptions o;
+  o.repeat_penalty = 1.5f;
+  o.repeat_last_n = 4;
+  {
+    // Positive logit divided: 2.0 / 1.5 = 1.33 < 1.5, so token 1 wins once 0 is penalized.
+    ek::Sampler s(o);
+    const std::vector<float> logits = {2.f, 1.5f, 0.f};
+    EXPECT_EQ(s.sample(logits.data(), 3, {}), 0);
+    EXPECT_EQ(s.sample(logits.data(), 3, {0}), 1);
+  }
+  {
+    // Negative logit multiplied: -1 * 1.5 = -1.5 < -1.2 (dividing would give -0.67 and keep 0).
+    ek::Sampler s(o);
+    const std::vector<float> logits = {-1.f, -1.2f, -5.f};
+    EXPECT_EQ(s.sample(logits.data(), 3, {}), 0);
+    EXPECT_EQ(s.sample(logits.data(), 3, {0}), 1);
+  }
+  {
+    // Once per distinct token however often it repeats: 2.0 / 1.5 = 1.33 > 1.3 (twice would
+    // give 0.89 < 1.3); ids outside the vocabulary are ignored.
+    ek::Sampler s(o);
+    const std::vector<float> logits = {2.f, 1.3f, 0.f};
+    EXPECT_EQ(s.sample(logits.data(), 3, {0, 0, 7, -3}), 0);
+  }
+  {
+    // Only the last repeat_last_n (4) tokens count: a 0 before them is forgotten.
+    ek::Sampler s(o);
+    const std::vector<float> logits = {2.f, 1.f, 1.9f};
+    EXPECT_EQ(s.sample(logits.data(), 3, {0, 1, 1, 1, 1}), 0);
+    EXPECT_EQ(s.sample(logits.data(), 3, {1, 1, 1, 0}), 2);  // 0 inside the window: 1.33 < 1.9
+  }
+}
+
+// parallel_for ----------------------------------------------------------------------------
+
+TEST(Parallel, ForCoversRangeExactlyOnce) {
+  for (int threads : {1, 2, 3, 4}) {
+    ek::set_num_threads(threads);
+    EXPECT_EQ(ek::num_threads(), threads);
+    for (int64_t n : {0, 1, 2, 5, 16, 17, 100, 1001})
+      for (int64_t grain : {0, 1, 4, 16, 1000})
+        for (int repeat = 0; repeat < 20; ++repeat) {  // repeats shake out hand-off races
+          std::vector<std::atomic<int>> hits(size_t(n));
+          for (auto& h : hits) h.store(0);
+          std::atomic<int> calls{0};
+          ek::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
+            ++calls;
+            EXPECT_TRUE(0 <= begin && begin <= end && end <= n) << begin << ".." << end << " of " << n;
+            for (int64_t i = begin; i < end; ++i) ++hits[size_t(i)];
+          });
+          for (int64_t i = 0; i < n; ++i)
+            ASSERT_EQ(hits[size_t(i)].load(), 1)
+                << "index " << i << " n=" << n << " grain=" << grain << " threads=" << threads;
+          if (n == 0) ASSERT_EQ(calls.load(), 0);
+          ASSERT_LE(calls.load(), threads);
+        }
+  }
+  ek::set_num_threads(1);
+}
+
+}  // namespace
