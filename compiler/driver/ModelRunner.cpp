@@ -99,7 +99,7 @@ std::string bundleCacheDir(const std::string& model, uint64_t key, const std::st
 llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const CompileOptions& compile,
                                              const std::string& bundleDir) {
   std::string bundle = model;
-  if (!isBundleDir(model)) {
+  if (!llvm::sys::fs::is_directory(model)) {
     if (!llvm::sys::fs::exists(model)) return fail(model + ": no such model file or bundle directory");
     bundle = bundleDir;
     if (bundle.empty()) {

@@ -70,7 +70,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     std::string loc;
     llvm::raw_string_ostream os(loc);
     d.getLocation().print(os);
-    diagnostics += modelPath + ": " + os.str() + ": " + d.str() + "\n";
+    diagnostics += modelPath + ": " + (isa<UnknownLoc>(d.getLocation()) ? "" : os.str() + ": ") + d.str() + "\n";
     return success();
   });
 

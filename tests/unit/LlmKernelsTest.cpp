@@ -571,7 +571,7 @@ TEST(Parallel, ForCoversRangeExactlyOnce) {
     for (int64_t n : {0, 1, 2, 5, 16, 17, 100, 1001})
       for (int64_t grain : {0, 1, 4, 16, 1000})
         for (int repeat = 0; repeat < 20; ++repeat) {  // repeats shake out hand-off races
-          std::vector<std::atomic<int>> hits(size_t(n));
+          std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
           for (auto& h : hits) h.store(0);
           std::atomic<int> calls{0};
           ek::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
@@ -582,7 +582,9 @@ TEST(Parallel, ForCoversRangeExactlyOnce) {
           for (int64_t i = 0; i < n; ++i)
             ASSERT_EQ(hits[size_t(i)].load(), 1)
                 << "index " << i << " n=" << n << " grain=" << grain << " threads=" << threads;
-          if (n == 0) ASSERT_EQ(calls.load(), 0);
+          if (n == 0) {
+            ASSERT_EQ(calls.load(), 0);
+          }
           ASSERT_LE(calls.load(), threads);
         }
   }
