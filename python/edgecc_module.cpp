@@ -2,11 +2,15 @@
 //   import edgecc
 //   summary = edgecc.compile("model.onnx", "bundle/", target="x86-64-avx2", dims={"seq": 8})
 //   outputs = edgecc.Bundle("bundle/").run([ids, past_k, ...])   # numpy in, numpy out
+//   edgecc.compile("model.gguf", "llm/", max_context=512)
+//   edgecc.Bundle("llm/").generate("Once upon a time", n=32)   # {"ids", "text", timings}
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <locale>
+#include <sstream>
 
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/Pipeline.h"
@@ -21,9 +25,12 @@ namespace {
 [[noreturn]] void raise(llvm::Error e) { throw std::runtime_error(llvm::toString(std::move(e))); }
 
 py::dict compileModel(const std::string& model, const std::string& outDir, const std::string& target,
-                      const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims) {
+                      const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
+                      int64_t maxContext, int64_t maxBatch) {
   edgecc::CompileOptions options;
   options.target = target;
+  options.max_context = maxContext;
+  options.max_batch = maxBatch;
   options.import.dims = dims;
   options.import.max_dims = maxDims;
   llvm::Expected<edgecc::CompileResult> r = [&] {
@@ -130,6 +137,46 @@ class Bundle {
     return result;
   }
 
+  // Text generation with the bundle's model_generate tool (built on first use); returns its
+  // --json result as a dict.
+  py::dict generate(const py::object& prompt, int n, float temperature, int topK, float topP, float repeatPenalty,
+                    uint64_t seed, int threads, bool ignoreEos) {
+    std::vector<std::string> cmd;
+    if (py::isinstance<py::str>(prompt)) {
+      cmd = {"--prompt", prompt.cast<std::string>()};
+    } else {
+      std::string ids;
+      for (int64_t id : prompt.cast<std::vector<int64_t>>()) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+      cmd = {"--prompt-ids", ids};
+    }
+    auto number = [](double v) {
+      std::ostringstream os;
+      os.imbue(std::locale::classic());
+      os << v;
+      return os.str();
+    };
+    cmd.insert(cmd.end(), {"-n", std::to_string(n), "--temperature", number(temperature), "--top-k", std::to_string(topK),
+                           "--top-p", number(topP), "--repeat-penalty", number(repeatPenalty), "--seed",
+                           std::to_string(seed), "--threads", std::to_string(threads), "--json"});
+    if (ignoreEos) cmd.push_back("--ignore-eos");
+    std::string out;
+    int rc = 0;
+    {
+      py::gil_scoped_release release;
+      auto tool = edgecc::prepareGenerate(dir_, edgecc::CompileOptions(), "");
+      if (!tool) {
+        py::gil_scoped_acquire acquire;
+        raise(tool.takeError());
+      }
+      cmd.insert(cmd.begin(), {tool->exe, "--dir", tool->bundle});
+      rc = edgecc::runProgram(cmd, &out);
+    }
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    if (rc != 0) throw std::runtime_error(out.empty() ? "generation failed" : out);
+    const std::string last = out.substr(out.find_last_of('\n') == std::string::npos ? 0 : out.find_last_of('\n') + 1);
+    return py::module_::import("json").attr("loads")(last).cast<py::dict>();
+  }
+
   const std::string& dir() const { return dir_; }
 
  private:
@@ -142,7 +189,10 @@ PYBIND11_MODULE(edgecc, m) {
   m.doc() = "edgecc: compile ONNX transformer models into standalone C++ bundles";
   m.def("compile", &compileModel, py::arg("model"), py::arg("out_dir"), py::arg("target") = "x86-64-avx2",
         py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("max_dims") = std::map<std::string, int64_t>{},
-        "Compile an ONNX model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
+        py::arg("max_context") = 0, py::arg("max_batch") = 0,
+        "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
+        "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
+        "`max_batch` bounds the tokens per step; "
         "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
         "target. Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
@@ -155,5 +205,11 @@ PYBIND11_MODULE(edgecc, m) {
       .def(py::init<std::string>(), py::arg("dir"))
       .def("run", &Bundle::run, py::arg("inputs"),
            "Build the bundle if needed and run it on numpy arrays (graph-input order); returns the outputs.")
+      .def("generate", &Bundle::generate, py::arg("prompt"), py::arg("n") = 32, py::arg("temperature") = 0.f,
+           py::arg("top_k") = 0, py::arg("top_p") = 1.f, py::arg("repeat_penalty") = 1.f, py::arg("seed") = 0,
+           py::arg("threads") = 1, py::arg("ignore_eos") = false,
+           "Generate up to n tokens after `prompt` (text, or a list of token ids). Returns a dict: prompt_ids, ids, "
+           "text, prefill_tok_s, decode_tok_s, load_ms, peak_rss_bytes. Raises RuntimeError with the bundle's message "
+           "(context full, id outside the vocabulary, ...).")
       .def_property_readonly("dir", &Bundle::dir);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The Python module: compile a PyTorch-exported decoder, check the summary, run the bundle on
-numpy inputs and compare with the PyTorch reference outputs stored next to the model."""
+numpy inputs and compare with the PyTorch reference outputs stored next to the model. Then an
+LLM: compile a GGUF, generate from ids and from text, and compare the greedy tokens with an
+independent numpy forward of the same file."""
 import argparse
 import os
 import shutil
@@ -14,6 +16,8 @@ from onnx import numpy_helper
 import edgecc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "../../examples/models"))
+import make_gguf  # noqa: E402  (GGUF writer/reader and a numpy forward, for the LLM checks)
 
 
 def load_dir(directory, prefix):
@@ -82,6 +86,34 @@ def main():
         check("wrong input shape raises", False)
     except RuntimeError as e:
         check("wrong input shape raises", "input_ids" in str(e), str(e))
+
+    # An LLM from GGUF: compile, generate, compare with a numpy forward of the same weights.
+    gguf = os.path.join(args.work, "tiny.gguf")
+    subprocess.run(["/usr/bin/python3", make_gguf.__file__, "--preset", "tiny", "--type", "f32", "-o", gguf],
+                   check=True, capture_output=True)
+    llm_dir = os.path.join(args.work, "llm")
+    llm = edgecc.compile(gguf, llm_dir, max_context=32)
+    check("gguf compile", llm["op_counts"].get("graph.linear", 0) > 0 and os.path.exists(os.path.join(llm_dir, "tokenizer.bin")),
+          str(llm["op_counts"]))
+    g = make_gguf.GgufFile(gguf)
+    cfg = make_gguf.config_from_gguf(g)
+    prompt = [1, 20, 30, 40, 299]
+    want = make_gguf.greedy(make_gguf.load_weights(g), cfg, prompt, 8, dtype=np.float64)
+    got = edgecc.Bundle(llm_dir).generate(prompt, n=8, ignore_eos=True)
+    check("greedy tokens match a numpy forward", got["ids"] == want, f"{got['ids']} vs {want}")
+    check("generate result fields", {"prompt_ids", "ids", "text", "prefill_tok_s", "decode_tok_s", "load_ms",
+                                     "peak_rss_bytes"} <= set(got) and got["prompt_ids"] == prompt, str(got.keys()))
+    text = edgecc.Bundle(llm_dir).generate("the world", n=4, ignore_eos=True)
+    check("text prompt", len(text["prompt_ids"]) >= 2 and text["prompt_ids"][0] == 1 and isinstance(text["text"], str),
+          str(text["prompt_ids"]))
+    a = edgecc.Bundle(llm_dir).generate(prompt, n=8, temperature=1.0, seed=7, ignore_eos=True)
+    b = edgecc.Bundle(llm_dir).generate(prompt, n=8, temperature=1.0, seed=7, ignore_eos=True)
+    check("seeded sampling repeats", a["ids"] == b["ids"], f"{a['ids']} vs {b['ids']}")
+    try:
+        edgecc.Bundle(llm_dir).generate(list(range(40)), n=2)
+        check("context overflow raises", False)
+    except RuntimeError as e:
+        check("context overflow raises", "context is full" in str(e), str(e))
 
     print(f"{len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0

@@ -47,21 +47,22 @@ std::vector<float> randomVector(size_t n, uint32_t seed, float lo = -1.f, float 
   return v;
 }
 
-// IEEE half <-> double, normal numbers and zero only (all the scales and weights used here).
+// IEEE half <-> double, finite values (random f16 weights include subnormals).
 double halfToDouble(uint16_t h) {
   const int sign = h >> 15, exp = (h >> 10) & 31, mant = h & 1023;
   double v = exp == 0 ? std::ldexp(double(mant), -24) : std::ldexp(1.0 + mant / 1024.0, exp - 15);
   return sign ? -v : v;
 }
 uint16_t doubleToHalf(double x) {
-  if (x == 0) return 0;
   const uint16_t sign = x < 0 ? 0x8000 : 0;
+  if (std::fabs(x) < std::ldexp(1.0, -14))  // subnormal (or zero): multiples of 2^-24
+    return uint16_t(sign | uint16_t(std::lround(std::fabs(x) * std::ldexp(1.0, 24))));
   int e;
   const double m = std::frexp(std::fabs(x), &e);  // |x| = m * 2^e, m in [0.5, 1)
   int exp = e - 1;
   long mant = std::lround((2 * m - 1) * 1024);
   if (mant == 1024) mant = 0, ++exp;
-  EXPECT_TRUE(exp >= -14 && exp <= 15) << "value " << x << " outside the normal half range";
+  EXPECT_TRUE(exp >= -14 && exp <= 15) << "value " << x << " outside the half range";
   return uint16_t(sign | uint16_t((exp + 15) << 10) | uint16_t(mant));
 }
 
@@ -209,6 +210,17 @@ std::vector<float> runLinear(int64_t f, std::vector<float>& x, const std::vector
   return y;
 }
 
+// Activations whose 32-blocks are exactly 8-bit: integers in [-127, 127] (each block holding
+// a +-127) times a power of two. Any max/127 quantization of them is lossless, so the
+// quantized-weight paths must then match the exact reference to rounding.
+std::vector<float> gridActivations(size_t n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> q(-127, 127);
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = float(i % 32 == 5 ? (i / 32 % 2 ? 127 : -127) : q(g)) * std::ldexp(1.f, -7 - int(i / 32 % 3));
+  return x;
+}
+
 TEST(LlmKernels, LinearMatchesDequantizedReference) {
   struct Case {
     std::vector<int64_t> xDims;
@@ -219,37 +231,55 @@ TEST(LlmKernels, LinearMatchesDequantizedReference) {
   const std::vector<Case> cases = {{{1, 32}, 1}, {{3, 96}, 17}, {{2, 3, 64}, 40}, {{5, 128}, 70}};
   uint32_t seed = 100;
   for (int64_t f : {kF32, kF16, kQ8_0, kQ4_0})
-    for (const Case& c : cases) {
-      const int64_t k = c.xDims.back(), n = c.n;
-      int64_t m = 1;
-      for (size_t i = 0; i + 1 < c.xDims.size(); ++i) m *= c.xDims[i];
-      auto x = randomVector(size_t(m * k), ++seed);
-      auto w = encodeRows(f, randomWeights(n, k, ++seed), n, k);
-      const auto wd = decodeRows(f, w, n, k);
+    for (bool grid : {false, true})
+      for (const Case& c : cases) {
+        const bool quantized = f == kQ8_0 || f == kQ4_0;
+        const int64_t k = c.xDims.back(), n = c.n;
+        int64_t m = 1;
+        for (size_t i = 0; i + 1 < c.xDims.size(); ++i) m *= c.xDims[i];
+        auto x = grid ? gridActivations(size_t(m * k), ++seed) : randomVector(size_t(m * k), ++seed);
+        auto w = encodeRows(f, randomWeights(n, k, ++seed), n, k);
+        const auto wd = decodeRows(f, w, n, k);
 
-      ek::set_num_threads(1);
-      const auto y1 = runLinear(f, x, c.xDims, w, n, k);
-      ek::set_num_threads(2);
-      const auto y2 = runLinear(f, x, c.xDims, w, n, k);
-      ek::set_num_threads(3);
-      const auto y3 = runLinear(f, x, c.xDims, w, n, k);
-      ek::set_num_threads(1);
+        ek::set_num_threads(1);
+        const auto y1 = runLinear(f, x, c.xDims, w, n, k);
+        ek::set_num_threads(2);
+        const auto y2 = runLinear(f, x, c.xDims, w, n, k);
+        ek::set_num_threads(3);
+        const auto y3 = runLinear(f, x, c.xDims, w, n, k);
+        ek::set_num_threads(1);
 
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double want = 0, mag = 0;
-          for (int64_t kk = 0; kk < k; ++kk) {
-            want += double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)];
-            mag += std::fabs(double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)]);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double want = 0, mag = 0, actBound = 0;
+            for (int64_t b = 0; b < k / 32; ++b) {
+              double amax = 0, wsum = 0;
+              for (int64_t kk = b * 32; kk < b * 32 + 32; ++kk) {
+                const double xv = x[size_t(i * k + kk)], wv = wd[size_t(j * k + kk)];
+                want += xv * wv;
+                mag += std::fabs(xv * wv);
+                amax = std::max(amax, std::fabs(xv));
+                wsum += std::fabs(wv);
+              }
+              // Quantized weights take 8-bit activations (llama.cpp's scheme): each element is
+              // off by at most half a step (amax / 254) plus the f16 rounding of the block
+              // scale (127 steps x 2^-11 relative = amax / 2048).
+              actBound += amax * (1.0 / 254 + 1.0 / 2048) * wsum;
+            }
+            for (int64_t kk = k / 32 * 32; kk < k; ++kk) {  // a partial block (f32/f16 only)
+              want += double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)];
+              mag += std::fabs(double(x[size_t(i * k + kk)]) * wd[size_t(j * k + kk)]);
+            }
+            // f32 accumulation over k <= 128 terms: well under 1e-5 of the sum of magnitudes.
+            const double tol = 1e-5 * mag + 1e-6 + (quantized && !grid ? actBound : 0.0);
+            const size_t at = size_t(i * n + j);
+            ASSERT_NEAR(y1[at], want, tol) << formatName(f) << (grid ? " grid" : " random") << " m=" << i << " n=" << j
+                                           << " K=" << k;
+            // Each output is one dot product whichever thread computes it: the same bits.
+            ASSERT_EQ(std::memcmp(&y1[at], &y2[at], 4), 0) << formatName(f) << " 2 threads differ at " << at;
+            ASSERT_EQ(std::memcmp(&y1[at], &y3[at], 4), 0) << formatName(f) << " 3 threads differ at " << at;
           }
-          // f32 accumulation over k <= 128 terms: well under 1e-5 of the sum of magnitudes.
-          const size_t at = size_t(i * n + j);
-          ASSERT_NEAR(y1[at], want, 1e-5 * mag + 1e-6) << formatName(f) << " m=" << i << " n=" << j << " K=" << k;
-          // Each output is one dot product whichever thread computes it: the same bits.
-          ASSERT_EQ(std::memcmp(&y1[at], &y2[at], 4), 0) << formatName(f) << " 2 threads differ at " << at;
-          ASSERT_EQ(std::memcmp(&y1[at], &y3[at], 4), 0) << formatName(f) << " 3 threads differ at " << at;
-        }
-    }
+      }
 }
 
 TEST(LlmKernels, LinearFloatFormatsAcceptAnyK) {
