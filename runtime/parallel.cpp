@@ -1,5 +1,6 @@
 #include "runtime/parallel.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -30,8 +31,11 @@ class Pool {
   }
 
   void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-    int64_t chunks = std::min<int64_t>(size(), grain > 0 ? (n + grain - 1) / grain : n);
-    if (chunks <= 1) {
+    const int64_t chunks = std::min<int64_t>(size(), grain > 0 ? n / grain : n);
+    // One job at a time: a nested call, or one from another thread while the pool is busy,
+    // runs inline instead of corrupting the shared job.
+    bool idle = false;
+    if (chunks <= 1 || !busy_.compare_exchange_strong(idle, true)) {
       if (n > 0) fn(0, n);
       return;
     }
@@ -48,6 +52,7 @@ class Pool {
     std::unique_lock<std::mutex> lock(mu_);
     done_.wait(lock, [this] { return pending_ == 0; });
     fn_ = nullptr;
+    busy_ = false;
   }
 
  private:
@@ -76,6 +81,7 @@ class Pool {
   int pending_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
+  std::atomic<bool> busy_{false};
 };
 
 Pool& pool() {

@@ -13,7 +13,8 @@ void set_num_threads(int n);
 int num_threads();
 
 // Calls fn(begin, end) over disjoint chunks covering [0, n). Chunks hold at least `grain`
-// items, so small loops stay on the calling thread.
+// items, so small loops stay on the calling thread. A call made while the pool is busy
+// (nested, or from another thread) runs inline on its caller.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 }  // namespace ek

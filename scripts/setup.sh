@@ -9,6 +9,9 @@ PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-onnx python3-torch
   libgtest-dev
 )
+# npm fetches the llama.cpp reference (node-llama-cpp) for the tests; use the machine's own
+# Node.js when there is one.
+command -v npm >/dev/null || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 #include <unordered_map>
 
@@ -54,9 +55,10 @@ void apply_text_rules(const gguf::File& file, Vocab* v) {
 
   // The first candidate (in id order) of each kind when the file names none; llama.cpp takes
   // whichever its hash map yields first, which only differs for vocabularies with several.
-  auto detect = [&](const char* key, std::initializer_list<const char*> texts, std::initializer_list<const char*> keys) {
+  auto detect = [&](const char* key, std::initializer_list<const char*> texts,
+                    std::initializer_list<const char*> old_keys) {
     int32_t found = special_id(file, key, -1, n);
-    for (const char* k : keys)
+    for (const char* k : old_keys)  // deprecated names of the same key
       if (found < 0) found = special_id(file, k, -1, n);
     if (found >= 0) return found;
     for (size_t i = 0; i < n && found < 0; ++i)
@@ -66,22 +68,22 @@ void apply_text_rules(const gguf::File& file, Vocab* v) {
     return found;
   };
   const int32_t eot = detect("eot_token_id",
-                             {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-                              "<EOT>", "_<EOT>", "[EOT]", "<\xEF\xBD\x9C" "end\xE2\x96\x81" "of\xE2\x96\x81" "sentence\xEF\xBD\x9C>",
+                             {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                              "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>",
                               "<end_of_utterance>"},
                              {});
   const int32_t eom = detect("eom_token_id", {"<|eom_id|>"}, {});
   detect("fim_pre_token_id",
-         {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "begin\xEF\xBD\x9C>", "<PRE>",
-          "\xE2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>"},
+         {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>",
+          "<|prefix|>"},
          {"prefix_token_id"});
   detect("fim_suf_token_id",
-         {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "hole\xEF\xBD\x9C>", "<SUF>",
-          "\xE2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>"},
+         {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>",
+          "<|suffix|>"},
          {"suffix_token_id"});
   detect("fim_mid_token_id",
-         {"<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81" "end\xEF\xBD\x9C>", "<MID>",
-          "\xE2\x96\x81<MID>", "<|code_middle|>", "<|middle|>"},
+         {"<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>",
+          "<|middle|>"},
          {"middle_token_id"});
   const int32_t fim_pad = detect("fim_pad_token_id", {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"}, {});
   const int32_t fim_rep =
@@ -94,8 +96,7 @@ void apply_text_rules(const gguf::File& file, Vocab* v) {
   static const char* const kEogTexts[] = {
       "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
       "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-      "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-      "<\xEF\xBD\x9C" "end\xE2\x96\x81" "of\xE2\x96\x81" "sentence\xEF\xBD\x9C>", "[e~["};
+      "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["};
   for (const char* text : kEogTexts) {
     const int32_t t = id(text);
     if (t < 0) continue;
@@ -109,7 +110,9 @@ void apply_text_rules(const gguf::File& file, Vocab* v) {
     if (t >= 0) eog.insert(t);
   // o200k_harmony and solar-open: "<|end|>" ends a message, not the generation.
   auto in_eog = [&](const char* text) { return id(text) >= 0 && eog.count(id(text)) > 0; };
-  if (in_eog("<|end|>") && ((in_eog("<|return|>") && in_eog("<|call|>")) || (in_eog("<|calls|>") && in_eog("<|flush|>")))) {
+  const bool harmony = in_eog("<|return|>") && in_eog("<|call|>");
+  const bool solar = in_eog("<|calls|>") && in_eog("<|flush|>");
+  if (in_eog("<|end|>") && (harmony || solar)) {
     eog.erase(id("<|end|>"));
     v->token_types[size_t(id("<|end|>"))] = ek::kTokenUserDefined;
   }
@@ -223,8 +226,10 @@ llvm::Expected<Vocab> vocabFromGguf(const gguf::File& file) {
   v.add_bos = *add_bos;
   v.add_eos = *add_eos;
   v.add_space_prefix = *add_space;
-  if (v.add_bos && v.bos < 0) return file.error("the tokenizer adds a bos token but has none (tokenizer.ggml.bos_token_id)");
-  if (v.add_eos && v.eos < 0) return file.error("the tokenizer adds an eos token but has none (tokenizer.ggml.eos_token_id)");
+  if (v.add_bos && v.bos < 0)
+    return file.error("the tokenizer adds a bos token but has none (tokenizer.ggml.bos_token_id)");
+  if (v.add_eos && v.eos < 0)
+    return file.error("the tokenizer adds an eos token but has none (tokenizer.ggml.eos_token_id)");
 
   apply_text_rules(file, &v);
 

@@ -42,17 +42,19 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
     for (auto func : module.getOps<func::FuncOp>()) {
       std::vector<Match> matches;
       std::string why;  // why the first candidate did not match, for the error
+      std::vector<std::pair<int, std::string>> rejected;  // {past symbol, why} of candidates
       int pastSymbol = -1;
       auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
       for (BlockArgument arg : func.getArguments()) {
-        auto reject = [&](const std::string& reason) {
-          if (why.empty()) why = "input '" + argName(func, arg.getArgNumber()) + "' " + reason;
-        };
         auto type = cast<RankedTensorType>(arg.getType());
         if (type.getRank() != 4) continue;
         const SymShape dims = symbolicShape(type);
         const int sym = exactSymbol(dims[2]);
         if (sym < 0) continue;
+        auto reject = [&](const std::string& reason) {
+          rejected.push_back({sym, "input '" + argName(func, arg.getArgNumber()) + "' " + reason});
+          if (why.empty()) why = rejected.back().second;
+        };
         if (!arg.hasOneUse()) { reject("has more than one use"); continue; }
         auto concat = dyn_cast<graph::ConcatOp>(*arg.getUsers().begin());
         if (!concat || concat.getAxis() != 2 || concat.getNumOperands() != 2 || concat.getOperand(0) != arg) {
@@ -68,6 +70,13 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
         pastSymbol = sym;
         matches.push_back({arg.getArgNumber(), concat});
       }
+      // All or nothing: a cache input left behind would need the past length from a caller
+      // that no longer tracks it.
+      for (const auto& [sym, reason] : rejected)
+        if (!matches.empty() && sym == pastSymbol) {
+          func.emitError("only part of the KV cache matches: ") << reason;
+          return signalPassFailure();
+        }
       if (matches.empty()) {
         if (required) {
           func.emitError("no KV cache found: expected inputs [B, H, past, D] concatenated with new keys/values along "
@@ -76,6 +85,10 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
           return signalPassFailure();
         }
         continue;
+      }
+      if (size_t(pastSymbol) >= bounds.bounds.size() || bounds.bounds[size_t(pastSymbol)] < 1) {
+        func.emitError("the past length of the KV cache needs an upper bound (the cache capacity)");
+        return signalPassFailure();
       }
       const int64_t capacity = bounds.bounds[size_t(pastSymbol)];
       OpBuilder b(func.getBody().front().getOperations().begin()->getContext());

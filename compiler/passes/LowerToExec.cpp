@@ -58,6 +58,9 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
 
   // Results computed by a kernel are written straight into their output buffer.
   auto ret = cast<func::ReturnOp>(graphBody.getTerminator());
+  for (Value v : ret.getOperands())
+    if (isa_and_nonnull<graph::KvCacheOp, graph::KvAppendOp>(v.getDefiningOp()))
+      return v.getDefiningOp()->emitOpError("the KV cache is the bundle's state and cannot be a result");
   llvm::DenseMap<Value, Value> destination;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     Operation* def = v.getDefiningOp();

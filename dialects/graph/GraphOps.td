@@ -261,7 +261,8 @@ def Graph_EmbeddingOp : Graph_Op<"embedding"> {
   let summary = "Rows of a (possibly quantized) table: output[..., :] = table[indices[...]]";
   let description = [{
     `table` holds rows in `format` as for `linear`; the result is f32 [indices..., D]. An
-    index outside the table is an error at run time, not a silent read.
+    index outside the table gives a zero row (never a read outside it); the LLM interface
+    refuses such ids before running.
   }];
   let arguments = (ins AnyRankedTensor:$table, AnyRankedTensor:$indices, StrAttr:$format);
   let results = (outs AnyRankedTensor:$output);
@@ -292,6 +293,7 @@ def Graph_KvCacheOp : Op<Graph_Dialect, "kv_cache", [MemoryEffects<[MemRead]>]> 
   let arguments = (ins I64Attr:$slot, I64Attr:$capacity);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "attr-dict `:` type($output)";
+  let hasVerifier = 1;
 }
 
 def Graph_KvAppendOp : Op<Graph_Dialect, "kv_append", [MemoryEffects<[MemWrite]>]> {

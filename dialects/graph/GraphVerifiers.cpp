@@ -300,6 +300,13 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+// Dim d of a tensor type as an affine expression: from the symbolic encoding when there is
+// one, so symbolic dims are compared by expression, not just as `?`.
+static AffineExpr dimExpr(RankedTensorType t, unsigned d) {
+  if (auto map = dyn_cast_or_null<AffineMapAttr>(t.getEncoding())) return map.getValue().getResult(d);
+  return getAffineConstantExpr(t.getDimSize(d), t.getContext());
+}
+
 // Bytes per row of K values stored in `format`, or -1 when K does not fit the format.
 int64_t storedRowBytes(StringRef format, int64_t k) {
   if (format == "f32") return k * 4;
@@ -332,7 +339,8 @@ LogicalResult LinearOp::verify() {
   if (x.getRank() < 1 || y.getRank() != x.getRank()) return emitOpError("result must have the input's rank");
   if (failed(verifyStoredRows(*this, getFormat(), w, x.getShape().back()))) return failure();
   if (y.getShape().back() != w.getDimSize(0)) return emitOpError("result's last dim must be the weight's rows");
-  if (x.getShape().drop_back() != y.getShape().drop_back()) return emitOpError("leading dims differ");
+  for (unsigned d = 0; d + 1 < unsigned(x.getRank()); ++d)
+    if (x.getDimSize(d) != y.getDimSize(d) || dimExpr(x, d) != dimExpr(y, d)) return emitOpError("leading dims differ");
   return success();
 }
 
@@ -352,9 +360,20 @@ LogicalResult RopeOp::verify() {
   if (x.getRank() != 4) return emitOpError("input must be [B, H, S, D]");
   if (getType() != x) return emitOpError("result must have the input's type");
   if (!pos.getElementType().isInteger(64) || pos.getRank() != 1) return emitOpError("positions must be i64 [S]");
-  if (pos.getDimSize(0) != x.getDimSize(2)) return emitOpError("positions must have one entry per row");
+  if (pos.getDimSize(0) != x.getDimSize(2) || dimExpr(pos, 0) != dimExpr(x, 2))
+    return emitOpError("positions must have one entry per row");
   if (ShapedType::isDynamic(x.getDimSize(3)) || x.getDimSize(3) % 2 != 0 || x.getDimSize(3) > 1024)
     return emitOpError("head dim must be static, even and at most 1024");
+  return success();
+}
+
+LogicalResult KvCacheOp::verify() {
+  auto t = getType();
+  if (getSlot() < 0) return emitOpError("slot must be >= 0");
+  if (getCapacity() < 1) return emitOpError("capacity must be >= 1");
+  if (t.getRank() != 4) return emitOpError("result must be [B, H, past, D]");
+  if (!ShapedType::isDynamic(t.getDimSize(2)) && t.getDimSize(2) > getCapacity())
+    return emitOpError("holds more rows than its capacity");
   return success();
 }
 
@@ -366,6 +385,8 @@ LogicalResult KvAppendOp::verify() {
     if (c.getDimSize(d) != u.getDimSize(d) || c.getDimSize(d) != y.getDimSize(d))
       return emitOpError("cache, update and result differ in dim ") << d;
   if (!isa_and_nonnull<KvCacheOp>(getCache().getDefiningOp())) return emitOpError("cache must come from graph.kv_cache");
+  if (simplifyAffineExpr(dimExpr(c, 2) + dimExpr(u, 2), 0, 4) != simplifyAffineExpr(dimExpr(y, 2), 0, 4))
+    return emitOpError("result rows must be the cache's plus the update's");
   return success();
 }
 

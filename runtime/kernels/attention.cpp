@@ -12,7 +12,7 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   const Tensor &q = in[0], &k = in[1], &v = in[2];
   const int64_t B = q.dims[0], H = q.dims[1], S = q.dims[2], D = q.dims[3];
   const int64_t Hkv = k.dims[1], C = k.dims[2], Dv = v.dims[3];
-  const int64_t T = a.i[1] > 0 ? a.i[1] : C;  // keys in use; a cache has room for C
+  const int64_t T = a.i[1] > 0 && a.i[1] < C ? a.i[1] : C;  // keys in use; a cache has room for C
   const bool causal = a.i[0] != 0;
   const int64_t group = H / Hkv;
   const float scale = a.f[0];

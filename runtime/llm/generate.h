@@ -20,7 +20,9 @@ struct GenerateStats {
 
 // Generates up to `n` tokens after `prompt` (appended at the model's current position).
 // `on_token` returns false to stop early; `is_end` marks end-of-generation tokens, which stop
-// the loop after being reported. Returns false with *error on a model error.
+// the loop after being reported. The last generated token is not fed to the model (nothing
+// needs its logits yet): to continue the conversation, decode() it first. Returns false with
+// *error on a model error.
 template <class Model>
 bool generate(Model& model, const std::vector<int32_t>& prompt, int n, Sampler& sampler, int32_t n_vocab,
               const std::function<bool(int32_t)>& on_token, const std::function<bool(int32_t)>& is_end,

@@ -4,8 +4,6 @@
 //                  [--threads N] [--ignore-eos] [--json]
 // --json prints one object: prompt_ids, ids, text, prefill_tok_s, decode_tok_s, load_ms,
 // peak_rss_bytes. `edgecc generate` runs this tool.
-#include <sys/resource.h>
-
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -18,6 +16,7 @@
 
 #include "model.h"
 #include "runtime/llm/generate.h"
+#include "runtime/llm/json_output.h"
 #include "runtime/llm/tokenizer.h"
 #include "runtime/parallel.h"
 
@@ -56,37 +55,6 @@ std::vector<int32_t> parse_ids(const std::string& text) {
     start = comma + 1;
   }
   return ids;
-}
-
-// Length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8_length(const std::string& s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  const size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
-// A JSON string; bytes that are not valid UTF-8 (a model may emit any bytes) become U+FFFD.
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t n = utf8_length(s, i);
-    if (n == 0) { out += "\\ufffd"; ++i; continue; }
-    if (c == '"' || c == '\\') { out += '\\'; out += char(c); }
-    else if (c < 0x20) { char buf[8]; std::snprintf(buf, sizeof buf, "\\u%04x", c); out += buf; }
-    else out.append(s, i, n);
-    i += n;
-  }
-  return out + "\"";
-}
-
-std::string json_ids(const std::vector<int32_t>& ids) {
-  std::string s = "[";
-  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
-  return s + "]";
 }
 
 }  // namespace
@@ -131,10 +99,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<ek::Tokenizer> tokenizer;
   ek::Vocab vocab;
   const std::string vocab_path = dir + "/tokenizer.bin";
-  if (ek::read_vocab(vocab_path.c_str(), &vocab, &error)) {
+  // A bundle from a model without a vocabulary has no tokenizer.bin: ids in, ids out.
+  if (std::FILE* f = std::fopen(vocab_path.c_str(), "rb")) {
+    std::fclose(f);
+    if (!ek::read_vocab(vocab_path.c_str(), &vocab, &error)) die(error);
     tokenizer = std::make_unique<ek::Tokenizer>(std::move(vocab));
   } else if (have_prompt) {
-    die("--prompt needs the bundle's tokenizer: " + error + " (use --prompt-ids)");
+    die("--prompt needs the bundle's tokenizer, and " + vocab_path + " cannot be opened (use --prompt-ids)");
   }
   const double load_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
 
@@ -145,22 +116,12 @@ int main(int argc, char** argv) {
   }
 
   std::vector<int32_t> generated;
-  std::string pending;  // bytes of a UTF-8 character split across tokens
+  ek::Utf8Stream stream;  // a character may be split across tokens
   auto on_token = [&](int32_t id) {
     if (json || !tokenizer) return true;
-    pending += tokenizer->token_to_piece(id);
-    size_t complete = pending.size();
-    // Hold back an incomplete trailing UTF-8 sequence until its last byte arrives.
-    for (size_t back = 1; back <= 3 && back <= pending.size(); ++back) {
-      unsigned char c = static_cast<unsigned char>(pending[pending.size() - back]);
-      if ((c & 0xC0) == 0x80) continue;
-      size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      if (need > back) complete = pending.size() - back;
-      break;
-    }
-    std::fwrite(pending.data(), 1, complete, stdout);
+    const std::string text = stream.push(tokenizer->token_to_piece(id));
+    std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
-    pending.erase(0, complete);
     return true;
   };
   std::function<bool(int32_t)> is_end;
@@ -170,17 +131,13 @@ int main(int argc, char** argv) {
   if (!ek::generate(*model, prompt_ids, int(n), sampler, int32_t(M::kVocabSize), on_token, is_end, &generated, &stats, &error))
     die(error);
 
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
   if (json) {
     const std::string text = tokenizer ? tokenizer->decode(generated) : "";
-    std::printf("{\"prompt_ids\": %s, \"ids\": %s, \"text\": %s, \"prefill_tok_s\": %.3f, \"decode_tok_s\": %.3f, "
-                "\"load_ms\": %.3f, \"peak_rss_bytes\": %lld}\n",
-                json_ids(prompt_ids).c_str(), json_ids(generated).c_str(), json_string(text).c_str(), stats.prefill_tok_s(),
-                stats.decode_tok_s(), load_ms, (long long)usage.ru_maxrss * 1024);
+    std::printf("%s\n", ek::generation_json(prompt_ids, generated, text, stats, load_ms).c_str());
   } else {
-    if (!tokenizer) std::printf("%s", json_ids(generated).c_str());
-    std::fwrite(pending.data(), 1, pending.size(), stdout);
+    if (!tokenizer) std::printf("%s", ek::json_ids(generated).c_str());
+    const std::string rest = stream.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
     std::printf("\n");
   }
   return 0;

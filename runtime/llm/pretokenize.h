@@ -12,7 +12,8 @@ namespace ek {
 
 enum class SplitStep : uint8_t {
   Gpt2,               // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-  Llama3,             // (?i:'s|..)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+  Llama3,             // (?i:'s|..)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+                      //   \s*[\r\n]+|\s+(?!\S)|\s+
   Qwen2,              // as Llama3 with \p{N} (one digit per word)
   Qwen35,             // as Qwen2 with marks in letter runs: [\p{L}\p{M}]+
   PunctRuns,          // [\p{P}\$\+<=>\^~\|]+

@@ -18,6 +18,7 @@ double Sampler::uniform() {
 }
 
 int32_t Sampler::sample(const float* logits, int32_t n_vocab, const std::vector<int32_t>& history) {
+  if (n_vocab <= 0 || !logits) return -1;
   scratch_.assign(logits, logits + n_vocab);
   if (options_.repeat_penalty != 1.f && options_.repeat_last_n > 0) {
     const size_t from = history.size() > size_t(options_.repeat_last_n) ? history.size() - size_t(options_.repeat_last_n) : 0;

@@ -20,6 +20,7 @@ class Sampler {
  public:
   explicit Sampler(const SamplerOptions& options);
   // `history` is the tokens so far (prompt and generated), for the repetition penalty.
+  // Returns -1 only for an empty vocabulary.
   int32_t sample(const float* logits, int32_t n_vocab, const std::vector<int32_t>& history);
 
  private:

@@ -30,9 +30,11 @@ class Tokenizer {
   std::vector<int32_t> encode(const std::string& text, bool add_special, bool parse_special = false) const;
 
   // llama_detokenize(remove_special = true, unparse_special = false): a leading bos / trailing
-  // eos the vocabulary adds are dropped, control tokens print nothing, the space SPM adds in
-  // front is dropped, and BPE vocabularies that ask for it get llama.cpp's clean-up of spaces
-  // before punctuation. decode(encode(text, false)) == text for most text (not after clean-up).
+  // eos the vocabulary adds are dropped, control tokens print nothing, SPM's added space at
+  // the start is dropped (unless a bos came first, as in llama.cpp), and BPE vocabularies that
+  // ask for it get llama.cpp's clean-up of spaces before punctuation (" ," -> ","). So
+  // decode(encode(text, false)) == text unless that clean-up applies. For the continuation of a
+  // prompt, concatenate token_to_piece() instead: decode() treats ids as a whole text.
   std::string decode(const std::vector<int32_t>& ids) const;
 
   // One token's text for streaming output (llama_token_to_piece, special = false): SPM "▁" is a

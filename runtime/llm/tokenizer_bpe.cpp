@@ -1,6 +1,7 @@
 // Byte-level BPE: llama.cpp's llm_tokenizer_bpe. The pre-tokenizer splits the text into words;
 // each word's bytes become GPT-2's printable alphabet, start as one symbol per character, and
 // the adjacent pair with the lowest merge rank merges first (ties: the leftmost).
+#include <algorithm>
 #include <queue>
 
 #include "runtime/llm/tokenizer.h"

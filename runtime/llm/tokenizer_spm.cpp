@@ -2,6 +2,7 @@
 // UTF-8 character; the adjacent pair whose concatenation is the highest-scoring token merges
 // first (ties: the leftmost), until no pair is a token. Symbols that are not tokens fall back
 // to <0xXX> byte tokens.
+#include <algorithm>
 #include <queue>
 
 #include "runtime/llm/tokenizer.h"

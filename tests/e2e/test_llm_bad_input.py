@@ -57,6 +57,10 @@ def main():
     no_vocab = os.path.join(work, "bundle_no_tokenizer")
     shutil.copytree(bundle, no_vocab)
     os.remove(os.path.join(no_vocab, "tokenizer.bin"))
+    bad_vocab = os.path.join(work, "bundle_bad_tokenizer")
+    shutil.copytree(bundle, bad_vocab)
+    with open(os.path.join(bad_vocab, "tokenizer.bin"), "r+b") as f:
+        f.truncate(100)
 
     gen = [edgecc, "generate", bundle]
     cases = [
@@ -86,6 +90,7 @@ def main():
         ("missing weights.bin", [edgecc, "generate", no_weights, "--prompt-ids", "1,2", "-n", "2"], 1, "weights.bin: cannot open"),
         ("text prompt without tokenizer.bin", [edgecc, "generate", no_vocab, "--prompt", "hello", "-n", "2"], 1,
          "needs the bundle's tokenizer"),
+        ("corrupt tokenizer.bin", [edgecc, "generate", bad_vocab, "--prompt-ids", "1,2", "-n", "2"], 1, "tokenizer.bin"),
         ("not a bundle or model", [edgecc, "generate", work, "--prompt-ids", "1", "-n", "1"], 1, "not a bundle directory"),
         ("ONNX model without a KV cache", [edgecc, "compile", "/usr/share/libonnx-testdata/data/node/test_add/model.onnx", "-o",
                                            work + "/o8", "--max-context", "8"], 1, "no KV cache found"),
