@@ -35,3 +35,13 @@ for k, name in enumerate(["logits", "present_k.0", "present_v.0", "present_k.1",
         print(f"    next-token argmax per position: {got[0].argmax(-1).tolist()} (PyTorch: {ref[0].argmax(-1).tolist()})")
 PY
 done
+
+echo
+echo "== LLM: a tiny Llama GGUF (seeded random weights, Q8_0, synthetic SentencePiece vocabulary)"
+/usr/bin/python3 examples/models/make_gguf.py --preset tiny --type q8_0 -o "$OUT/tiny-q8_0.gguf"
+echo "== compiling it with an in-place KV cache of 256 positions"
+build/bin/edgecc compile "$OUT/tiny-q8_0.gguf" -o "$OUT/llm" --max-context 256
+echo "== edgecc generate (greedy; random weights, so the text is noise, but it streams)"
+build/bin/edgecc generate "$OUT/llm" --prompt "Once upon a time" -n 24 --ignore-eos
+echo "== the same with --json (ids, text, timings)"
+build/bin/edgecc generate "$OUT/llm" --prompt "Once upon a time" -n 24 --ignore-eos --json

@@ -1,5 +1,6 @@
 #include "compiler/driver/ModelRunner.h"
 
+#include "compiler/import/GgufImporter.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -101,14 +102,17 @@ llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const Com
   std::string bundle = model;
   if (!llvm::sys::fs::is_directory(model)) {
     if (!llvm::sys::fs::exists(model)) return fail(model + ": no such model file or bundle directory");
+    // An ONNX decoder needs a context to get its KV cache; GGUF files bring their own.
+    CompileOptions options = compile;
+    if (options.max_context == 0 && !isGgufFile(model)) options.max_context = kDefaultOnnxContext;
     bundle = bundleDir;
     if (bundle.empty()) {
-      std::string key = compile.target + "/" + std::to_string(compile.max_context) + "/" + std::to_string(compile.max_batch);
+      std::string key = options.target + "/" + std::to_string(options.max_context) + "/" + std::to_string(options.max_batch);
       bundle = bundleCacheDir(model, ek::fnv1a64(key.data(), key.size()), "generate");
     }
     // report.json is written last: its presence means a complete bundle.
     if (!bundleDir.empty() || !llvm::sys::fs::exists(bundle + "/report.json")) {
-      auto compiled = compileModelToBundle(model, bundle, compile);
+      auto compiled = compileModelToBundle(model, bundle, options);
       if (!compiled) return compiled.takeError();
     }
   }

@@ -39,8 +39,11 @@ bool isBundleDir(const std::string& path);
 std::string bundleCacheDir(const std::string& model, uint64_t key, const std::string& kind);
 
 // For `edgecc generate` and Python: `model` is an LLM bundle directory, or a .gguf/.onnx file
-// compiled first (into `bundleDir`, or a cache directory when empty). Builds the bundle's
+// compiled first (into `bundleDir`, or a cache directory when empty; an ONNX file without
+// --max-context gets kDefaultOnnxContext). Builds the bundle's
 // model_generate tool and returns {tool, bundle directory}.
+constexpr int64_t kDefaultOnnxContext = 512;  // positions, when generating from an ONNX file
+
 struct GenerateTool {
   std::string exe;
   std::string bundle;

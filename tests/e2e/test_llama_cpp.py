@@ -156,6 +156,21 @@ def check_onnx(edgecc, work):
     err = float(np.abs(got - ref).max())
     records.append({"case": "gguf bundle vs PyTorch (same weights)", "ok": bool(err <= bound and got.argmax() == ref.argmax()),
                     "max_abs_logits_err": err, "logits_bound": float(bound)})
+    # Deterministic: compiling the same GGUF again gives byte-identical files.
+    again = os.path.join(d, "bundle_gguf_again")
+    run([edgecc, "compile", gguf, "-o", again, "--max-context", "64"])
+    differ = [f for f in ("model.h", "model.cpp", "weights.bin", "tokenizer.bin", "CMakeLists.txt", "report.json")
+              if open(os.path.join(gbundle, f), "rb").read() != open(os.path.join(again, f), "rb").read()]
+    records.append({"case": "gguf bundle is deterministic", "ok": not differ, "max_abs_logits_err": 0.0,
+                    "logits_bound": 0.0, **({"error": f"files differ: {differ}"} if differ else {})})
+    # `edgecc generate` straight from the ONNX file (compiled into the cache with a default
+    # context) and from the GGUF bundle: the same weights give the same greedy tokens.
+    prompt = ",".join(map(str, ids.reshape(-1)))
+    gen = [json.loads(run([edgecc, "generate", m, "--prompt-ids", prompt, "-n", "16", "--json", "--ignore-eos"])
+                      .strip().splitlines()[-1])["ids"] for m in (model, gbundle)]
+    same = next((k for k, (a, b) in enumerate(zip(*gen)) if a != b), 16)
+    records.append({"case": "generate from .onnx == from .gguf", "ok": gen[0] == gen[1], "greedy_identical_steps": same,
+                    "steps": 16, "max_abs_logits_err": 0.0, "logits_bound": 0.0})
     return records
 
 

@@ -9,6 +9,8 @@
 //       time (argmax, ties -> lowest id). Prints {"ids":[generated...]}.
 //       --logits writes N x n_vocab float32 rows: the logits each generated
 //       token was chosen from (row 0 after the prompt, row k after token k-1).
+//       --timings adds "prefill_tok_s" and "decode_tok_s" (wall time of the
+//       decode calls), for benchmarks.
 //   llama_ref forced MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]
 //       Teacher forcing: one batch with logits at every position. Prints
 //       {"top1":[argmax per position]}; --logits writes n_ids x n_vocab float32.
@@ -28,6 +30,7 @@
 #include "ggml-backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -50,7 +53,7 @@ struct Args {
   std::string cmd, model, text, logits_path;
   std::vector<llama_token> ids;
   int n = -1, threads = 1;
-  bool special = true, verbose = false;
+  bool special = true, verbose = false, timings = false;
 };
 
 std::vector<llama_token> parse_ids(const std::string& s) {
@@ -99,6 +102,7 @@ Args parse_args(int argc, char** argv) {
     else if (f == "-n") a.n = parse_int(f, value());
     else if (f == "--threads") a.threads = std::max(1, parse_int(f, value()));
     else if (f == "--logits") a.logits_path = value();
+    else if (f == "--timings") a.timings = true;
     else if (f == "--text") { a.text = value(); have_text = true; }
     else if (f == "--no-special") a.special = false;
     else if (f == "--verbose") a.verbose = true;
@@ -193,6 +197,7 @@ int main(int argc, char** argv) {
   std::vector<float> logits;  // rows written with --logits
   const bool keep = !a.logits_path.empty();
   std::vector<llama_token> out;
+  double prefill_s = 0, decode_s = 0;
   if (a.cmd == "forced") {
     decode(ctx, a.ids.data(), n_ids, 0, true);
     for (int i = 0; i < n_ids; ++i) {
@@ -204,8 +209,10 @@ int main(int argc, char** argv) {
   } else {
     llama_token next = 0;
     for (int step = 0; step < n_gen; ++step) {
+      const auto t0 = std::chrono::steady_clock::now();
       if (step == 0) decode(ctx, a.ids.data(), n_ids, 0, false);
       else decode(ctx, &next, 1, n_ids + step - 1, false);
+      (step == 0 ? prefill_s : decode_s) += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const float* row = llama_get_logits_ith(ctx, -1);
       if (!row) die("no logits at step " + std::to_string(step));
       next = argmax(row, n_vocab);
@@ -220,7 +227,14 @@ int main(int argc, char** argv) {
     size_t written = std::fwrite(logits.data(), sizeof(float), logits.size(), f);
     if (std::fclose(f) != 0 || written != logits.size()) die("failed writing '" + a.logits_path + "'");
   }
-  print_ids(a.cmd == "forced" ? "top1" : "ids", out);
+  if (a.timings) {
+    std::printf("{\"ids\":[");
+    for (size_t i = 0; i < out.size(); ++i) std::printf(i ? ",%d" : "%d", out[i]);
+    std::printf("],\"prefill_tok_s\":%.3f,\"decode_tok_s\":%.3f}\n", prefill_s > 0 ? n_ids / prefill_s : 0.0,
+                decode_s > 0 ? (n_gen - 1) / decode_s : 0.0);
+  } else {
+    print_ids(a.cmd == "forced" ? "top1" : "ids", out);
+  }
   llama_free(ctx);
   llama_model_free(model);
   llama_backend_free();
