@@ -86,6 +86,19 @@ struct Piece {
     prev_end = stop;
     return len;
   }
+  // The alternatives both hand-written regexes end with, on the `spaces` whitespace code
+  // points at pos: \s+(?!\S)|\s+, else (no match) that one code point. Returns the word's end.
+  size_t add_spaces_or_one(size_t pos, size_t spaces) {
+    if (spaces > 1 && cpt(pos + spaces) != kOutOfRange) {
+      pos += spaces - 1;  // \s+(?!\S): the last space goes with the next word
+    } else if (spaces > 0) {
+      pos += spaces;  // \s+
+    } else {
+      ++pos;  // no match
+    }
+    add(pos);
+    return pos;
+  }
 };
 
 uint32_t ascii_lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
@@ -133,17 +146,7 @@ void split_gpt2(Piece p) {
     }
     size_t num_whitespaces = 0;
     while (p.space(pos + num_whitespaces)) num_whitespaces++;
-    if (num_whitespaces > 1 && p.cpt(pos + num_whitespaces) != kOutOfRange) {  // \s+(?!\S)
-      pos += num_whitespaces - 1;
-      p.add(pos);
-      continue;
-    }
-    if (num_whitespaces > 0) {  // \s+
-      pos += num_whitespaces;
-      p.add(pos);
-      continue;
-    }
-    p.add(++pos);  // no match
+    pos = p.add_spaces_or_one(pos, num_whitespaces);
   }
 }
 
@@ -206,17 +209,7 @@ void split_llama3(Piece p, size_t max_digits, bool marks) {
       p.add(pos);
       continue;
     }
-    if (num_whitespaces > 1 && p.cpt(pos + num_whitespaces) != kOutOfRange) {  // \s+(?!\S)
-      pos += num_whitespaces - 1;
-      p.add(pos);
-      continue;
-    }
-    if (num_whitespaces > 0) {  // \s+
-      pos += num_whitespaces;
-      p.add(pos);
-      continue;
-    }
-    p.add(++pos);  // no match
+    pos = p.add_spaces_or_one(pos, num_whitespaces);
   }
 }
 
