@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/parallel.h"
 
 namespace ek {
 
@@ -30,8 +31,10 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
     }
   }
   float* y = out[0].as<float>();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
+  // Query heads are independent: split them across threads.
+  parallel_for(B * H, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t bh = begin; bh < end; ++bh) {
+      const int64_t b = bh / H, h = bh % H;
       const int64_t hk = h / group;
       const float* K = k.as<float>() + (b * Hkv + hk) * C * D;
       const float* V = v.as<float>() + (b * Hkv + hk) * C * Dv;
@@ -61,6 +64,7 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
         for (int64_t d = 0; d < Dv; ++d) Y[d] *= inv;
       }
     }
+  });
 }
 
 }  // namespace ek
