@@ -386,12 +386,16 @@ def unpermute_qk(w, n_head):
 # Weight scales. Linear weights ~ N(0, 1/fan_in) keep every projection of a
 # normalized input at unit RMS; the residual stream grows ~sqrt(layers) and the
 # RMSNorms absorb it. Norm weights ~ 1 + N(0, 0.05^2), biases ~ N(0, 0.05^2).
-# attn_output is scaled by 0.5: with it at 1 (and Q/K at 1) deep presets suffer
-# attention rank collapse (135m: 8 distinct tokens in 32 greedy steps); sharper
-# attention (Q/K x2) fixes that but makes the model chaotic (f16 rounding of the
-# weights moved 1.1b's logits by 1% and flipped 6% of argmaxes). With these gains:
-# 30-32 distinct greedy tokens of 32 at every preset, f16 rounding moves logits
-# by ~0.3% and keeps every argmax.
+# Measured with 32-step greedy decoding and by rounding the weights to f16:
+#  * attn_output x0.5: with it at 1 the deep presets suffer attention rank collapse
+#    (135m: 8 distinct tokens of 32); sharper attention (Q/K x2) fixes that too but
+#    makes the model chaotic (f16 rounding moved 1.1b's logits by 1% and flipped 6%
+#    of the argmaxes; now ~0.3% and none).
+#  * token_embd x0.25 (of 1/sqrt(dim)): a small embedding keeps the final hidden
+#    state from pointing at the current token's own row, which with a tied head
+#    made greedy decoding repeat one token forever (tiny --tied, half the seeds).
+# Result: ~30-32 distinct greedy tokens of 32 at 135m/1.1b, 13-30 at tiny.
+EMBD_GAIN = 0.25
 QK_GAIN = 1.0
 O_GAIN = 0.5
 
@@ -407,7 +411,7 @@ def tensor_plan(cfg, wtype):
         return [n_in, n_out], wtype, ("normal", gain / math.sqrt(n_in), perm)
 
     bias = ("normal", 0.05, None)
-    plan = [("token_embd.weight", [d, V], wtype, ("normal", 1.0 / math.sqrt(d), None))]
+    plan = [("token_embd.weight", [d, V], wtype, ("normal", EMBD_GAIN / math.sqrt(d), None))]
     for i in range(cfg["n_layers"]):
         p = f"blk.{i}."
         plan.append((p + "attn_norm.weight", [d], GGML_F32, norm))
@@ -502,7 +506,7 @@ def load_weights(g):
 def np_forward(W, cfg, ids, past=None, dtype=np.float64):
     """llama.cpp semantics on GGUF weights: adjacent-pair RoPE for `llama` (on the
     permuted Q/K rows), rotate-halves for `qwen2`. Returns (logits [S, V], past)."""
-    d, hd, H, KV = cfg["dim"], cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
+    hd, H, KV = cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     eps, neox = cfg["eps"], cfg["arch"] != "llama"
     ids = np.asarray(ids)
     S = len(ids)
