@@ -19,7 +19,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+from test_llama_cpp import our_forced_logits  # noqa: E402  (teacher forcing through `edgecc run`)
+
 CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "edgecc", "bench")
 
 
@@ -67,26 +72,31 @@ def main():
                    "--json", "--ignore-eos"]
             run(cmd)
             ours = last_json(run(cmd))
+            ref_logits = os.path.join(CACHE, "llama_logits.f32")
             ref = last_json(run([llama_ref, "generate", gguf, "--ids", ids, "-n", str(args.n), "--threads",
-                                 str(args.threads), "--timings"]))
+                                 str(args.threads), "--timings", "--logits", ref_logits]))
+            # Agreement next to speed: our top-1 with llama.cpp's tokens fed back (teacher forcing).
+            ours_forced = our_forced_logits(args.edgecc, bundle, ref["ids"], os.path.join(CACHE, "forced"), prompt)
+            top1 = float(np.mean(ours_forced.argmax(axis=1) == np.array(ref["ids"])))
             same = next((k for k, (a, b) in enumerate(zip(ours["ids"], ref["ids"])) if a != b), len(ref["ids"]))
             rows.append({"model": preset, "type": wtype, "file_bytes": os.path.getsize(gguf), "compile_s": compile_s,
                          "prefill_tok_s": ours["prefill_tok_s"], "llama_prefill_tok_s": ref["prefill_tok_s"],
                          "decode_tok_s": ours["decode_tok_s"], "llama_decode_tok_s": ref["decode_tok_s"],
                          "load_ms": ours["load_ms"], "peak_rss_bytes": ours["peak_rss_bytes"],
-                         "greedy_tokens_identical": same, "tokens": len(ref["ids"])})
+                         "greedy_tokens_identical": same, "tokens": len(ref["ids"]), "teacher_forced_top1": top1})
             r = rows[-1]
             print(f"{preset} {wtype}: prefill {r['prefill_tok_s']:.1f} vs {r['llama_prefill_tok_s']:.1f} tok/s, "
                   f"decode {r['decode_tok_s']:.2f} vs {r['llama_decode_tok_s']:.2f} tok/s", file=sys.stderr)
 
     header = (f"| model | type | prefill tok/s (edgecc / llama.cpp = ratio) | decode tok/s (edgecc / llama.cpp = ratio) "
-              f"| load ms | peak RSS MB | greedy tokens identical |")
-    lines = [header, "|" + "---|" * 7]
+              f"| load ms | peak RSS MB | greedy tokens identical | teacher-forced top-1 |")
+    lines = [header, "|" + "---|" * 8]
     for r in rows:
         lines.append(f"| {r['model']} | {r['type']} | {r['prefill_tok_s']:.1f} / {r['llama_prefill_tok_s']:.1f} = "
                      f"{r['prefill_tok_s'] / max(r['llama_prefill_tok_s'], 1e-9):.2f} | {r['decode_tok_s']:.2f} / "
                      f"{r['llama_decode_tok_s']:.2f} = {r['decode_tok_s'] / max(r['llama_decode_tok_s'], 1e-9):.2f} | "
-                     f"{r['load_ms']:.0f} | {r['peak_rss_bytes'] / 2**20:.0f} | {r['greedy_tokens_identical']}/{r['tokens']} |")
+                     f"{r['load_ms']:.0f} | {r['peak_rss_bytes'] / 2**20:.0f} | {r['greedy_tokens_identical']}/{r['tokens']} | "
+                     f"{r['teacher_forced_top1']:.1%} |")
     table = "\n".join(lines)
     print(f"prompt {args.prompt_len} tokens, {args.n} generated, {args.threads} threads, {platform.machine()}")
     print(table)

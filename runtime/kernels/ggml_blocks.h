@@ -82,9 +82,10 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
   for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
     float amax = 0.f;
     for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float scale = amax / 127.f, inv = scale != 0.f ? 1.f / scale : 0.f;
-    d[b] = f16_bits_to_f32(f32_to_f16_bits(scale));
-    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::lround(x[j] * inv));
+    // As ggml's x86 code: multiply by 127 / amax and round half to even.
+    const float inv = amax != 0.f ? 127.f / amax : 0.f;
+    d[b] = f16_bits_to_f32(f32_to_f16_bits(amax / 127.f));
+    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::nearbyint(x[j] * inv));
   }
 }
 

@@ -75,9 +75,9 @@ def read_tensor(path):
     return numpy_helper.to_array(proto)
 
 
-def our_forced_logits(edgecc, bundle, ids, work):
+def our_forced_logits(edgecc, bundle, ids, work, prompt=PROMPT):
     """Logits after the prompt, then after each further token, from one bundle (KV cache)."""
-    steps = [PROMPT] + [[i] for i in ids[:-1]]
+    steps = [prompt] + [[i] for i in ids[:-1]]
     cmd = [edgecc, "run", bundle]
     outs = []
     for k, step in enumerate(steps):
@@ -87,8 +87,11 @@ def our_forced_logits(edgecc, bundle, ids, work):
         cmd += ["--inputs", d, "--outputs", o]
         outs.append(o)
     run(cmd)
-    return np.stack([read_tensor(os.path.join(o, "output_0.pb")).reshape(-1)[-read_tensor(os.path.join(o, "output_0.pb")).shape[-1]:]
-                     for o in outs])
+    last_rows = []
+    for o in outs:
+        t = read_tensor(os.path.join(o, "output_0.pb"))
+        last_rows.append(t.reshape(-1, t.shape[-1])[-1])  # the last position's logits
+    return np.stack(last_rows)
 
 
 def check_case(edgecc, llama_ref, work, name, flags, mode):
