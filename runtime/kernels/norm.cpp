@@ -1,4 +1,5 @@
-// Portable fused normalizations. Statistics accumulate in float like PyTorch's CPU kernels.
+// Portable fused normalizations. LayerNorm statistics accumulate in float like PyTorch's CPU
+// kernels; RMSNorm sums squares in double as llama.cpp does (the LLM path's reference).
 #include <cmath>
 
 #include "runtime/kernels/kernels.h"
@@ -38,9 +39,10 @@ void rms_norm(const Tensor* in, int, Tensor* out, const Attrs& a) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* s = src + r * cols;
     float* d = dst + r * cols;
-    float ss = 0.f;
-    for (int64_t c = 0; c < cols; ++c) ss += s[c] * s[c];
-    const float inv = 1.f / std::sqrt(ss / float(cols) + eps);
+    double ss = 0.0;
+    for (int64_t c = 0; c < cols; ++c) ss += double(s[c] * s[c]);
+    const float mean = float(ss / double(cols));
+    const float inv = 1.f / std::sqrt(mean + eps);
     for (int64_t c = 0; c < cols; ++c) d[c] = s[c] * inv * w[c];
   }
 }
