@@ -96,7 +96,7 @@ struct Emitter {
   WeightsWriter& weights;
   SymbolBounds bounds;
   BundleSummary summary;
-  llvm::DenseMap<Value, std::string> names;
+  llvm::DenseMap<Value, std::string> names = llvm::DenseMap<Value, std::string>();
   std::ostringstream attrs, body;
   int next_attr = 0;
 
@@ -509,7 +509,7 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
   if (Error err = writeRuntimeSources(dir)) return std::move(err);
   WeightsWriter weights(dir + "/weights.bin");
   if (!weights.ok()) return fileError(dir + "/weights.bin");
-  Emitter e{module, *funcs.begin(), options, weights, symbolBounds(module), {}, {}, {}, {}};
+  Emitter e{module, *funcs.begin(), options, weights, symbolBounds(module)};
   if (failed(e.emitOps())) return llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot emit the program");
   std::string error;
   if (!weights.finish(&error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());

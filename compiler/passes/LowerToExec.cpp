@@ -80,7 +80,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
     if (auto cache = dyn_cast<graph::KvCacheOp>(op)) {
       auto t = cast<RankedTensorType>(cache.getType());
       SmallVector<int64_t> shape(t.getShape());
-      shape[2] = cache.getCapacity();
+      shape[2] = cache.getCapacityAttr().getInt();
       auto state = b.create<exec::StateOp>(loc, MemRefType::get(shape, t.getElementType()), cache.getSlotAttr(), IntegerAttr());
       buffers.map(cache.getResult(), state.getResult());
       continue;

@@ -369,10 +369,12 @@ LogicalResult RopeOp::verify() {
 
 LogicalResult KvCacheOp::verify() {
   auto t = getType();
-  if (getSlot() < 0) return emitOpError("slot must be >= 0");
-  if (getCapacity() < 1) return emitOpError("capacity must be >= 1");
+  // I64Attr getters return unsigned: read the attributes signed.
+  const int64_t slot = getSlotAttr().getInt(), capacity = getCapacityAttr().getInt();
+  if (slot < 0) return emitOpError("slot must be >= 0");
+  if (capacity < 1) return emitOpError("capacity must be >= 1");
   if (t.getRank() != 4) return emitOpError("result must be [B, H, past, D]");
-  if (!ShapedType::isDynamic(t.getDimSize(2)) && t.getDimSize(2) > getCapacity())
+  if (!ShapedType::isDynamic(t.getDimSize(2)) && t.getDimSize(2) > capacity)
     return emitOpError("holds more rows than its capacity");
   return success();
 }

@@ -237,3 +237,36 @@ func.func @append_element_type(%u: tensor<1x2x1x8xf16>) -> tensor<1x2x5x8xf32> {
   %0 = graph.kv_append %c, %u : tensor<1x2x4x8xf32>, tensor<1x2x1x8xf16> -> tensor<1x2x5x8xf32>
   return %0 : tensor<1x2x5x8xf32>
 }
+
+// -----
+
+func.func @append_rows_do_not_add_up(%u: tensor<1x2x1x8xf32>) -> tensor<1x2x9x8xf32> {
+  %c = graph.kv_cache {slot = 0 : i64, capacity = 16 : i64} : tensor<1x2x4x8xf32>
+  // expected-error @+1 {{result rows must be the cache's plus the update's}}
+  %0 = graph.kv_append %c, %u : tensor<1x2x4x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x2x9x8xf32>
+  return %0 : tensor<1x2x9x8xf32>
+}
+
+// -----
+
+func.func @cache_negative_slot() -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{slot must be >= 0}}
+  %c = graph.kv_cache {slot = -1 : i64, capacity = 16 : i64} : tensor<1x2x4x8xf32>
+  return %c : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @cache_no_capacity() -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{capacity must be >= 1}}
+  %c = graph.kv_cache {slot = 0 : i64, capacity = 0 : i64} : tensor<1x2x4x8xf32>
+  return %c : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+func.func @cache_over_capacity() -> tensor<1x2x20x8xf32> {
+  // expected-error @+1 {{holds more rows than its capacity}}
+  %c = graph.kv_cache {slot = 0 : i64, capacity = 16 : i64} : tensor<1x2x20x8xf32>
+  return %c : tensor<1x2x20x8xf32>
+}
