@@ -141,10 +141,12 @@ struct Emitter {
       if (n == "input_ids") info.maxBatch = maxValue(dimsOf(func.getArgument(i))[1], bounds);
     }
     if (!hasIds) return fail("the model has a KV cache but no 'input_ids' input");
+    bool named = false;
     for (unsigned o = 0; o < numOutputs; ++o) {
       auto name = func.getArgAttrOfType<StringAttr>(numInputs + o, "graph.name");
-      if (name && name.getValue() == "logits") info.logitsOutput = o;
+      if (name && name.getValue() == "logits") info.logitsOutput = o, named = true;
     }
+    if (!named && numOutputs != 1) return fail("the model has a KV cache but no output named 'logits'");
     auto logits = cast<MemRefType>(func.getArgument(numInputs + info.logitsOutput).getType());
     if (logits.getRank() != 3 || !logits.getElementType().isF32() || logits.isDynamicDim(2))
       return fail("output 'logits' must be f32 [1, n, vocab]");
@@ -174,13 +176,14 @@ struct Emitter {
     s << "};\n\n"
       << "bool Model::prefill(const int32_t* ids, size_t n, std::string* error) {\n"
       << "  if (!ek::check_tokens(ids, n, position_, kMaxContext, kVocabSize, error)) return false;\n"
+      << "  const int64_t start = position_;  // all or nothing: a failed call leaves the cache as it was\n"
       << "  for (size_t done = 0; done < n;) {\n"
       << "    const int64_t count = std::min<int64_t>(int64_t(n - done), kMaxBatch);\n"
       << "    ek::Tensor in[kNumInputs], out[kNumOutputs];\n"
       << "    for (int i = 0; i < kNumInputs; ++i)\n"
       << "      ek::make_llm_input(kLlmInputs[i], kInputs[i], io_[i], ids + done, count, position_, &in[i]);\n"
       << "    for (int i = 0; i < kNumOutputs; ++i) ek::make_output(kOutputs[i], io_[kNumInputs + i], &out[i]);\n"
-      << "    if (!run(in, out, error)) return false;\n"
+      << "    if (!run(in, out, error)) {\n      position_ = start;\n      return false;\n    }\n"
       << "    const ek::Tensor& l = out[" << kv->logitsOutput << "];  // the last row is the last token's\n"
       << "    std::memcpy(logits_.data(), l.as<float>() + (l.numel() - kVocabSize), sizeof(float) * kVocabSize);\n"
       << "    done += size_t(count);\n  }\n  return true;\n}\n\n";

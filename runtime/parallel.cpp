@@ -17,6 +17,13 @@ class Pool {
 
   void resize(int n) {
     if (n < 1) n = 1;
+    // Take the pool as a job would, so no job runs while the workers change.
+    bool idle = false;
+    while (!busy_.compare_exchange_weak(idle, true)) idle = false;
+    struct Release {
+      std::atomic<bool>& busy;
+      ~Release() { busy = false; }
+    } release{busy_};
     if (n == size()) return;
     {
       std::lock_guard<std::mutex> lock(mu_);

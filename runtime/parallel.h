@@ -7,8 +7,8 @@
 
 namespace ek {
 
-// Threads used by parallel_for (including the caller); 1 runs everything inline. Not safe
-// to change while kernels run.
+// Threads used by parallel_for (including the caller); 1 runs everything inline. A change
+// waits for the job in flight.
 void set_num_threads(int n);
 int num_threads();
 

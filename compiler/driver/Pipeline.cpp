@@ -124,24 +124,25 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   bundle.target_name = profile->name;
   bundle.cxx_flags = profile->cxx_flags;
   stage("writing the bundle to " + outDir);
-  auto summary = emitBundle(**module, outDir, bundle);
-  if (!summary) return summary.takeError();
-  // LLMs from GGUF carry their tokenizer; the bundle gets it as tokenizer.bin.
-  // A file that says it has no vocabulary ("none") gives a bundle driven by token ids.
+  // LLMs from GGUF carry their tokenizer: tokenizer.bin, written before the code and report
+  // (the report comes last and marks a complete bundle). A file that says it has no
+  // vocabulary ("none") gives a bundle driven by token ids.
   if (gguf) {
+    if (auto ec = llvm::sys::fs::create_directories(outDir)) return error("cannot create " + outDir + ": " + ec.message());
     auto file = gguf::File::open(modelPath);
     if (!file) return file.takeError();
     const gguf::Value* kind = (*file)->find("tokenizer.ggml.model");
     if (!kind || kind->s == "none" || kind->s == "no_vocab") {
       llvm::sys::fs::remove(outDir + "/tokenizer.bin");
-      result.bundle = *summary;
-      return result;
+    } else {
+      auto vocab = vocabFromGguf(**file);
+      if (!vocab) return vocab.takeError();
+      std::string why;
+      if (!ek::write_vocab((outDir + "/tokenizer.bin").c_str(), *vocab, &why)) return error(why);
     }
-    auto vocab = vocabFromGguf(**file);
-    if (!vocab) return vocab.takeError();
-    std::string why;
-    if (!ek::write_vocab((outDir + "/tokenizer.bin").c_str(), *vocab, &why)) return error(why);
   }
+  auto summary = emitBundle(**module, outDir, bundle);
+  if (!summary) return summary.takeError();
   result.bundle = *summary;
   return result;
 }

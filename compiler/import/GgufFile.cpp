@@ -11,7 +11,7 @@ namespace edgecc::gguf {
 namespace {
 
 constexpr uint64_t kMaxStringBytes = uint64_t(1) << 30;
-constexpr uint64_t kMaxArrayElems = uint64_t(1) << 28;
+constexpr uint64_t kMaxArrayElems = uint64_t(1) << 24;  // all metadata arrays together
 constexpr int kMaxArrayDepth = 4;
 
 // Bounds-checked cursor over the mapped bytes. Every read says what it was reading, so an
@@ -20,6 +20,7 @@ struct Cursor {
   const uint8_t* data;
   uint64_t size;
   uint64_t pos = 0;
+  uint64_t array_elems = 0;  // metadata array elements read so far
   std::string error;
 
   bool need(uint64_t n, const char* what) {
@@ -78,8 +79,17 @@ bool readValue(Cursor& c, ValueType type, Value* v, int depth, const std::string
       uint64_t n = 0;
       if (!c.read(&elem, what) || !c.read(&n, what)) return false;
       if (elem > uint32_t(ValueType::F64)) { c.error = "unknown array element type " + std::to_string(elem) + " in " + key; return false; }
-      // Every element takes at least one byte: a count beyond the file is corrupt.
-      if (n > kMaxArrayElems || n > c.size - c.pos) { c.error = "implausible array length " + std::to_string(n) + " in " + key; return false; }
+      // Every element takes at least its fixed size in the file: a count beyond the file is
+      // corrupt; and all arrays together are capped, since each element is expanded in memory.
+      const uint64_t minBytes = elem == uint32_t(ValueType::String) ? 8 : elem == uint32_t(ValueType::Array) ? 12
+                                : elem == uint32_t(ValueType::U64) || elem == uint32_t(ValueType::I64) || elem == uint32_t(ValueType::F64) ? 8
+                                : elem == uint32_t(ValueType::U32) || elem == uint32_t(ValueType::I32) || elem == uint32_t(ValueType::F32) ? 4
+                                : elem == uint32_t(ValueType::U16) || elem == uint32_t(ValueType::I16) ? 2 : 1;
+      c.array_elems += n;
+      if (n > kMaxArrayElems || n > (c.size - c.pos) / minBytes || c.array_elems > kMaxArrayElems) {
+        c.error = "implausible array length " + std::to_string(n) + " in " + key;
+        return false;
+      }
       v->elem_type = ValueType(elem);
       v->array.resize(n);
       for (uint64_t k = 0; k < n; ++k)

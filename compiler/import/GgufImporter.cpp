@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include "compiler/import/GgufFile.h"
 #include "compiler/ir/ConstantData.h"
@@ -33,7 +34,9 @@ class GgufImporter {
 
   Expected<OwningOpRef<ModuleOp>> run() {
     if (Error e = readHyper()) return std::move(e);
-    const int64_t maxContext = options_.max_context > 0 ? options_.max_context : h_.context;
+    // Without a request, the cache covers the model's context up to kDefaultMaxContext (an f32
+    // cache for a 128k context would be gigabytes).
+    const int64_t maxContext = options_.max_context > 0 ? options_.max_context : std::min(h_.context, kDefaultMaxContext);
     const int64_t maxBatch = options_.max_batch > 0 ? options_.max_batch : std::min<int64_t>(maxContext, 64);
     if (maxContext < 1 || maxContext > (int64_t(1) << 24)) return fail("max context must be in 1..2^24");
     if (maxBatch < 1 || maxBatch > maxContext) return fail("max batch must be in 1..max context");
@@ -143,6 +146,12 @@ class GgufImporter {
       resultNames.push_back("present_v." + std::to_string(l));
     }
     results.append(presents.begin(), presents.end());
+    // A tensor the graph does not read carries something this importer would silently get
+    // wrong (rope_freqs: Llama 3 frequency scaling; experts; ...): refuse the file.
+    for (const gguf::TensorInfo& t : file_.tensors())
+      if (!used_.count(t.name))
+        return fail("tensor '" + t.name + "' is not used by edgecc's " + h_.arch +
+                    " graph (e.g. rope_freqs: Llama 3 rope scaling), so the model is not supported");
     b_.create<func::ReturnOp>(UnknownLoc::get(&ctx_), results);
     SmallVector<Type> resultTypes;
     for (Value r : results) resultTypes.push_back(r.getType());
@@ -184,9 +193,13 @@ class GgufImporter {
       return fail("key and value head sizes differ, which is not supported");
     if (file_.getInt(a + "rope.dimension_count", h_.head_dim) != h_.head_dim)
       return fail("partial rotary embedding (rope.dimension_count != head size) is not supported");
-    if (h_.head_dim % 2 != 0 || h_.head_dim > 1024) return fail("head size must be even and at most 1024");
+    if (h_.head_dim < 2 || h_.head_dim % 2 != 0 || h_.head_dim > 1024)
+      return fail("head size " + std::to_string(h_.head_dim) + " must be even and in 2..1024");
     h_.eps = file_.getFloat(a + "attention.layer_norm_rms_epsilon", 1e-5);
     h_.theta = file_.getFloat(a + "rope.freq_base", 10000.0);
+    if (!(h_.eps > 0 && std::isfinite(h_.eps))) return fail("attention.layer_norm_rms_epsilon must be a positive number");
+    if (!(h_.theta > 0 && std::isfinite(h_.theta))) return fail("rope.freq_base must be a positive number");
+    if (file_.getInt(a + "expert_count", 0) > 0) return fail("mixture-of-experts models are not supported");
     if (file_.find(a + "rope.scaling.type") && file_.find(a + "rope.scaling.type")->s != "none")
       return fail("rope scaling '" + file_.find(a + "rope.scaling.type")->s + "' is not supported");
     const gguf::TensorInfo* embd = file_.tensor("token_embd.weight");
@@ -225,6 +238,7 @@ class GgufImporter {
   Expected<Weight> weight(const std::string& name, int64_t rows, int64_t cols) {
     const gguf::TensorInfo* t = file_.tensor(name);
     if (!t) return fail("missing tensor '" + name + "'");
+    used_.insert(name);
     if (t->ne.size() != 2 || t->ne[0] != cols || t->ne[1] != rows)
       return fail("tensor '" + name + "' has shape " + shapeText(*t) + ", expected [" + std::to_string(cols) + ", " +
                   std::to_string(rows) + "]");
@@ -250,6 +264,7 @@ class GgufImporter {
   Expected<Value> vector(const std::string& name, int64_t n) {
     const gguf::TensorInfo* t = file_.tensor(name);
     if (!t) return fail("missing tensor '" + name + "'");
+    used_.insert(name);
     if (t->ne.size() != 1 || t->ne[0] != n)
       return fail("tensor '" + name + "' has shape " + shapeText(*t) + ", expected [" + std::to_string(n) + "]");
     std::string bytes(size_t(n) * 4, '\0');
@@ -299,6 +314,7 @@ class GgufImporter {
   OpBuilder b_;
   Location loc_ = UnknownLoc::get(&ctx_);
   Hyper h_;
+  std::set<std::string> used_;  // tensors the graph reads; any other one means a feature we lack
 };
 
 }  // namespace

@@ -18,8 +18,11 @@
 
 namespace edgecc {
 
+constexpr int64_t kDefaultMaxContext = 4096;
+
 struct GgufImportOptions {
-  int64_t max_context = 0;  // bound of `past` (the cache capacity); 0: the model's context length
+  int64_t max_context = 0;  // bound of `past` (the cache capacity); 0: the model's context length,
+                            // at most kDefaultMaxContext
   int64_t max_batch = 0;    // bound of `seq` (tokens per call); 0: min(max_context, 64)
 };
 

@@ -55,6 +55,10 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
           rejected.push_back({sym, "input '" + argName(func, arg.getArgNumber()) + "' " + reason});
           if (why.empty()) why = rejected.back().second;
         };
+        if (!dims[0].isConstant() || !dims[1].isConstant() || !dims[3].isConstant()) {
+          reject("needs static batch, heads and head size (fix a named batch dim, e.g. --dim batch=1)");
+          continue;
+        }
         if (!arg.hasOneUse()) { reject("has more than one use"); continue; }
         auto concat = dyn_cast<graph::ConcatOp>(*arg.getUsers().begin());
         if (!concat || concat.getAxis() != 2 || concat.getNumOperands() != 2 || concat.getOperand(0) != arg) {

@@ -3,7 +3,7 @@
 // cache keeps the earlier turns, so nothing is recomputed) and stream the reply token by token
 // until an end-of-generation token or -n tokens.
 //
-//   chat BUNDLE_DIR [-n 128] [--temperature 0.7] [--top-k 40] [--top-p 0.95] [--seed 1] [--json]
+//   chat BUNDLE_DIR [-n 128] [--temperature 0.7] [--top-k 40] [--top-p 0.95] [--seed 1] [--threads 2] [--json]
 //
 // With --json each reply is one JSON line (prompt_ids, ids, text, timings) instead of text.
 // Build: cmake -S examples/chat -B build/chat -DEDGECC_BUNDLE=/path/to/bundle && cmake --build build/chat
@@ -19,6 +19,7 @@
 #include "runtime/llm/json_output.h"
 #include "runtime/llm/tokenizer.h"
 #include "runtime/llm/utf8.h"
+#include "runtime/parallel.h"
 
 namespace M = EDGECC_MODEL_NAMESPACE;
 
@@ -28,7 +29,7 @@ static int fail(const std::string& why) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2) return fail("usage: chat BUNDLE_DIR [-n N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]");
+  if (argc < 2) return fail("usage: chat BUNDLE_DIR [-n N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--threads N] [--json]");
   const std::string dir = argv[1];
   int n = 128;
   bool json = false;
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
     else if (arg == "--top-k") sampling.top_k = std::atoi(v);
     else if (arg == "--top-p") sampling.top_p = float(std::atof(v));
     else if (arg == "--seed") sampling.seed = std::strtoull(v, nullptr, 10);
+    else if (arg == "--threads") ek::set_num_threads(std::atoi(v));
     else return fail("unknown argument " + arg);
   }
   if (n <= 0) return fail("-n must be positive");
@@ -73,6 +75,11 @@ int main(int argc, char** argv) {
       model.reset();  // the conversation no longer fits: start over with this turn
       prompt = tokenizer.encode(line, true);
       unfed = -1;
+    }
+    if (int64_t(prompt.size()) + n > M::kMaxContext) {
+      std::fprintf(stderr, "chat: this message is too long for the context of %lld tokens; skipped\n",
+                   (long long)M::kMaxContext);
+      continue;
     }
     if (unfed >= 0 && !model.decode(unfed, &error)) return fail(error);
     std::vector<int32_t> reply;

@@ -85,7 +85,11 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
     // As ggml's x86 code: multiply by 127 / amax and round half to even.
     const float inv = amax != 0.f ? 127.f / amax : 0.f;
     d[b] = f16_bits_to_f32(f32_to_f16_bits(amax / 127.f));
-    for (int j = 0; j < 32; ++j) q[j] = int8_t(std::nearbyint(x[j] * inv));
+    for (int j = 0; j < 32; ++j) {
+      // |v| <= 127 up to rounding; inf or NaN in the block must not reach the int8 cast (UB).
+      const float v = x[j] * inv;
+      q[j] = std::isnan(v) ? int8_t(0) : int8_t(std::nearbyint(std::fmin(std::fmax(v, -127.f), 127.f)));
+    }
   }
 }
 

@@ -21,7 +21,7 @@ inline bool check_tokens(const int32_t* ids, size_t n, int64_t position, int64_t
   };
   if (n == 0) return fail("no tokens given");
   if (!ids) return fail("null token ids");
-  if (int64_t(n) > max_context - position)
+  if (position < 0 || position > max_context || uint64_t(n) > uint64_t(max_context - position))
     return fail("the context is full: " + std::to_string(n) + " more tokens at position " + std::to_string(position) +
                 " exceed the bundle's context of " + std::to_string(max_context) + " (compile with a larger --max-context, or reset)");
   for (size_t i = 0; i < n; ++i)

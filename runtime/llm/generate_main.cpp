@@ -80,7 +80,13 @@ int main(int argc, char** argv) {
     else if (arg == "--top-k") { if (!parse_int(next(), &v) || v < 0) die("--top-k needs an integer >= 0", 2); sampling.top_k = int32_t(v); }
     else if (arg == "--top-p") { if (!parse_float(next(), &sampling.top_p) || !(sampling.top_p > 0 && sampling.top_p <= 1)) die("--top-p needs a number in (0, 1]", 2); }
     else if (arg == "--repeat-penalty") { if (!parse_float(next(), &sampling.repeat_penalty) || !(sampling.repeat_penalty > 0)) die("--repeat-penalty needs a number > 0", 2); }
-    else if (arg == "--seed") { if (!parse_int(next(), &v)) die("--seed needs an integer", 2); sampling.seed = uint64_t(v); }
+    else if (arg == "--seed") {
+      const char* text = next();
+      char* end = nullptr;
+      errno = 0;
+      sampling.seed = std::strtoull(text, &end, 10);
+      if (!*text || *end || errno || *text == '-') die("--seed needs an integer in 0..2^64-1", 2);
+    }
     else if (arg == "--threads") { if (!parse_int(next(), &threads) || threads < 1 || threads > 256) die("--threads needs an integer in 1..256", 2); }
     else if (arg == "--ignore-eos") ignore_eos = true;
     else if (arg == "--json") json = true;

@@ -76,6 +76,12 @@ def main():
                                  "-o", work + "/o5"], 1, "tensor 'blk.0.attn_q.weight' has unknown type 99"),
         ("unsupported tensor type", [edgecc, "compile", variant("bf16.gguf", patched_tensor_type(data, "blk.0.ffn_up.weight", 30)),
                                      "-o", work + "/o6"], 1, "tensor 'blk.0.ffn_up.weight' has type bf16; supported"),
+        ("a tensor the graph would ignore", [edgecc, "compile", variant("extra.gguf", data.replace(struct.pack("<Q", 13) + b"output.weight",
+                                                                                               struct.pack("<Q", 13) + b"rope_freqs.wt")),
+                                             "-o", work + "/o9"], 1, "tensor 'rope_freqs.wt' is not used"),
+        ("huge metadata array", [edgecc, "compile", variant("bigarray.gguf", data[:24] + struct.pack("<Q", 5) + b"x.key" +
+                                                            struct.pack("<IIQ", 9, 0, 2**40) + data[24:]), "-o", work + "/o10"], 1,
+         "implausible array length"),
         ("missing tensor", [edgecc, "compile", variant("missing.gguf", data.replace(b"blk.1.ffn_down.weight", b"blk.1.ffn_dowX.weight")),
                             "-o", work + "/o7"], 1, "missing tensor 'blk.1.ffn_down.weight'"),
         ("prompt longer than the context", gen + ["--prompt-ids", ",".join(["5"] * 17), "-n", "1"], 1, "the context is full"),
