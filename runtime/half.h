@@ -4,10 +4,16 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#if defined(__F16C__)
+#include <immintrin.h>  // one instruction per conversion where the target has F16C
+#endif
 
 namespace ek {
 
 inline float f16_bits_to_f32(uint16_t h) {
+#if defined(__F16C__)
+  return _cvtsh_ss(h);
+#endif
   const uint32_t sign = uint32_t(h & 0x8000) << 16;
   uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
   if (exp == 0x1f) {
@@ -29,6 +35,9 @@ inline float f16_bits_to_f32(uint16_t h) {
 }
 
 inline uint16_t f32_to_f16_bits(float f) {
+#if defined(__F16C__)
+  return uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
+#endif
   uint32_t x;
   std::memcpy(&x, &f, 4);
   const uint16_t sign = uint16_t((x >> 16) & 0x8000);

@@ -9,7 +9,7 @@
 namespace edgecc {
 
 struct BuildOptions {
-  std::string opt_level = "-O2";
+  std::string opt_level = "-O3";  // as the bundle's own CMakeLists.txt (Release)
   std::vector<std::string> cxx_flags;  // target flags
 };
 

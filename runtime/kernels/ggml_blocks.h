@@ -8,6 +8,9 @@
 #include <cstring>
 
 #include "runtime/half.h"
+#if (defined(__F16C__) && defined(__AVX__)) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace ek {
 
@@ -35,44 +38,48 @@ inline int64_t row_bytes(WeightFormat f, int64_t k) {
   return 0;
 }
 
-// dot(row, x) over k values.
-inline float row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t k) {
-  float sum = 0.f;
-  switch (f) {
-    case WeightFormat::F32: {
-      const float* w = reinterpret_cast<const float*>(row);
-      for (int64_t i = 0; i < k; ++i) sum += w[i] * x[i];
-      break;
-    }
-    case WeightFormat::F16: {
-      for (int64_t i = 0; i < k; ++i) {
-        uint16_t h;
-        std::memcpy(&h, row + 2 * i, 2);
-        sum += f16_bits_to_f32(h) * x[i];
-      }
-      break;
-    }
-    case WeightFormat::Q8_0: {
-      for (int64_t b = 0; b < k / kBlockValues; ++b, row += kQ8_0BlockBytes, x += kBlockValues) {
-        const int8_t* q = reinterpret_cast<const int8_t*>(row + 2);
-        float block = 0.f;
-        for (int j = 0; j < 32; ++j) block += float(q[j]) * x[j];
-        sum += block_scale(row) * block;
-      }
-      break;
-    }
-    case WeightFormat::Q4_0: {
-      for (int64_t b = 0; b < k / kBlockValues; ++b, row += kQ4_0BlockBytes, x += kBlockValues) {
-        const uint8_t* q = row + 2;
-        float block = 0.f;
-        for (int j = 0; j < 16; ++j)
-          block += float(int(q[j] & 0x0F) - 8) * x[j] + float(int(q[j] >> 4) - 8) * x[j + 16];
-        sum += block_scale(row) * block;
-      }
-      break;
-    }
+// Eight running sums, added pairwise at the end: independent lanes let the compiler use
+// vector registers (one float sum would be a serial chain: float addition is not
+// associative, so it may not reorder it).
+struct Lanes8 {
+  float acc[8] = {};
+  float total() const {  // in the order of ggml's hsum_float_8
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
   }
-  return sum;
+};
+
+// dot(row, x) over k values (f32 / f16 rows; quantized rows use row_dot_q8).
+inline float row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t k) {
+  Lanes8 lanes;
+  int64_t i = 0;
+  if (f == WeightFormat::F32) {
+    const float* w = reinterpret_cast<const float*>(row);
+    for (; i + 8 <= k; i += 8)
+      for (int j = 0; j < 8; ++j) lanes.acc[j] += w[i + j] * x[i + j];
+    for (; i < k; ++i) lanes.acc[0] += w[i] * x[i];
+    return lanes.total();
+  }
+#if defined(__F16C__) && defined(__AVX__)
+  __m256 acc = _mm256_setzero_ps();  // 8 halves widened per instruction
+  for (; i + 8 <= k; i += 8) {
+    const __m256 w8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
+    acc = _mm256_add_ps(acc, _mm256_mul_ps(w8, _mm256_loadu_ps(x + i)));
+  }
+  _mm256_storeu_ps(lanes.acc, acc);
+#else
+  for (; i + 8 <= k; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      uint16_t h;
+      std::memcpy(&h, row + 2 * (i + j), 2);
+      lanes.acc[j] += f16_bits_to_f32(h) * x[i + j];
+    }
+#endif
+  for (; i < k; ++i) {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * i, 2);
+    lanes.acc[0] += f16_bits_to_f32(h) * x[i];
+  }
+  return lanes.total();
 }
 
 // Activations for quantized weights, as llama.cpp does it: each block of 32 becomes int8 with
@@ -93,11 +100,46 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
   }
 }
 
-// dot(row, x) for a Q8_0 / Q4_0 row and activations from quantize_row_q8.
+#if defined(__AVX2__)
+// 32 signed bytes times 32 signed bytes -> 8 int32 lane sums (ggml's mul_sum_i8_pairs: the
+// sign moves onto y so maddubs can take |x| as unsigned; no int16 overflow since |x| <= 128).
+inline __m256i dot_i8_lanes(__m256i x, __m256i y) {
+  const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+#endif
+
+// dot(row, x) for a Q8_0 / Q4_0 row and activations from quantize_row_q8: per block an exact
+// integer dot product times the two scales.
 inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, const float* d, int64_t k) {
-  float sum = 0.f;
   const int64_t bytes = f == WeightFormat::Q8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes;
-  for (int64_t b = 0; b < k / kBlockValues; ++b, row += bytes, q += kBlockValues) {
+  const int64_t blocks = k / kBlockValues;
+#if defined(__AVX2__)
+  // ggml's layout of the work: 8 float lanes accumulate (scale * lane sum) over the blocks.
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < blocks; ++b, row += bytes, q += kBlockValues) {
+    __m256i w;
+    if (f == WeightFormat::Q8_0) {
+      w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2));
+    } else {  // nibbles: low ones are values 0..15, high ones 16..31; stored + 8
+      const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2));
+      w = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F));
+      w = _mm256_sub_epi8(w, _mm256_set1_epi8(8));
+    }
+    const __m256 lanes = _mm256_cvtepi32_ps(dot_i8_lanes(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))));
+    const __m256 scale = _mm256_set1_ps(block_scale(row) * d[b]);
+#if defined(__FMA__)
+    acc = _mm256_fmadd_ps(scale, lanes, acc);
+#else
+    acc = _mm256_add_ps(_mm256_mul_ps(scale, lanes), acc);
+#endif
+  }
+  Lanes8 out;
+  _mm256_storeu_ps(out.acc, acc);
+  return out.total();
+#else
+  float sum = 0.f;
+  for (int64_t b = 0; b < blocks; ++b, row += bytes, q += kBlockValues) {
     int32_t block = 0;
     if (f == WeightFormat::Q8_0) {
       const int8_t* w = reinterpret_cast<const int8_t*>(row + 2);
@@ -109,6 +151,7 @@ inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, con
     sum += float(block) * (block_scale(row) * d[b]);
   }
   return sum;
+#endif
 }
 
 // out[0..k) = the row's values.

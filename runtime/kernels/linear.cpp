@@ -23,15 +23,15 @@ void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
     std::vector<float> d(size_t(M * K / kBlockValues));
     for (int64_t m = 0; m < M; ++m) quantize_row_q8(X + m * K, K, q.data() + m * K, d.data() + m * K / kBlockValues);
     parallel_for(N, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t n = begin; n < end; ++n)
+      for (int64_t n = begin; n < end; ++n)  // each weight row is read once, for every row of x
+        for (int64_t m = 0; m < M; ++m)
           Y[m * N + n] = row_dot_q8(f, W + n * stride, q.data() + m * K, d.data() + m * K / kBlockValues, K);
     });
     return;
   }
   parallel_for(N, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = begin; n < end; ++n) Y[m * N + n] = row_dot(f, W + n * stride, X + m * K, K);
+    for (int64_t n = begin; n < end; ++n)
+      for (int64_t m = 0; m < M; ++m) Y[m * N + n] = row_dot(f, W + n * stride, X + m * K, K);
   });
 }
 
