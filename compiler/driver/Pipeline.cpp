@@ -80,8 +80,12 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   stage("importing " + modelPath);
   const bool gguf = isGgufFile(modelPath);
   Expected<OwningOpRef<ModuleOp>> module = OwningOpRef<ModuleOp>();
+  std::unique_ptr<gguf::File> ggufFile;  // read once: the graph's weights, then the tokenizer
   if (gguf) {
-    module = importGgufFile(ctx, modelPath, GgufImportOptions{options.max_context, options.max_batch});
+    auto file = gguf::File::open(modelPath);
+    if (!file) return file.takeError();
+    ggufFile = std::move(*file);
+    module = importGguf(ctx, *ggufFile, GgufImportOptions{options.max_context, options.max_batch});
   } else {
     ImportOptions import = options.import;
     if (options.max_context > 0) {
@@ -129,13 +133,11 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   // vocabulary ("none") gives a bundle driven by token ids.
   if (gguf) {
     if (auto ec = llvm::sys::fs::create_directories(outDir)) return error("cannot create " + outDir + ": " + ec.message());
-    auto file = gguf::File::open(modelPath);
-    if (!file) return file.takeError();
-    const gguf::Value* kind = (*file)->find("tokenizer.ggml.model");
+    const gguf::Value* kind = ggufFile->find("tokenizer.ggml.model");
     if (!kind || kind->s == "none" || kind->s == "no_vocab") {
       llvm::sys::fs::remove(outDir + "/tokenizer.bin");
     } else {
-      auto vocab = vocabFromGguf(**file);
+      auto vocab = vocabFromGguf(*ggufFile);
       if (!vocab) return vocab.takeError();
       std::string why;
       if (!ek::write_vocab((outDir + "/tokenizer.bin").c_str(), *vocab, &why)) return error(why);

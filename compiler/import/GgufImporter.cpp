@@ -19,7 +19,7 @@ using llvm::Expected;
 namespace edgecc {
 namespace {
 
-constexpr int kSeq = 0, kPast = 1;  // the two symbols
+constexpr int kSeq = 0, kPast = 1, kNumSymbols = 2;  // the two symbols
 
 struct Hyper {
   std::string arch;
@@ -66,7 +66,7 @@ class GgufImporter {
 
     // Positions past .. past + seq - 1, computed at run time from the bound symbols.
     auto scalar = RankedTensorType::get({}, b_.getI64Type());
-    Value start = op<graph::SymbolicOp>(scalar, dimsMapOf({P}));
+    Value start = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {P}, kNumSymbols));
     Value one = constantI64(1);
     Value positions = op<graph::RangeOp>(type({S}, b_.getI64Type()), start, one);
 
@@ -128,7 +128,7 @@ class GgufImporter {
     // Only the last position's logits: an app samples from them, and the vocabulary
     // projection is the largest matmul of a decode step.
     setLoc("output");
-    Value lastIndex = op<graph::SymbolicOp>(scalar, dimsMapOf({S - SymDim(1)}));
+    Value lastIndex = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {S - SymDim(1)}, kNumSymbols));
     Value last = op<graph::GatherOp>(type({1, h_.embd}), x, lastIndex, b_.getI64IntegerAttr(1));
     last = op<graph::ReshapeOp>(type({1, 1, h_.embd}), last);
     auto outNorm = vector("output_norm.weight", h_.embd);
@@ -210,18 +210,7 @@ class GgufImporter {
   }
 
   RankedTensorType type(const SymShape& dims, Type element = {}) {
-    return symbolicTensorType(&ctx_, dims, element ? element : b_.getF32Type(), 2);
-  }
-  AffineMapAttr dimsMapOf(const SymShape& values) {
-    // A constant-only list still needs a map for graph.symbolic.
-    SmallVector<AffineExpr> exprs;
-    for (const SymDim& d : values) {
-      AffineExpr e = getAffineConstantExpr(d.c, &ctx_);
-      for (int s = 0; s < 2; ++s)
-        if (d.k[size_t(s)]) e = e + getAffineSymbolExpr(unsigned(s), &ctx_) * d.k[size_t(s)];
-      exprs.push_back(e);
-    }
-    return AffineMapAttr::get(AffineMap::get(0, 2, exprs, &ctx_));
+    return symbolicTensorType(&ctx_, dims, element ? element : b_.getF32Type(), kNumSymbols);
   }
   Value constantI64(int64_t v) {
     auto t = RankedTensorType::get({}, b_.getI64Type());
@@ -248,8 +237,8 @@ class GgufImporter {
     switch (gguf::TensorType(t->type)) {
       case gguf::TensorType::F32: format = "f32"; element = b_.getF32Type(); break;
       case gguf::TensorType::F16: format = "f16"; element = b_.getF16Type(); break;
-      case gguf::TensorType::Q8_0: format = "q8_0"; element = b_.getIntegerType(8); width = cols / 32 * 34; break;
-      case gguf::TensorType::Q4_0: format = "q4_0"; element = b_.getIntegerType(8); width = cols / 32 * 18; break;
+      case gguf::TensorType::Q8_0: format = "q8_0"; element = b_.getIntegerType(8); width = graph::storedRowBytes(format, cols); break;
+      case gguf::TensorType::Q4_0: format = "q4_0"; element = b_.getIntegerType(8); width = graph::storedRowBytes(format, cols); break;
       default:
         return fail("tensor '" + name + "' has type " + gguf::tensorTypeName(t->type) +
                     "; supported: f32, f16, q8_0, q4_0");
@@ -325,11 +314,9 @@ bool isGgufFile(const std::string& path) {
   return f.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
 }
 
-Expected<OwningOpRef<ModuleOp>> importGgufFile(MLIRContext& ctx, const std::string& path, const GgufImportOptions& options) {
-  auto file = gguf::File::open(path);
-  if (!file) return file.takeError();
+Expected<OwningOpRef<ModuleOp>> importGguf(MLIRContext& ctx, const gguf::File& file, const GgufImportOptions& options) {
   ctx.loadDialect<graph::GraphDialect, func::FuncDialect>();
-  GgufImporter importer(ctx, **file, options);
+  GgufImporter importer(ctx, file, options);
   return importer.run();
 }
 

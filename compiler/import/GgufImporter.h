@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "compiler/import/GgufFile.h"
 #include "llvm/Support/Error.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,9 +27,10 @@ struct GgufImportOptions {
   int64_t max_batch = 0;    // bound of `seq` (tokens per call); 0: min(max_context, 64)
 };
 
-// Errors read "FILE: reason" and name the tensor or key at fault.
-llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importGgufFile(mlir::MLIRContext& ctx, const std::string& path,
-                                                                 const GgufImportOptions& options);
+// Errors read "FILE: reason" and name the tensor or key at fault. The weights are copied into
+// the module: `file` may close afterwards.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importGguf(mlir::MLIRContext& ctx, const gguf::File& file,
+                                                             const GgufImportOptions& options);
 
 bool isGgufFile(const std::string& path);  // by its magic
 

@@ -1,7 +1,6 @@
 #include "compiler/ir/KernelMapping.h"
 
 #include "compiler/ir/SymbolicShape.h"
-#include "runtime/kernels/ggml_blocks.h"
 
 #include "dialects/graph/GraphDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -65,11 +64,8 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   return true;
 }
 
-static int64_t weightFormatCode(llvm::StringRef format) {
-  ek::WeightFormat f = format == "f16" ? ek::WeightFormat::F16 : format == "q8_0" ? ek::WeightFormat::Q8_0
-                     : format == "q4_0" ? ek::WeightFormat::Q4_0 : ek::WeightFormat::F32;
-  return int64_t(f);
-}
+// The verifier has checked the name.
+static int64_t weightFormatCode(llvm::StringRef format) { return int64_t(*graph::parseWeightFormat(format)); }
 
 // Int slots that may depend on symbolic dims: plain ints when all are constant, else sym_ints.
 static void setInts(KernelCall& call, Operation* op, const SymShape& values) {

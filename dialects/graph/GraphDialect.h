@@ -1,6 +1,8 @@
 // The `graph` dialect: tensor-level transformer ops with static shapes.
 #pragma once
 
+#include <optional>
+
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -8,6 +10,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "runtime/kernels/ggml_blocks.h"
 
 #include "dialects/graph/GraphDialect.h.inc"
 
@@ -20,8 +23,12 @@ namespace edgecc::graph {
 mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b,
                                     llvm::SmallVectorImpl<int64_t>& out);
 
-// Bytes per row of `k` values stored in a weight `format` ("f32", "f16", "q8_0", "q4_0"), or
-// -1 when such a row cannot be stored in it.
+// The weight formats of graph.linear / graph.embedding ("f32", "f16", "q8_0", "q4_0"), as the
+// runtime's kernels number them; nullopt for any other name.
+std::optional<ek::WeightFormat> parseWeightFormat(llvm::StringRef format);
+
+// Bytes per row of `k` values stored in a weight `format`, or -1 when such a row cannot be
+// stored in it (an unknown format, or k not a whole number of blocks).
 int64_t storedRowBytes(llvm::StringRef format, int64_t k);
 
 }  // namespace edgecc::graph

@@ -308,13 +308,20 @@ static AffineExpr dimExpr(RankedTensorType t, unsigned d) {
 }
 
 // Bytes per row of K values stored in `format`, or -1 when K does not fit the format.
+std::optional<ek::WeightFormat> parseWeightFormat(StringRef format) {
+  if (format == "f32") return ek::WeightFormat::F32;
+  if (format == "f16") return ek::WeightFormat::F16;
+  if (format == "q8_0") return ek::WeightFormat::Q8_0;
+  if (format == "q4_0") return ek::WeightFormat::Q4_0;
+  return std::nullopt;
+}
+
 int64_t storedRowBytes(StringRef format, int64_t k) {
-  if (format == "f32") return k * 4;
-  if (format == "f16") return k * 2;
-  if (k % 32 != 0) return -1;
-  if (format == "q8_0") return k / 32 * 34;
-  if (format == "q4_0") return k / 32 * 18;
-  return -1;
+  auto f = parseWeightFormat(format);
+  if (!f) return -1;
+  const bool blocks = *f == ek::WeightFormat::Q8_0 || *f == ek::WeightFormat::Q4_0;
+  if (blocks && k % ek::kBlockValues != 0) return -1;
+  return ek::row_bytes(*f, k);
 }
 
 static LogicalResult verifyStoredRows(Operation* op, StringRef format, RankedTensorType w, int64_t k) {

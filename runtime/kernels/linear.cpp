@@ -19,13 +19,19 @@ void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const uint8_t* W = static_cast<const uint8_t*>(w.data);
   float* Y = out[0].as<float>();
   if (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0) {
-    std::vector<int8_t> q(size_t(M * K));
-    std::vector<float> d(size_t(M * K / kBlockValues));
-    for (int64_t m = 0; m < M; ++m) quantize_row_q8(X + m * K, K, q.data() + m * K, d.data() + m * K / kBlockValues);
+    // Scratch reused across calls (a decode step makes hundreds of them); the workers see it
+    // through these pointers, not by name: each thread has its own thread_local.
+    static thread_local std::vector<int8_t> q_scratch;
+    static thread_local std::vector<float> d_scratch;
+    q_scratch.resize(size_t(M * K));
+    d_scratch.resize(size_t(M * K / kBlockValues));
+    int8_t* q = q_scratch.data();
+    float* d = d_scratch.data();
+    for (int64_t m = 0; m < M; ++m) quantize_row_q8(X + m * K, K, q + m * K, d + m * K / kBlockValues);
     parallel_for(N, 16, [&](int64_t begin, int64_t end) {
       for (int64_t n = begin; n < end; ++n)  // each weight row is read once, for every row of x
         for (int64_t m = 0; m < M; ++m)
-          Y[m * N + n] = row_dot_q8(f, W + n * stride, q.data() + m * K, d.data() + m * K / kBlockValues, K);
+          Y[m * N + n] = row_dot_q8(f, W + n * stride, q + m * K, d + m * K / kBlockValues, K);
     });
     return;
   }
