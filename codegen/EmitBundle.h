@@ -15,7 +15,9 @@ struct BundleOptions {
   std::string cpp_namespace = "edgecc_model";
   std::string source_name;             // the model file, for comments and the report
   std::string target_name;             // device profile name, for the report
-  std::vector<std::string> cxx_flags;  // target flags written into the bundle's CMakeLists.txt
+  std::vector<std::string> cxx_flags;       // target flags written into the bundle's CMakeLists.txt
+  std::vector<std::string> baseline_flags;  // for the files that check the CPU before anything else runs
+  std::string cpu_features;                 // what the target's code needs (runtime/cpu_features.h names)
 };
 
 struct BundleSummary {

@@ -198,8 +198,9 @@ PYBIND11_MODULE(edgecc, m) {
   m.def("targets", [] {
     std::vector<std::string> names;
     for (const auto& p : edgecc::deviceProfiles()) names.push_back(p.name);
+    names.push_back("native");
     return names;
-  }, "Names of the known device profiles.");
+  }, "Names of the known device profiles (\"native\": this CPU, detected).");
   m.def("supported_ops", &edgecc::supportedOnnxOps, "ONNX operators the importer accepts.");
   py::class_<Bundle>(m, "Bundle")
       .def(py::init<std::string>(), py::arg("dir"))

@@ -1,5 +1,6 @@
 #include "runtime/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -18,9 +19,18 @@ inline void cpu_relax() {
 #endif
 }
 
-// Waits spin a little before sleeping: a decode step runs hundreds of short parallel loops,
-// and a futex sleep/wake per loop would cost more than the loop itself.
+// Waits spin a little before sleeping: a futex sleep/wake per loop would cost more than the
+// short loops of a decode step.
 constexpr int kSpins = 1 << 12;
+// Chunks per thread when a loop is split dynamically: enough to even out uneven cores, few
+// enough that the shared counter stays cold.
+constexpr int64_t kChunksPerThread = 4;
+
+// Counters written by every thread sit on cache lines of their own, so taking a chunk does
+// not invalidate the line that holds the job description.
+struct alignas(64) PaddedCounter {
+  std::atomic<int64_t> value{0};
+};
 
 class Pool {
  public:
@@ -37,66 +47,75 @@ class Pool {
       {
         std::lock_guard<std::mutex> lock(mu_);
         stop_ = true;
-        generation_.fetch_add(1, std::memory_order_release);
+        generation_.value.fetch_add(1, std::memory_order_release);
       }
       wake_.notify_all();
       for (std::thread& t : workers_) t.join();
       workers_.clear();
       stop_ = false;
       // New workers start at the current generation: earlier jobs are not theirs.
-      const uint64_t now = generation_.load();
+      const int64_t now = generation_.value.load();
+      workers_.reserve(size_t(n - 1));
       for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, now] { loop(i, now); });
     }
     busy_ = false;
   }
 
-  void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-    const int64_t chunks = std::min<int64_t>(size(), grain > 0 ? n / grain : n);
+  void run(int64_t n, int64_t grain, RangeFn body) {
+    if (n <= 0) return;
+    const int64_t threads = size();
+    const int64_t chunk = std::max<int64_t>({grain, 1, (n + threads * kChunksPerThread - 1) / (threads * kChunksPerThread)});
+    const int64_t chunks = (n + chunk - 1) / chunk;
     // One job at a time: a nested call, or one from another thread while the pool is busy,
     // runs inline instead of corrupting the shared job.
     bool idle = false;
-    if (chunks <= 1 || !busy_.compare_exchange_strong(idle, true)) {
-      if (n > 0) fn(0, n);
+    if (chunks <= 1 || threads == 1 || !busy_.compare_exchange_strong(idle, true)) {
+      body.call(body.closure, 0, n);
       return;
     }
+    const int helpers = int(std::min<int64_t>(threads, chunks)) - 1;
     {
       // The job and its generation change together, so a worker's snapshot is consistent.
       std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
+      body_ = body;
       n_ = n;
+      chunk_ = chunk;
       chunks_ = chunks;
-      pending_.store(int(chunks - 1), std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
+      helpers_ = helpers;
+      next_.value.store(helpers + 1, std::memory_order_relaxed);  // chunks 0..helpers start at their thread
+      pending_.value.store(helpers, std::memory_order_relaxed);
+      generation_.value.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    fn(0, n / chunks);  // the caller takes chunk 0
-    for (int i = 0; i < kSpins && pending_.load(std::memory_order_acquire) > 0; ++i) cpu_relax();
-    if (pending_.load(std::memory_order_acquire) > 0) {
+    work(0);
+    for (int i = 0; i < kSpins && pending_.value.load(std::memory_order_acquire) > 0; ++i) cpu_relax();
+    if (pending_.value.load(std::memory_order_acquire) > 0) {
       std::unique_lock<std::mutex> lock(mu_);
-      done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+      done_.wait(lock, [this] { return pending_.value.load(std::memory_order_acquire) == 0; });
     }
     busy_ = false;
   }
 
  private:
-  void loop(int index, uint64_t seen) {
+  // Runs the chunk of this thread's index, then whatever chunks are left.
+  void work(int64_t first) {
+    for (int64_t c = first; c < chunks_; c = next_.value.fetch_add(1, std::memory_order_relaxed))
+      body_.call(body_.closure, c * chunk_, std::min(n_, (c + 1) * chunk_));
+  }
+
+  void loop(int index, int64_t seen) {
     for (;;) {
-      // Spin on the generation (cheap), then take a consistent snapshot of the job.
-      for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
-      const std::function<void(int64_t, int64_t)>* fn;
-      int64_t n, chunks;
+      // Spin on the generation (cheap), then take the job under the lock.
+      for (int i = 0; i < kSpins && generation_.value.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
       {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return generation_.load(std::memory_order_relaxed) != seen; });
-        seen = generation_.load(std::memory_order_relaxed);
+        wake_.wait(lock, [&] { return generation_.value.load(std::memory_order_relaxed) != seen; });
+        seen = generation_.value.load(std::memory_order_relaxed);
         if (stop_) return;
-        fn = fn_;
-        n = n_;
-        chunks = chunks_;
+        if (index > helpers_) continue;
       }
-      if (index >= chunks) continue;
-      (*fn)(n * index / chunks, n * (index + 1) / chunks);
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      work(index);
+      if (pending_.value.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu_);  // the caller may be about to sleep
         done_.notify_one();
       }
@@ -106,11 +125,12 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_, done_;
-  // The job, written and read under mu_ together with the generation.
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, chunks_ = 0;
-  std::atomic<int> pending_{0};
-  std::atomic<uint64_t> generation_{0};
+  // The job, written under mu_ together with the generation and read by the workers after
+  // they see the new generation.
+  RangeFn body_{nullptr, nullptr};
+  int64_t n_ = 0, chunk_ = 1, chunks_ = 0;
+  int helpers_ = 0;
+  PaddedCounter next_, pending_, generation_;
   bool stop_ = false;
   std::atomic<bool> busy_{false};
 };
@@ -125,6 +145,6 @@ Pool& pool() {
 void set_num_threads(int n) { pool().resize(n); }
 int num_threads() { return pool().size(); }
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) { pool().run(n, grain, fn); }
+void parallel_run(int64_t n, int64_t grain, RangeFn body) { pool().run(n, grain, body); }
 
 }  // namespace ek

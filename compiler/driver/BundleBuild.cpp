@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -54,15 +55,19 @@ static bool newer(const std::string& a, const std::string& b) {
   return sa.getLastModificationTime() >= sb.getLastModificationTime();
 }
 
-// The bundle's runtime files ending in `suffix` (sources: ".cpp", without the runner).
+// Runtime sources compiled without the target's ISA flags (baseline_flags): the CPU check,
+// which must run on any CPU of the ISA. cpu_guard.cpp goes into the tools themselves (it
+// reads model.h, and a constructor in an archive would not be linked).
+static bool isBaselineSource(llvm::StringRef path) { return path.ends_with("/cpu_features.cpp"); }
+
+// The bundle's runtime files ending in `suffix` (sources: ".cpp", without the tools' mains and
+// the CPU guard), including the per-ISA kernel folders.
 static std::vector<std::string> runtimeFiles(const std::string& bundleDir, llvm::StringRef suffix) {
   std::vector<std::string> files;
-  for (const char* sub : {"/runtime", "/runtime/kernels", "/runtime/llm"}) {
-    std::error_code ec;
-    for (llvm::sys::fs::directory_iterator it(bundleDir + sub, ec), end; it != end && !ec; it.increment(ec)) {
-      llvm::StringRef p = it->path();
-      if (p.ends_with(suffix) && !p.ends_with("_main.cpp")) files.push_back(p.str());
-    }
+  std::error_code ec;
+  for (llvm::sys::fs::recursive_directory_iterator it(bundleDir + "/runtime", ec), end; it != end && !ec; it.increment(ec)) {
+    llvm::StringRef p = it->path();
+    if (p.ends_with(suffix) && !p.ends_with("_main.cpp") && !p.ends_with("/cpu_guard.cpp")) files.push_back(p.str());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -77,6 +82,7 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
   for (const std::string& part : cxxCommand()) mix(part);
   mix(options.opt_level);
   for (const std::string& f : options.cxx_flags) mix(f);
+  for (const std::string& f : options.baseline_flags) mix(f);
   std::vector<std::string> files = runtimeFiles(dir, ".cpp"), headers = runtimeFiles(dir, ".h");
   files.insert(files.end(), headers.begin(), headers.end());
   std::sort(files.begin(), files.end());
@@ -106,11 +112,20 @@ llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptio
   if (!archive) return archive.takeError();
   // weights.bin is read at run time, not built in: only the code decides.
   if (newer(exe, dir + "/model.cpp") && newer(exe, dir + "/model.h") && newer(exe, main) && newer(exe, *archive)) return exe;
+  // The CPU guard reads the bundle's model.h and is built without the ISA flags (cpu_guard.cpp).
+  const std::string guard = dir + "/cpu_guard.o";
+  std::vector<std::string> guardCmd = cxxCommand();
+  guardCmd.insert(guardCmd.end(), {"-std=c++17", options.opt_level, "-I", dir, "-c", dir + "/runtime/cpu_guard.cpp", "-o", guard});
+  guardCmd.insert(guardCmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+  guardCmd.insert(guardCmd.end(), options.baseline_flags.begin(), options.baseline_flags.end());
+  std::string guardOut;
+  if (runProgram(guardCmd, &guardOut) != 0) return fail("building the bundle's CPU check in " + dir + " failed:\n" + guardOut);
   std::vector<std::string> cmd = cxxCommand();
   cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
   cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
   cmd.push_back(dir + "/model.cpp");
   cmd.push_back(main);
+  cmd.push_back(guard);
   cmd.push_back(*archive);
   cmd.insert(cmd.end(), {"-pthread", "-o", exe});
   std::string out;
@@ -123,10 +138,15 @@ llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, co
   llvm::sys::fs::create_directories(outDir);
   std::vector<std::string> objects;
   for (const std::string& src : runtimeFiles(bundleDir, ".cpp")) {
-    std::string obj = outDir + "/" + llvm::sys::path::stem(src).str() + ".o";
+    // Per-ISA folders hold files of the same name: the object is named by its path.
+    llvm::StringRef rel = llvm::StringRef(src).drop_front(bundleDir.size() + std::strlen("/runtime/"));
+    std::string name = rel.drop_back(4).str();
+    std::replace(name.begin(), name.end(), '/', '_');
+    std::string obj = outDir + "/" + name + ".o";
     std::vector<std::string> cmd = cxxCommand();
     cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", bundleDir, "-c", src, "-o", obj});
     cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+    if (isBaselineSource(src)) cmd.insert(cmd.end(), options.baseline_flags.begin(), options.baseline_flags.end());
     std::string out;
     if (runProgram(cmd, &out) != 0) return fail("compiling " + src + " failed:\n" + out);
     objects.push_back(obj);

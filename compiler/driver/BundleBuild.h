@@ -10,7 +10,8 @@ namespace edgecc {
 
 struct BuildOptions {
   std::string opt_level = "-O3";  // as the bundle's own CMakeLists.txt (Release)
-  std::vector<std::string> cxx_flags;  // target flags
+  std::vector<std::string> cxx_flags;       // target flags
+  std::vector<std::string> baseline_flags;  // for the CPU check, after cxx_flags (the ISA without extensions)
 };
 
 // $XDG_CACHE_HOME/edgecc (or ~/.cache/edgecc): compiled runtimes and `edgecc run` bundles.

@@ -37,6 +37,14 @@ static std::string bundleTarget(const std::string& dir) {
   return text.take_until([](char c) { return c == '"'; }).str();
 }
 
+// Builds a bundle with the flags of the target it was compiled for.
+static void useBundleTarget(const std::string& dir, BuildOptions& build) {
+  if (const DeviceProfile* p = findDeviceProfile(bundleTarget(dir))) {
+    build.cxx_flags = p->cxx_flags;
+    build.baseline_flags = p->baseline_flags;
+  }
+}
+
 bool isBundleDir(const std::string& path) {
   return llvm::sys::fs::is_directory(path) && llvm::sys::fs::exists(path + "/model.cpp") &&
          llvm::sys::fs::exists(path + "/weights.bin");
@@ -46,8 +54,7 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
   std::string bundle = r.model;
   BuildOptions build = r.build;
   if (isBundleDir(r.model)) {
-    // Build with the flags of the target the bundle was compiled for.
-    if (const DeviceProfile* p = findDeviceProfile(bundleTarget(r.model))) build.cxx_flags = p->cxx_flags;
+    useBundleTarget(r.model, build);
   } else {
     if (!llvm::sys::fs::exists(r.model)) return fail(r.model + ": no such model file or bundle directory");
     auto inputs = readTensorDir(r.inputs_dir, "input");
@@ -62,7 +69,7 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
       if (!compiled) return compiled.takeError();
     }
     bundle = r.bundle_dir;
-    if (const DeviceProfile* p = findDeviceProfile(bundleTarget(bundle))) build.cxx_flags = p->cxx_flags;
+    useBundleTarget(bundle, build);
   }
   auto exe = buildBundle(bundle, build);
   if (!exe) return exe.takeError();
@@ -123,7 +130,7 @@ llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const Com
   if (!header || !(*header)->getBuffer().contains("bool prefill("))
     return fail(bundle + ": the bundle has no LLM interface (compile a GGUF model, or an ONNX decoder with --max-context)");
   BuildOptions build;
-  if (const DeviceProfile* p = findDeviceProfile(bundleTarget(bundle))) build.cxx_flags = p->cxx_flags;
+  useBundleTarget(bundle, build);
   auto exe = buildBundle(bundle, build, BundleTool::Generate);
   if (!exe) return exe.takeError();
   return GenerateTool{*exe, bundle};

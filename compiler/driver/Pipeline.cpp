@@ -8,6 +8,7 @@
 #include "compiler/import/GgufVocab.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/target/DeviceProfile.h"
+#include "compiler/target/TargetAttr.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,7 +44,9 @@ void addGraphPasses(OpPassManager& pm) {
 }
 
 void addLoweringPasses(OpPassManager& pm) {
+  pm.addPass(createPackWeights());
   pm.addPass(createLowerToExec());
+  pm.addPass(createSelectKernels());
   pm.addPass(createPlanMemory());
 }
 
@@ -95,6 +98,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     module = importOnnxFile(ctx, modelPath, import);
   }
   if (!module) return module.takeError();
+  attachTarget(**module, *profile);  // before the first pass: passes read the device from the module
   if (options.dump_after == "import") (*module)->print(llvm::errs());
 
   auto run = [&](void (*add)(OpPassManager&)) -> Error {
@@ -119,7 +123,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   (*module)->walk([&](Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "graph") ++result.graph_ops[op->getName().getStringRef().str()];
   });
-  stage("lowering to exec, planning memory");
+  stage("packing weights, lowering to exec, choosing kernels, planning memory");
   if (Error e = run(addLoweringPasses)) return std::move(e);
 
   BundleOptions bundle;
@@ -127,6 +131,8 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
   bundle.target_name = profile->name;
   bundle.cxx_flags = profile->cxx_flags;
+  bundle.baseline_flags = profile->baseline_flags;
+  bundle.cpu_features = profile->features;
   stage("writing the bundle to " + outDir);
   // LLMs from GGUF carry their tokenizer: tokenizer.bin, written before the code and report
   // (the report comes last and marks a complete bundle). A file that says it has no

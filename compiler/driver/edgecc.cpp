@@ -33,7 +33,8 @@ const char* kUsage =
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
-    "  edgecc targets      list device profiles\n"
+    "  edgecc targets [--json | --names]   device profiles: ISA features, vector width, registers,\n"
+    "                 caches, cores (\"native\" is this CPU, detected)\n"
     "  edgecc ops          list the ONNX operators the importer accepts\n";
 
 int usage(const std::string& why) {
@@ -77,6 +78,7 @@ struct Args {
       if (it->first == name) return it->second;
     return def;
   }
+  bool has(const std::string& name) const { return !all(name).empty(); }
   std::vector<std::string> all(const std::string& name) const {
     std::vector<std::string> v;
     for (auto& [k, val] : flags)
@@ -104,6 +106,41 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
     }
   }
   return true;
+}
+
+// The profiles, then "native" as detected here: a table, names only, or JSON.
+int cmdTargets(int argc, char** argv) {
+  Args args(argc, argv, 2, {}, {"--json", "--names"});
+  if (!args.error.empty()) return usage(args.error);
+  if (!args.positional.empty()) return usage("targets takes no arguments");
+  std::vector<edgecc::DeviceProfile> profiles = edgecc::deviceProfiles();
+  profiles.push_back(*edgecc::findDeviceProfile("native"));
+  auto size = [](int64_t bytes) {
+    return bytes >= (1 << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
+  };
+  if (args.has("--names")) {
+    for (const auto& p : profiles) std::printf("%s\n", p.name.c_str());
+  } else if (args.has("--json")) {
+    std::printf("[\n");
+    for (size_t i = 0; i < profiles.size(); ++i) {
+      const auto& p = profiles[i];
+      std::printf("  {\"name\": \"%s\", \"isa\": \"%s\", \"features\": \"%s\", \"vector_bits\": %d, \"vector_registers\": %d, "
+                  "\"l1_bytes\": %lld, \"l2_bytes\": %lld, \"l3_bytes\": %lld, \"cores\": %d, \"ram_budget_bytes\": %lld}%s\n",
+                  p.name.c_str(), p.isa.c_str(), p.features.c_str(), p.vector_bits, p.vector_registers, (long long)p.l1_bytes,
+                  (long long)p.l2_bytes, (long long)p.l3_bytes, p.cores, (long long)p.ram_budget_bytes,
+                  i + 1 < profiles.size() ? "," : "");
+    }
+    std::printf("]\n");
+  } else {
+    std::printf("%-20s %-7s %6s %5s %8s %8s %8s %5s  %s\n", "target", "isa", "vector", "regs", "L1d", "L2", "L3", "cores", "features");
+    for (const auto& p : profiles)
+      std::printf("%-20s %-7s %6d %5d %8s %8s %8s %5d  %s\n", p.name.c_str(), p.isa.c_str(), p.vector_bits, p.vector_registers,
+                  size(p.l1_bytes).c_str(), size(p.l2_bytes).c_str(), size(p.l3_bytes).c_str(), p.cores,
+                  p.features.empty() ? "-" : p.features.c_str());
+    std::printf("\n");
+    for (const auto& p : profiles) std::printf("%-20s %s\n", p.name.c_str(), p.description.c_str());
+  }
+  return 0;
 }
 
 int cmdCompile(int argc, char** argv) {
@@ -252,6 +289,11 @@ int cmdGenerate(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage("missing command");
   const std::string cmd = argv[1];
+  for (int i = 2; i < argc; ++i)  // every subcommand answers --help
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
   if (cmd == "compile") return cmdCompile(argc, argv);
   if (cmd == "run") return cmdRun(argc, argv);
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
@@ -260,10 +302,7 @@ int main(int argc, char** argv) {
     for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
     return 0;
   }
-  if (cmd == "targets") {
-    for (const auto& p : edgecc::deviceProfiles()) std::printf("%s\n", p.name.c_str());
-    return 0;
-  }
+  if (cmd == "targets") return cmdTargets(argc, argv);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::printf("%s", kUsage);
     return 0;

@@ -91,7 +91,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
       Value state = buffers.lookup(append.getCache());
       b.create<exec::CallOp>(loc, b.getStringAttr(call->kernel), ValueRange(buffers.lookup(append.getUpdate())),
                              ValueRange(state), b.getDenseI64ArrayAttr(call->ints), b.getDenseF32ArrayAttr({}),
-                             sourceName(&op), call->sym_ints);
+                             sourceName(&op), call->sym_ints, StringAttr());
       buffers.map(append.getResult(), state);
       continue;
     }
@@ -112,7 +112,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
       outs.push_back(out);
     }
     b.create<exec::CallOp>(loc, b.getStringAttr(call->kernel), ins, outs, b.getDenseI64ArrayAttr(call->ints),
-                           b.getDenseF32ArrayAttr(call->floats), sourceName(&op), call->sym_ints);
+                           b.getDenseF32ArrayAttr(call->floats), sourceName(&op), call->sym_ints, StringAttr());
   }
   // Results not computed in place (inputs, constants, views, repeats) are copied out.
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
@@ -120,7 +120,7 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
     if (buffers.lookup(v) == dst) continue;
     b.create<exec::CallOp>(ret.getLoc(), b.getStringAttr("copy"), ValueRange(buffers.lookup(v)), ValueRange(dst),
                            b.getDenseI64ArrayAttr({}), b.getDenseF32ArrayAttr({}), StringAttr::get(ctx, "output copy"),
-                           AffineMapAttr());
+                           AffineMapAttr(), StringAttr());
   }
   b.create<func::ReturnOp>(ret.getLoc());
   graphFunc.erase();

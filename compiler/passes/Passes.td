@@ -69,4 +69,33 @@ def PlanMemory : Pass<"edgecc-plan-memory", "mlir::ModuleOp"> {
   let options = [Option<"alignment", "alignment", "int64_t", "64", "Byte alignment of every buffer">];
 }
 
+def AttachTarget : Pass<"edgecc-attach-target", "mlir::ModuleOp"> {
+  let summary = "Attach a device profile to the module (edgecc.target)";
+  let description = [{
+    The compiler attaches the profile named by --target before the first pass; this pass
+    does the same for `edgecc-opt`, so each pass that reads the target can be tested alone.
+  }];
+  let options = [Option<"target", "target", "std::string", "\"x86-64-avx2\"", "Device profile name (edgecc targets)">];
+}
+
+def PackWeights : Pass<"edgecc-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Rearrange quantized linear weights into the layout of the target's kernel";
+  let description = [{
+    A q8_0 / q4_0 weight read by `graph.linear` (and perhaps by `graph.embedding`, for a
+    tied output head) becomes q8_0x8 / q4_0x8 (runtime/weight_format.h) when the target has
+    a kernel variant for that format and the weight's rows come in whole groups. The bytes
+    are rearranged once, here; the bundle never repacks at load.
+  }];
+}
+
+def SelectKernels : Pass<"edgecc-select-kernels", "mlir::ModuleOp"> {
+  let summary = "Choose each call's kernel variant and tile sizes for the target";
+  let description = [{
+    Replaces an `exec.call` of a portable kernel by the first variant of
+    runtime/kernels/variants.h whose CPU features the target has and that takes the call's
+    weight format; fills the variant's tile slots from the target's registers and caches;
+    records on every call why it runs what it runs (`why`, for report.json).
+  }];
+}
+
 #endif

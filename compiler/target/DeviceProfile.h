@@ -1,5 +1,6 @@
-// Device profiles: what the compiler knows about the machine a bundle will run on. They pick
-// the bundle's compile flags today; tiling, threading and the RAM budget read them next.
+// Device profiles: what the compiler knows about the machine a bundle will run on. The
+// pipeline attaches the chosen profile to the module (TargetAttr.h) before the first pass;
+// weight packing, kernel selection and tile sizes read it there.
 #pragma once
 
 #include <cstdint>
@@ -10,17 +11,26 @@ namespace edgecc {
 
 struct DeviceProfile {
   std::string name;
-  std::string isa;          // "x86-64", "arm64"
-  int vector_bits;          // widest SIMD register the kernels may use
-  int64_t l1_bytes, l2_bytes, l3_bytes;
+  std::string isa;        // "x86-64", "arm64"
+  std::string features;   // CPU features the bundle may use, space-separated (runtime/cpu_features.h names)
+  int vector_bits;        // widest SIMD register the kernels may use
+  int vector_registers;   // architectural SIMD registers (tile sizes come from this)
+  int64_t l1_bytes, l2_bytes, l3_bytes;  // L1d and L2 per core, L3 shared
   int cores;
   int64_t ram_budget_bytes;  // what the model (weights + arena + KV cache) may use
-  std::vector<std::string> cxx_flags;  // target flags for the bundle's compiler
+  std::vector<std::string> cxx_flags;       // target flags for the bundle's compiler
+  std::vector<std::string> baseline_flags;  // after cxx_flags, for the code that checks the CPU
+  std::string description;
 };
 
-// Known profiles; the first one is the default for this machine.
+// Known profiles; the first one is the default. "native" (this CPU, detected) is not in the
+// list: findDeviceProfile makes it.
 const std::vector<DeviceProfile>& deviceProfiles();
-// nullptr for an unknown name.
+// nullptr for an unknown name. "native" detects this CPU's features and caches; older names
+// ("x86-64-avx512") still resolve.
 const DeviceProfile* findDeviceProfile(const std::string& name);
+
+// Whether every feature of `needed` (space-separated) is in `have`.
+bool hasFeatures(const std::string& have, const std::string& needed);
 
 }  // namespace edgecc

@@ -61,15 +61,18 @@ def Exec_CallOp : Exec_Op<"call", [AttrSizedOperandSegments]> {
     `ints` and `floats` fill the kernel's attribute slots in order (see
     runtime/kernels/kernels.h); `sym_ints`, when present, fills the int slots with
     expressions over the symbolic dims, evaluated at run time. `source` names the op it came
-    from for the generated comment.
+    from for the generated comment. `kernel` is a portable kernel (runtime/kernels/kernels.h)
+    or a variant `isa::kernel` (runtime/kernels/variants.h); `why` says why it was chosen,
+    with its tile sizes, for report.json.
   }];
   let arguments = (ins StrAttr:$kernel, Variadic<AnyMemRef>:$ins,
                        Variadic<AnyMemRef>:$outs, DenseI64ArrayAttr:$ints,
                        DenseF32ArrayAttr:$floats, OptionalAttr<StrAttr>:$source,
-                       OptionalAttr<AffineMapAttr>:$sym_ints);
+                       OptionalAttr<AffineMapAttr>:$sym_ints, OptionalAttr<StrAttr>:$why);
   let assemblyFormat = [{
     $kernel (`ins` `(` $ins^ `:` type($ins) `)`)? `outs` `(` $outs `:` type($outs) `)` attr-dict
   }];
+  let hasVerifier = 1;
 }
 
 #endif

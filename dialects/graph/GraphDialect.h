@@ -10,7 +10,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "runtime/kernels/ggml_blocks.h"
+#include "runtime/weight_format.h"
 
 #include "dialects/graph/GraphDialect.h.inc"
 
@@ -23,8 +23,8 @@ namespace edgecc::graph {
 mlir::LogicalResult broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b,
                                     llvm::SmallVectorImpl<int64_t>& out);
 
-// The weight formats of graph.linear / graph.embedding ("f32", "f16", "q8_0", "q4_0"), as the
-// runtime's kernels number them; nullopt for any other name.
+// The weight formats of graph.linear / graph.embedding ("f32", "f16", "q8_0", "q4_0", and the
+// packed "q8_0x8", "q4_0x8"), as the runtime's kernels number them; nullopt for other names.
 std::optional<ek::WeightFormat> parseWeightFormat(llvm::StringRef format);
 
 // Bytes per row of `k` values stored in a weight `format`, or -1 when such a row cannot be

@@ -309,27 +309,26 @@ static AffineExpr dimExpr(RankedTensorType t, unsigned d) {
 
 // Bytes per row of K values stored in `format`, or -1 when K does not fit the format.
 std::optional<ek::WeightFormat> parseWeightFormat(StringRef format) {
-  if (format == "f32") return ek::WeightFormat::F32;
-  if (format == "f16") return ek::WeightFormat::F16;
-  if (format == "q8_0") return ek::WeightFormat::Q8_0;
-  if (format == "q4_0") return ek::WeightFormat::Q4_0;
+  for (int64_t f = 0; f <= int64_t(ek::WeightFormat::Q4_0x8); ++f)
+    if (format == ek::weight_format_name(ek::WeightFormat(f))) return ek::WeightFormat(f);
   return std::nullopt;
 }
 
 int64_t storedRowBytes(StringRef format, int64_t k) {
   auto f = parseWeightFormat(format);
   if (!f) return -1;
-  const bool blocks = *f == ek::WeightFormat::Q8_0 || *f == ek::WeightFormat::Q4_0;
-  if (blocks && k % ek::kBlockValues != 0) return -1;
+  if (ek::is_quantized(*f) && k % ek::kBlockValues != 0) return -1;
   return ek::row_bytes(*f, k);
 }
 
 static LogicalResult verifyStoredRows(Operation* op, StringRef format, RankedTensorType w, int64_t k) {
   Type e = w.getElementType();
-  const bool typeOk = format == "f32" ? e.isF32() : format == "f16" ? e.isF16()
-                      : (format == "q8_0" || format == "q4_0") ? e.isInteger(8) : false;
+  auto f = parseWeightFormat(format);
+  const bool typeOk = !f ? false : *f == ek::WeightFormat::F32 ? e.isF32() : *f == ek::WeightFormat::F16 ? e.isF16() : e.isInteger(8);
   if (!typeOk) return op->emitOpError("weight format '") << format << "' does not match element type " << e;
   if (w.getRank() != 2) return op->emitOpError("weight must be rank 2");
+  if (ek::is_packed(*f) && w.getDimSize(0) % ek::kPackRows != 0)
+    return op->emitOpError("packed weight format '") << format << "' needs rows in groups of " << ek::kPackRows;
   if (ShapedType::isDynamic(k)) return op->emitOpError("the reduced dim must be static");
   const int64_t bytes = storedRowBytes(format, k);
   if (bytes < 0) return op->emitOpError("row of ") << k << " values cannot be stored as " << format;

@@ -1,41 +1,22 @@
-// Weight rows as llama.cpp stores them, read in place: f32, f16, and the Q8_0 / Q4_0 blocks
-// of 32 values (an f16 scale d, then 32 int8 q: x = d * q; or 16 bytes of nibbles: x = d *
-// (nibble - 8), low nibbles first). Kernels consume these blocks directly; nothing is
-// dequantized ahead of time.
+// Weight rows as llama.cpp stores them (weight_format.h), read in place by the portable
+// kernels: f32, f16, and the Q8_0 / Q4_0 blocks. Nothing is dequantized ahead of time.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "runtime/half.h"
+#include "runtime/weight_format.h"
 #if (defined(__F16C__) && defined(__AVX__)) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
 namespace ek {
 
-// Values of the `linear`/`embedding` format slot.
-enum class WeightFormat : int64_t { F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3 };
-
-constexpr int64_t kBlockValues = 32;
-constexpr int64_t kQ8_0BlockBytes = 34;
-constexpr int64_t kQ4_0BlockBytes = 18;
-
 inline float block_scale(const uint8_t* block) {
   uint16_t d;
   std::memcpy(&d, block, 2);
   return f16_bits_to_f32(d);
-}
-
-// Bytes of one row of k values.
-inline int64_t row_bytes(WeightFormat f, int64_t k) {
-  switch (f) {
-    case WeightFormat::F32: return k * 4;
-    case WeightFormat::F16: return k * 2;
-    case WeightFormat::Q8_0: return k / kBlockValues * kQ8_0BlockBytes;
-    case WeightFormat::Q4_0: return k / kBlockValues * kQ4_0BlockBytes;
-  }
-  return 0;
 }
 
 // Eight running sums, added pairwise at the end: independent lanes let the compiler use
@@ -85,7 +66,9 @@ inline float row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t
 // Activations for quantized weights, as llama.cpp does it: each block of 32 becomes int8 with
 // scale d = max|x| / 127 (kept at f16 precision), so a block's dot product is an exact integer
 // sum times two scales. This is llama.cpp's arithmetic, so both agree closely on the same file.
-inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
+// `sums`, when given, gets each block's sum of q (packed q4_0 kernels multiply unsigned
+// nibbles and subtract 8 * sum once per block).
+inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
   for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
     float amax = 0.f;
     for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
@@ -97,7 +80,22 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d) {
       const float v = x[j] * inv;
       q[j] = std::isnan(v) ? int8_t(0) : int8_t(std::nearbyint(std::fmin(std::fmax(v, -127.f), 127.f)));
     }
+    if (sums) {
+      int32_t s = 0;
+      for (int j = 0; j < 32; ++j) s += q[j];
+      sums[b] = s;
+    }
   }
+}
+
+// a * b + c, fused where the target has FMA: the packed kernels accumulate with it, and
+// their portable reference must round the same way to be bit-exact with them.
+inline float fmadd(float a, float b, float c) {
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;
+#endif
 }
 
 #if defined(__AVX2__)
@@ -154,9 +152,11 @@ inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, con
 #endif
 }
 
-// out[0..k) = the row's values.
+// out[0..k) = the row's values (packed formats: see row_values_at).
 inline void row_values(WeightFormat f, const uint8_t* row, float* out, int64_t k) {
   switch (f) {
+    case WeightFormat::Q8_0x8:
+    case WeightFormat::Q4_0x8: break;
     case WeightFormat::F32: std::memcpy(out, row, size_t(k) * 4); break;
     case WeightFormat::F16:
       for (int64_t i = 0; i < k; ++i) {
@@ -181,6 +181,30 @@ inline void row_values(WeightFormat f, const uint8_t* row, float* out, int64_t k
         }
       }
       break;
+  }
+}
+
+// out[0..k) = the values of row `row` of a weight tensor in any format.
+inline void row_values_at(WeightFormat f, const uint8_t* weights, int64_t row, float* out, int64_t k) {
+  if (!is_packed(f)) return row_values(f, weights + row * row_bytes(f, k), out, k);
+  const bool q8 = f == WeightFormat::Q8_0x8;
+  const int64_t blocks = k / kBlockValues, r = row % kPackRows;
+  const int64_t quant_bytes = q8 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block));
+  const uint8_t* group = weights + row / kPackRows * kPackRows * row_bytes(f, k);
+  const auto* scales = reinterpret_cast<const PackedScales*>(group + blocks * quant_bytes);
+  for (int64_t b = 0; b < blocks; ++b, out += kBlockValues) {
+    const float d = f16_bits_to_f32(scales[b].d[r]);
+    const uint8_t* quants = group + b * quant_bytes;
+    for (int c = 0; c < (q8 ? 8 : 4); ++c)
+      for (int j = 0; j < 4; ++j) {
+        if (q8) {
+          out[4 * c + j] = d * float(reinterpret_cast<const PackedQ8Block*>(quants)->q[c][r][j]);
+        } else {
+          const uint8_t v = reinterpret_cast<const PackedQ4Block*>(quants)->q[c][r][j];
+          out[4 * c + j] = d * float(int(v & 0x0F) - 8);
+          out[16 + 4 * c + j] = d * float(int(v >> 4) - 8);
+        }
+      }
   }
 }
 

@@ -5,13 +5,16 @@
 
 #include "runtime/kernels/ggml_blocks.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/linear_packed.h"
 #include "runtime/parallel.h"
 
 namespace ek {
 
-// in: x [..., K] f32, w [N, row bytes]; i[0] = WeightFormat.
+// in: x [..., K] f32, w [N, row bytes]; i[0] = WeightFormat (packed formats: see
+// linear_packed.h for the other slots).
 void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const WeightFormat f = WeightFormat(a.i[0]);
+  if (is_packed(f)) return linear_packed(in, out, a, reference_tile);
   const Tensor &x = in[0], &w = in[1];
   const int64_t K = x.dims[x.rank - 1], N = w.dims[0], M = K ? x.numel() / K : 0;
   const int64_t stride = row_bytes(f, K);
@@ -47,7 +50,6 @@ void embedding(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const WeightFormat f = WeightFormat(a.i[0]);
   const Tensor &table = in[0], &ids = in[1];
   const int64_t D = out[0].dims[out[0].rank - 1], V = table.dims[0], n = ids.numel();
-  const int64_t stride = row_bytes(f, D);
   float* Y = out[0].as<float>();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t id = ids.dtype == DType::I32 ? int64_t(ids.as<int32_t>()[i]) : ids.as<int64_t>()[i];
@@ -55,7 +57,7 @@ void embedding(const Tensor* in, int, Tensor* out, const Attrs& a) {
       for (int64_t d = 0; d < D; ++d) Y[i * D + d] = 0.f;
       continue;
     }
-    row_values(f, static_cast<const uint8_t*>(table.data) + id * stride, Y + i * D, D);
+    row_values_at(f, static_cast<const uint8_t*>(table.data), id, Y + i * D, D);
   }
 }
 

@@ -1,0 +1,71 @@
+#include "compiler/ir/ConstantData.h"
+#include "compiler/passes/Passes.h"
+#include "compiler/target/TargetAttr.h"
+#include "runtime/kernels/variants.h"
+
+namespace edgecc {
+#define GEN_PASS_DEF_PACKWEIGHTS
+#include "compiler/passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+std::optional<ek::WeightFormat> packedOf(ek::WeightFormat stored) {
+  if (stored == ek::WeightFormat::Q8_0) return ek::WeightFormat::Q8_0x8;
+  if (stored == ek::WeightFormat::Q4_0) return ek::WeightFormat::Q4_0x8;
+  return std::nullopt;
+}
+
+// Whether some `linear` variant for this target reads `packed`.
+bool targetReads(const DeviceProfile& target, ek::WeightFormat packed) {
+  for (const ek::KernelVariant& v : ek::kKernelVariants)
+    if (StringRef(v.kernel) == "linear" && v.isa == target.isa && (v.formats & ek::format_bit(packed)) &&
+        hasFeatures(target.features, v.features))
+      return true;
+  return false;
+}
+
+StringAttr formatOf(Operation* user) {
+  if (auto l = dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();
+  return cast<graph::EmbeddingOp>(user).getFormatAttr();
+}
+
+struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<DeviceProfile> target = targetOf(module);
+    if (failed(target)) return signalPassFailure();
+    module.walk([&](graph::ConstantOp c) {
+      // Every reader must take rows of this weight in one stored format: linear weights, or an
+      // embedding table (a tied output head), which reads single rows of any layout.
+      std::optional<ek::WeightFormat> stored;
+      bool linearReads = false;
+      for (OpOperand& use : c->getUses()) {
+        Operation* user = use.getOwner();
+        const bool asWeight = (isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
+                              (isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
+        if (!asWeight) return;
+        auto f = graph::parseWeightFormat(formatOf(user).getValue());
+        if (!f || (stored && *stored != *f)) return;
+        stored = f;
+        linearReads |= isa<graph::LinearOp>(user);
+      }
+      if (!stored || !linearReads) return;
+      std::optional<ek::WeightFormat> packed = packedOf(*stored);
+      auto type = cast<RankedTensorType>(c.getType());
+      if (!packed || !targetReads(*target, *packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
+      const int64_t blockBytes = *stored == ek::WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes;
+      const int64_t k = type.getDimSize(1) / blockBytes * ek::kBlockValues;
+      std::vector<uint8_t> rows = elementsBytes(c.getValue());
+      std::string out(rows.size(), '\0');
+      ek::pack_rows_x8(*stored, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));
+      c.setValueAttr(makeElementsAttr(type, std::move(out), c.getName().value_or("weight")));
+      const StringAttr name = StringAttr::get(module.getContext(), ek::weight_format_name(*packed));
+      for (Operation* user : c->getUsers()) user->setAttr("format", name);
+    });
+  }
+};
+
+}  // namespace
+}  // namespace edgecc

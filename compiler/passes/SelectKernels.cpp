@@ -1,0 +1,79 @@
+#include <algorithm>
+
+#include "compiler/passes/Passes.h"
+#include "compiler/target/TargetAttr.h"
+#include "runtime/kernels/variants.h"
+
+namespace edgecc {
+#define GEN_PASS_DEF_SELECTKERNELS
+#include "compiler/passes/Passes.h.inc"
+
+namespace {
+
+using namespace mlir;
+
+std::string kib(int64_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
+
+// Tile sizes of `linear` over packed weights (runtime/kernels/linear_packed.h). A tile keeps
+// two vector registers per token (an int32 and a float accumulator for the group's rows) and
+// needs about six more: the largest power of two that fits the register file. Tokens are
+// taken in blocks whose int8 activations fill at most half of L2, so they stay there while
+// every weight group streams past once per block.
+struct LinearTiles {
+  int64_t tokensPerTile, tokensPerBlock;
+  std::string why;
+};
+
+LinearTiles linearTiles(const DeviceProfile& t, int64_t k) {
+  int64_t tile = 1;
+  while (2 * (2 * tile) + 6 <= t.vector_registers && tile < 8) tile *= 2;
+  const int64_t rowBytes = k + k / ek::kBlockValues * 8;  // int8 values, then scale and sum per block
+  int64_t block = std::max<int64_t>(tile, t.l2_bytes / 2 / std::max<int64_t>(rowBytes, 1) / tile * tile);
+  LinearTiles out{tile, block, ""};
+  out.why = std::to_string(tile) + " tokens x " + std::to_string(ek::kPackRows) + " rows per register tile (" +
+            std::to_string(t.vector_registers) + " vector registers: 2 accumulators per token); " + std::to_string(block) +
+            " tokens per cache block (" + std::to_string(block) + " x " + std::to_string(rowBytes) + " B of int8 activations <= half of the " +
+            kib(t.l2_bytes) + " L2)";
+  return out;
+}
+
+struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<DeviceProfile> target = targetOf(module);
+    if (failed(target)) return signalPassFailure();
+    Builder b(module.getContext());
+    module.walk([&](exec::CallOp call) {
+      const std::string kernel = call.getKernel().str();
+      if (kernel.find("::") != std::string::npos) return;  // chosen already
+      if (kernel != "linear") {
+        call.setWhyAttr(b.getStringAttr("portable kernel (no ISA variant of '" + kernel + "')"));
+        return;
+      }
+      const auto format = ek::WeightFormat(call.getInts()[0]);
+      const char* formatName = ek::weight_format_name(format);
+      const ek::KernelVariant* chosen = nullptr;
+      for (const ek::KernelVariant& v : ek::kKernelVariants)
+        if (v.kernel == kernel && v.isa == target->isa && (v.formats & ek::format_bit(format)) &&
+            hasFeatures(target->features, v.features)) {
+          chosen = &v;
+          break;
+        }
+      if (!ek::is_packed(format)) {
+        call.setWhyAttr(b.getStringAttr(std::string("portable kernel: weights stay ") + formatName + " as stored" +
+                                        (ek::is_quantized(format) ? " (not packed for this target)" : "")));
+        return;
+      }
+      const int64_t k = cast<MemRefType>(call.getIns()[0].getType()).getShape().back();
+      LinearTiles tiles = linearTiles(*target, k);
+      if (!chosen) tiles = {1, 0, "portable reference tile, one token at a time"};
+      call.setIntsAttr(b.getDenseI64ArrayAttr({int64_t(format), tiles.tokensPerTile, tiles.tokensPerBlock}));
+      if (chosen) call.setKernelAttr(b.getStringAttr(std::string(chosen->ns) + "::" + chosen->kernel));
+      call.setWhyAttr(b.getStringAttr(std::string(formatName) + " on " + target->name + ": " +
+                                      (chosen ? std::string(chosen->how) + "; " : std::string()) + tiles.why));
+    });
+  }
+};
+
+}  // namespace
+}  // namespace edgecc

@@ -1,0 +1,51 @@
+// The per-ISA kernel variants, in one table: which kernel each replaces, for which weight
+// formats, and which CPU features it needs. The compiler picks from it (the first variant, in
+// this order, whose features the target has and that takes the op's format) and verifies each
+// `exec.call` against it; a bundle declares and compiles only what its target's flags allow.
+#pragma once
+#include <cstdint>
+
+#include "runtime/tensor.h"
+#include "runtime/weight_format.h"
+
+// Which variants this build compiles in (the target's compile flags decide).
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__FMA__) && defined(__F16C__)
+#define EK_COMPILED_x86_avx512vnni 1
+#endif
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define EK_COMPILED_x86_avx2 1
+#endif
+
+namespace ek {
+
+constexpr uint32_t format_bit(WeightFormat f) { return 1u << uint32_t(f); }
+
+struct KernelVariant {
+  const char* ns;        // the C++ namespace under ek::, and the folder under runtime/kernels/
+  const char* kernel;    // the portable kernel it replaces, with the same attribute slots
+  const char* isa;       // "x86-64" or "arm64"
+  const char* features;  // CPU features it needs, space-separated (cpu_features.h names)
+  uint32_t formats;      // weight formats it takes (format_bit), slot i[0]
+  const char* how;       // for report.json
+};
+
+inline constexpr KernelVariant kKernelVariants[] = {
+    {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
+     format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8),
+     "8 interleaved weight rows in ymm lanes, int8 dot products by vpdpbusd, no horizontal sums"},
+    {"x86_avx2", "linear", "x86-64", "avx2 fma f16c", format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8),
+     "8 interleaved weight rows in ymm lanes, int8 dot products by maddubs+madd, no horizontal sums"},
+};
+
+#if defined(EK_COMPILED_x86_avx512vnni)
+namespace x86_avx512vnni {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+#if defined(EK_COMPILED_x86_avx2)
+namespace x86_avx2 {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+
+}  // namespace ek
