@@ -67,8 +67,8 @@ inline float row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t
 // scale d = max|x| / 127 (kept at f16 precision), so a block's dot product is an exact integer
 // sum times two scales. This is llama.cpp's arithmetic, so both agree closely on the same file.
 // `sums`, when given, gets each block's sum of q (packed q4_0 kernels multiply unsigned
-// nibbles and subtract 8 * sum once per block).
-inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
+// nibbles and subtract 8 * sum once per block). The reference, one value at a time:
+inline void quantize_row_q8_reference(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
   for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
     float amax = 0.f;
     for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
@@ -87,6 +87,51 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int3
     }
   }
 }
+
+#if defined(__AVX2__)
+// The same arithmetic, 8 lanes at a time; bit-exact with the reference (NaN lanes become 0, a
+// NaN is ignored by the max as fmax ignores it).
+inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
+  const __m256 sign = _mm256_set1_ps(-0.f), lo = _mm256_set1_ps(-127.f), hi = _mm256_set1_ps(127.f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);  // undoes the packs' lane interleave
+  for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
+    __m256 v[4], amax8 = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(x + 8 * i);
+      amax8 = _mm256_max_ps(_mm256_andnot_ps(sign, v[i]), amax8);  // a NaN |x| loses to amax8
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    const float inv = amax != 0.f ? 127.f / amax : 0.f;
+    d[b] = f16_bits_to_f32(f32_to_f16_bits(amax / 127.f));
+    __m256i ints[4];
+    for (int i = 0; i < 4; ++i) {
+      const __m256 scaled = _mm256_mul_ps(v[i], _mm256_set1_ps(inv));
+      const __m256 ordered = _mm256_cmp_ps(scaled, scaled, _CMP_ORD_Q);
+      const __m256 clamped = _mm256_min_ps(_mm256_max_ps(scaled, lo), hi);
+      const __m256 rounded = _mm256_round_ps(clamped, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      ints[i] = _mm256_and_si256(_mm256_cvtps_epi32(rounded), _mm256_castps_si256(ordered));
+    }
+    __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(ints[0], ints[1]), _mm256_packs_epi32(ints[2], ints[3]));
+    packed = _mm256_permutevar8x32_epi32(packed, order);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), packed);
+    if (sums) {
+      const __m256i ones = _mm256_set1_epi8(1);  // sum of 32 int8: maddubs(1, q) then madd
+      const __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(ones, packed), _mm256_set1_epi16(1));
+      __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+      s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+      sums[b] = _mm_cvtsi128_si32(s4);
+    }
+  }
+}
+#else
+inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
+  quantize_row_q8_reference(x, k, q, d, sums);
+}
+#endif
 
 // a * b + c, fused where the target has FMA: the packed kernels accumulate with it, and
 // their portable reference must round the same way to be bit-exact with them.

@@ -8,12 +8,18 @@
 #include "runtime/tensor.h"
 #include "runtime/weight_format.h"
 
-// Which variants this build compiles in (the target's compile flags decide).
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__FMA__) && defined(__F16C__)
+// Which variants this build compiles in (the target's compile flags decide). The VNNI kernel
+// turns VNNI on for itself only (x86_avx512vnni/linear.cpp): the bundle's flags stop at
+// AVX-512 BW/VL, and its CPU check asks for avx512vnni.
+#if defined(__AVX512VL__) && defined(__AVX512BW__) && defined(__FMA__) && defined(__F16C__) && \
+    (defined(__GNUC__) || defined(__clang__))
 #define EK_COMPILED_x86_avx512vnni 1
 #endif
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define EK_COMPILED_x86_avx2 1
+#endif
+#if defined(EK_COMPILED_x86_avx512vnni) || defined(EK_COMPILED_x86_avx2)
+#define EK_COMPILED_ANY_VARIANT 1
 #endif
 
 namespace ek {

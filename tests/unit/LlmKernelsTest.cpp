@@ -616,8 +616,12 @@ TEST(Parallel, ForCoversRangeExactlyOnce) {
             ASSERT_EQ(calls.load(), 0);
           }
           // Chunks hold at least `grain` items (the last may hold fewer).
-          if (n > 0) ASSERT_LE(calls.load(), (n + std::max<int64_t>(grain, 1) - 1) / std::max<int64_t>(grain, 1));
-          if (grain >= n) ASSERT_LE(calls.load(), 1);
+          if (n > 0) {
+            ASSERT_LE(calls.load(), (n + std::max<int64_t>(grain, 1) - 1) / std::max<int64_t>(grain, 1));
+          }
+          if (grain >= n) {
+            ASSERT_LE(calls.load(), 1);
+          }
         }
   }
   ek::set_num_threads(1);

@@ -16,7 +16,7 @@
 
 namespace ek::x86 {
 
-inline __m256i broadcast4(const int8_t* p) {
+static inline __m256i broadcast4(const int8_t* p) {  // static: each ISA file keeps its own
   int32_t v;
   std::memcpy(&v, p, 4);
   return _mm256_set1_epi32(v);
