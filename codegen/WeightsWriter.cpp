@@ -4,12 +4,13 @@
 #include <vector>
 
 #include "compiler/ir/ConstantData.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "runtime/weights_format.h"
 
 namespace edgecc {
 
 WeightsWriter::WeightsWriter(const std::string& path)
-    : path_(path), file_(path, std::ios::binary | std::ios::trunc), checksum_(ek::fnv1a64(nullptr, 0)) {
+    : path_(path), file_(path, std::ios::binary | std::ios::trunc) {
   // Room for the header, written last when the size and checksum are known.
   const ek::WeightsHeader placeholder{};
   file_.write(reinterpret_cast<const char*>(&placeholder), sizeof placeholder);
@@ -21,8 +22,6 @@ int64_t WeightsWriter::add(mlir::ElementsAttr value) {
   const int64_t offset = (size_ + int64_t(ek::kWeightsAlign) - 1) / int64_t(ek::kWeightsAlign) * int64_t(ek::kWeightsAlign);
   const std::vector<uint8_t> pad(size_t(offset - size_), 0);
   const std::vector<uint8_t> bytes = elementsBytes(value);
-  checksum_ = ek::fnv1a64(pad.data(), pad.size(), checksum_);
-  checksum_ = ek::fnv1a64(bytes.data(), bytes.size(), checksum_);
   file_.write(reinterpret_cast<const char*>(pad.data()), std::streamsize(pad.size()));
   file_.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   size_ = offset + int64_t(bytes.size());
@@ -31,11 +30,22 @@ int64_t WeightsWriter::add(mlir::ElementsAttr value) {
 }
 
 bool WeightsWriter::finish(std::string* error) {
+  // The checksum is taken over the payload as written (read back mapped).
+  file_.flush();
+  uint64_t checksum = ek::payload_checksum(nullptr, 0);
+  if (size_ > 0) {
+    auto written = llvm::MemoryBuffer::getFileSlice(path_, uint64_t(size_), sizeof(ek::WeightsHeader), /*IsVolatile=*/false);
+    if (!written) {
+      if (error) *error = path_ + ": cannot read back the weights written";
+      return false;
+    }
+    checksum = ek::payload_checksum(reinterpret_cast<const uint8_t*>((*written)->getBufferStart()), size_t(size_));
+  }
   ek::WeightsHeader h{};
   std::memcpy(h.magic, ek::kWeightsMagic, sizeof h.magic);
   h.version = ek::kWeightsVersion;
   h.payload_bytes = uint64_t(size_);
-  h.checksum = checksum_;
+  h.checksum = checksum;
   file_.seekp(0);
   file_.write(reinterpret_cast<const char*>(&h), sizeof h);
   file_.close();

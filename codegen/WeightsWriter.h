@@ -28,7 +28,6 @@ class WeightsWriter {
   std::string path_;
   std::ofstream file_;
   int64_t size_ = 0;
-  uint64_t checksum_;
   llvm::DenseMap<mlir::Attribute, int64_t> offsets_;
 };
 

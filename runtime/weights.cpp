@@ -1,7 +1,10 @@
 #include "runtime/weights.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "runtime/parallel.h"
 #include "runtime/weights_format.h"
 
 #if defined(_WIN32)
@@ -50,7 +53,21 @@ bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::s
                 std::to_string(expected_payload_bytes));
   if (size < sizeof(WeightsHeader) + h.payload_bytes) return fail("truncated weights file");
   payload_ = static_cast<const uint8_t*>(map) + sizeof(WeightsHeader);
-  if (fnv1a64(payload_, h.payload_bytes) != h.checksum) {
+  // The whole payload is checked here, its sections on all threads: this also pages the
+  // weights in, which the first token would otherwise do.
+  const size_t n = size_t(h.payload_bytes), sections = (n + kChecksumSection - 1) / kChecksumSection;
+  std::vector<uint64_t> hashes(sections);
+  uint64_t* out = hashes.data();
+  const uint8_t* payload = payload_;
+  parallel_for(int64_t(sections), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) {
+      const size_t at = size_t(s) * kChecksumSection;
+      out[s] = section_hash(payload + at, std::min(kChecksumSection, n - at));
+    }
+  });
+  uint64_t sum = 0;
+  for (uint64_t section : hashes) sum = fold_section(sum, section);
+  if (sum != h.checksum) {
     payload_ = nullptr;
     return fail("weights checksum mismatch (corrupted file)");
   }

@@ -96,9 +96,9 @@ llvm::Expected<std::string> compileBuildRun(const RunRequest& r) {
 std::string bundleCacheDir(const std::string& model, uint64_t key, const std::string& kind) {
   uint64_t h = key;
   if (auto self = llvm::MemoryBuffer::getFile(llvm::sys::fs::getMainExecutable(nullptr, nullptr)))
-    h = ek::fnv1a64((*self)->getBufferStart(), (*self)->getBufferSize(), h);
+    h = ek::fold_section(h, ek::payload_checksum(reinterpret_cast<const uint8_t*>((*self)->getBufferStart()), (*self)->getBufferSize()));
   if (auto buf = llvm::MemoryBuffer::getFile(model, /*IsText=*/false, /*RequiresNullTerminator=*/false))
-    h = ek::fnv1a64((*buf)->getBufferStart(), (*buf)->getBufferSize(), h);
+    h = ek::fold_section(h, ek::payload_checksum(reinterpret_cast<const uint8_t*>((*buf)->getBufferStart()), (*buf)->getBufferSize()));
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
   return cacheRoot() + "/" + kind + "-" + hex;
