@@ -1,20 +1,26 @@
 #!/usr/bin/python3
 """Generation speed of edgecc bundles next to llama.cpp on the same GGUF files, in one run.
 
-For each preset x weight type: generate the model once (examples/models/make_gguf.py, cached),
-compile it with edgecc (cached by content), then run
-    edgecc generate BUNDLE --prompt-ids P -n N --threads T --json --ignore-eos
-    llama_ref generate MODEL --ids P -n N --threads T --timings        (libllama, llama.cpp)
-and report prefill and decode tokens/s, their ratios, load time and peak RSS. llama.cpp runs
-with an f32 KV cache and no flash attention, like edgecc's cache. Run with nothing else busy.
+For each preset x weight type x thread count, the tools alternate for --reps repetitions and the
+medians are reported:
+    edgecc:    the bundle's model_generate (compiled with --target, default native)
+    llama.cpp: llama-bench built natively (scripts/build_llama_bench.sh) when it is there,
+               else libllama from node-llama-cpp (tests/reference/llama_ref); the table says which
+Both run with an f32 KV cache and no flash attention (edgecc's cache is f32). The DRAM read
+bandwidth is measured in the same run (benchmarks/dram_bandwidth.cpp), and every decode figure is
+also given as GB/s read (weights read per token + the KV cache at the mean position) and as a
+fraction of that bandwidth. Time to first token is process start to the first token, for both
+tools (llama_ref and model_generate, -n 1). Writes JSON, an SVG chart and a Markdown table.
+Run with nothing else busy.
 
-    /usr/bin/python3 benchmarks/bench_llm.py [--presets 135m,1.1b] [--types q8_0,q4_0]
-        [--prompt-len 64] [-n 32] [--threads 2] [--out benchmarks/results/llm_generate.json]
+    /usr/bin/python3 benchmarks/bench_llm.py [--presets 135m,1.1b] [--types f16,q8_0,q4_0]
+        [--prompt-len 128] [-n 64] [--threads 1,2] [--reps 5] [--target native]
 """
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -23,6 +29,8 @@ import numpy as np
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, os.path.join(REPO, "examples", "models"))
+from make_gguf import GgufFile, tensor_nbytes  # noqa: E402
 from test_llama_cpp import our_forced_logits  # noqa: E402  (teacher forcing through `edgecc run`)
 
 CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "edgecc", "bench")
@@ -39,20 +47,112 @@ def last_json(text):
     return json.loads(text.strip().splitlines()[-1])
 
 
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def dram_bandwidth(threads):
+    exe = os.path.join(CACHE, "dram_bandwidth")
+    src = os.path.join(REPO, "benchmarks", "dram_bandwidth.cpp")
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        run(["g++", "-O3", "-march=native", "-pthread", src, "-o", exe])
+    return last_json(run([exe, str(threads)]))["read_gb_s"]
+
+
+def bytes_per_token(gguf_path, position):
+    """Bytes a decode step reads: every weight, except that an untied embedding table gives
+    one row, plus the f32 KV cache up to `position`."""
+    g = GgufFile(gguf_path)
+    total = sum(tensor_nbytes(ne, t) for ne, t, _ in g.tensors.values())
+    if "output.weight" in g.tensors:  # untied: the table is read one row per token
+        ne, t, _ = g.tensors["token_embd.weight"]
+        total -= tensor_nbytes(ne, t) - tensor_nbytes([ne[0], 1], t)
+    arch = g.get("general.architecture")
+    layers, heads = g.get(f"{arch}.block_count"), g.get(f"{arch}.attention.head_count")
+    kv_heads, width = g.get(f"{arch}.attention.head_count_kv", heads), g.get(f"{arch}.embedding_length")
+    total += 2 * layers * kv_heads * (width // heads) * 4 * position
+    return total
+
+
+def llama_bench_path():
+    path = os.path.expanduser(os.environ.get("EDGECC_LLAMA_BENCH", "~/.cache/edgecc/llama-bench")) + "/build/bin/llama-bench"
+    return path if os.access(path, os.X_OK) else None
+
+
+def run_llama(bench, llama_ref, gguf, ids, prompt_len, n, threads):
+    if bench:
+        out = json.loads(run([bench, "-m", gguf, "-p", str(prompt_len), "-n", str(n), "-t", str(threads), "-r", "1",
+                              "-ctk", "f32", "-ctv", "f32", "-fa", "0", "-o", "json"]))
+        pp = next(r["avg_ts"] for r in out if r["n_prompt"] > 0)
+        tg = next(r["avg_ts"] for r in out if r["n_gen"] > 0)
+        return pp, tg
+    r = last_json(run([llama_ref, "generate", gguf, "--ids", ids, "-n", str(n), "--threads", str(threads), "--timings"]))
+    return r["prefill_tok_s"], r["decode_tok_s"]
+
+
+def wall(cmd):
+    t0 = time.perf_counter()
+    run(cmd)
+    return time.perf_counter() - t0
+
+
+def svg_chart(rows, bandwidth, path):
+    """Grouped bars: edgecc / llama.cpp for prefill and decode per model, type and threads, with
+    the parity line; and decode GB/s as a fraction of the measured bandwidth."""
+    w, h, left, top, bar = 980, 420, 60, 40, 12
+    groups = [f"{r['model']} {r['type']} t{r['threads']}" for r in rows]
+    series = [("prefill ratio", "prefill_ratio", "#4878a8"), ("decode ratio", "decode_ratio", "#e0823d"),
+              ("decode / DRAM bw", "decode_bw_fraction", "#6aa84f")]
+    ymax = max([1.5] + [r[k] for r in rows for _, k, _ in series]) * 1.1
+    plot_h = h - top - 110
+    gw = (w - left - 20) / max(len(rows), 1)
+    y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+           f'<text x="{left}" y="20" font-size="14">edgecc vs llama.cpp (ratio, 1 = parity) and decode as a fraction of '
+           f'DRAM bandwidth ({bandwidth:.1f} GB/s, 2 threads)</text>']
+    for v in np.arange(0, ymax, 0.25):
+        out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
+    out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(1):.1f}" y2="{y(1):.1f}" stroke="#000" stroke-dasharray="4 3"/>')
+    for i, r in enumerate(rows):
+        x0 = left + i * gw + (gw - 3 * bar) / 2
+        for j, (_, key, color) in enumerate(series):
+            out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(r[key]):.1f}" width="{bar - 1}" height="{y(0) - y(r[key]):.1f}" '
+                       f'fill="{color}"><title>{groups[i]}: {key} {r[key]:.2f}</title></rect>')
+        out.append(f'<text transform="translate({x0 + bar:.1f},{y(0) + 8:.1f}) rotate(60)">{groups[i]}</text>')
+    for j, (label, _, color) in enumerate(series):
+        out.append(f'<rect x="{left + j * 170}" y="{h - 18}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{left + j * 170 + 14}" y="{h - 9}">{label}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default="135m,1.1b")
-    ap.add_argument("--types", default="q8_0,q4_0")
-    ap.add_argument("--prompt-len", type=int, default=64)
-    ap.add_argument("-n", type=int, default=32, help="tokens generated (n - 1 decode steps are timed)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--types", default="f16,q8_0,q4_0")
+    ap.add_argument("--prompt-len", type=int, default=128)
+    ap.add_argument("-n", type=int, default=64, help="tokens generated")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--target", default="native")
     ap.add_argument("--edgecc", default=os.path.join(REPO, "build", "bin", "edgecc"))
-    ap.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "llm_generate.json"))
+    ap.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "llm_bench.json"))
     args = ap.parse_args()
 
     llama_dir = run(["bash", os.path.join(REPO, "scripts", "setup_llama_ref.sh")]).strip().splitlines()[-1].split(": ", 1)[1]
     llama_ref = os.path.join(llama_dir, "bin", "llama_ref")
+    bench = llama_bench_path()
+    peer = "llama-bench (native build)" if bench else "libllama 0.4.0 (node-llama-cpp prebuilt)"
     os.makedirs(CACHE, exist_ok=True)
+    threads = [int(t) for t in args.threads.split(",")]
+    bandwidth = {t: dram_bandwidth(t) for t in sorted(set(threads) | {2})}
+    print(f"{cpu_model()}: DRAM read {', '.join(f'{v:.1f} GB/s ({t} threads)' for t, v in bandwidth.items())}", file=sys.stderr)
     prompt = [1] + [300 + (i * 7919) % 20000 for i in range(args.prompt_len - 1)]
     ids = ",".join(map(str, prompt))
     rows = []
@@ -63,48 +163,70 @@ def main():
                 print(f"generating {gguf} ...", file=sys.stderr)
                 run([sys.executable, os.path.join(REPO, "examples", "models", "make_gguf.py"), "--preset", preset,
                      "--type", wtype, "-o", gguf])
-            bundle = os.path.join(CACHE, f"{preset}-{wtype}-bundle")
+            bundle = os.path.join(CACHE, f"{preset}-{wtype}-{args.target}")
             t0 = time.time()
-            run([args.edgecc, "compile", gguf, "-o", bundle, "--max-context", str(args.prompt_len + args.n + 8)])
+            run([args.edgecc, "compile", gguf, "-o", bundle, "--target", args.target,
+                 "--max-context", str(args.prompt_len + args.n + 8), "--max-batch", str(args.prompt_len)])
             compile_s = time.time() - t0
-            # Warm-up builds the bundle's tool and pages the weights in; the second run is measured.
-            cmd = [args.edgecc, "generate", bundle, "--prompt-ids", ids, "-n", str(args.n), "--threads", str(args.threads),
-                   "--json", "--ignore-eos"]
-            run(cmd)
-            ours = last_json(run(cmd))
-            ref_logits = os.path.join(CACHE, "llama_logits.f32")
-            ref = last_json(run([llama_ref, "generate", gguf, "--ids", ids, "-n", str(args.n), "--threads",
-                                 str(args.threads), "--timings", "--logits", ref_logits]))
-            # Agreement next to speed: our top-1 with llama.cpp's tokens fed back (teacher forcing).
-            ours_forced = our_forced_logits(args.edgecc, bundle, ref["ids"], os.path.join(CACHE, "forced"), prompt)
-            top1 = float(np.mean(ours_forced.argmax(axis=1) == np.array(ref["ids"])))
-            same = next((k for k, (a, b) in enumerate(zip(ours["ids"], ref["ids"])) if a != b), len(ref["ids"]))
-            rows.append({"model": preset, "type": wtype, "file_bytes": os.path.getsize(gguf), "compile_s": compile_s,
-                         "prefill_tok_s": ours["prefill_tok_s"], "llama_prefill_tok_s": ref["prefill_tok_s"],
-                         "decode_tok_s": ours["decode_tok_s"], "llama_decode_tok_s": ref["decode_tok_s"],
-                         "load_ms": ours["load_ms"], "peak_rss_bytes": ours["peak_rss_bytes"],
-                         "greedy_tokens_identical": same, "tokens": len(ref["ids"]), "teacher_forced_top1": top1})
-            r = rows[-1]
-            print(f"{preset} {wtype}: prefill {r['prefill_tok_s']:.1f} vs {r['llama_prefill_tok_s']:.1f} tok/s, "
-                  f"decode {r['decode_tok_s']:.2f} vs {r['llama_decode_tok_s']:.2f} tok/s", file=sys.stderr)
+            run([args.edgecc, "generate", bundle, "--prompt-ids", "1", "-n", "2"])  # builds the tool
+            tool = [os.path.join(bundle, "model_generate"), "--dir", bundle, "--prompt-ids", ids, "--ignore-eos"]
+            per_token = bytes_per_token(gguf, args.prompt_len + args.n // 2)
+            ttft_ours = statistics.median(wall(tool + ["-n", "1"]) for _ in range(3))
+            ttft_llama = statistics.median(wall([llama_ref, "generate", gguf, "--ids", ids, "-n", "1"]) for _ in range(3))
+            top1 = None
+            for t in threads:
+                samples = {"pp": [], "tg": [], "lpp": [], "ltg": [], "load": []}
+                for _ in range(args.reps):  # alternating, so drifts of the machine hit both
+                    ours = last_json(run(tool + ["-n", str(args.n), "--threads", str(t), "--json"]))
+                    samples["pp"].append(ours["prefill_tok_s"])
+                    samples["tg"].append(ours["decode_tok_s"])
+                    samples["load"].append(ours["load_ms"])
+                    pp, tg = run_llama(bench, llama_ref, gguf, ids, args.prompt_len, args.n, t)
+                    samples["lpp"].append(pp)
+                    samples["ltg"].append(tg)
+                med = {k: statistics.median(v) for k, v in samples.items()}
+                if top1 is None:  # agreement next to speed: our top-1 with llama.cpp's tokens fed back
+                    forced_prompt = prompt[:64]
+                    ref = last_json(run([llama_ref, "generate", gguf, "--ids", ",".join(map(str, forced_prompt)), "-n", "32",
+                                         "--threads", "2"]))
+                    ours_forced = our_forced_logits(args.edgecc, bundle, ref["ids"], os.path.join(CACHE, "forced"), forced_prompt)
+                    top1 = float(np.mean(ours_forced.argmax(axis=1) == np.array(ref["ids"])))
+                gbs = med["tg"] * per_token / 1e9
+                rows.append({"model": preset, "type": wtype, "threads": t, "compile_s": compile_s,
+                             "prefill_tok_s": med["pp"], "llama_prefill_tok_s": med["lpp"],
+                             "decode_tok_s": med["tg"], "llama_decode_tok_s": med["ltg"],
+                             "prefill_ratio": med["pp"] / med["lpp"], "decode_ratio": med["tg"] / med["ltg"],
+                             "bytes_per_token": per_token, "decode_gb_s": gbs, "llama_decode_gb_s": med["ltg"] * per_token / 1e9,
+                             "decode_bw_fraction": gbs / bandwidth[t], "load_ms": med["load"],
+                             "ttft_s": ttft_ours, "llama_ttft_s": ttft_llama, "teacher_forced_top1": top1,
+                             "samples": samples})
+                r = rows[-1]
+                print(f"{preset} {wtype} t{t}: prefill {r['prefill_tok_s']:.1f} vs {r['llama_prefill_tok_s']:.1f}, "
+                      f"decode {r['decode_tok_s']:.2f} vs {r['llama_decode_tok_s']:.2f} tok/s", file=sys.stderr)
 
-    header = (f"| model | type | prefill tok/s (edgecc / llama.cpp = ratio) | decode tok/s (edgecc / llama.cpp = ratio) "
-              f"| load ms | peak RSS MB | greedy tokens identical | teacher-forced top-1 |")
-    lines = [header, "|" + "---|" * 8]
+    lines = [f"{cpu_model()}, DRAM read {bandwidth[2]:.1f} GB/s (2 threads)" +
+             (f", {bandwidth[1]:.1f} GB/s (1 thread)" if 1 in bandwidth else "") +
+             f"; edgecc --target {args.target}; peer: {peer}; prompt {args.prompt_len}, {args.n} generated, "
+             f"medians of {args.reps}", "",
+             "| model | type | threads | prefill tok/s edgecc / llama.cpp = ratio | decode tok/s edgecc / llama.cpp = ratio "
+             "| decode GB/s (edgecc, llama.cpp) | of DRAM bw | first token s (edgecc, llama.cpp) | teacher-forced top-1 |",
+             "|" + "---|" * 9]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['type']} | {r['prefill_tok_s']:.1f} / {r['llama_prefill_tok_s']:.1f} = "
-                     f"{r['prefill_tok_s'] / max(r['llama_prefill_tok_s'], 1e-9):.2f} | {r['decode_tok_s']:.2f} / "
-                     f"{r['llama_decode_tok_s']:.2f} = {r['decode_tok_s'] / max(r['llama_decode_tok_s'], 1e-9):.2f} | "
-                     f"{r['load_ms']:.0f} | {r['peak_rss_bytes'] / 2**20:.0f} | {r['greedy_tokens_identical']}/{r['tokens']} | "
-                     f"{r['teacher_forced_top1']:.1%} |")
+        lines.append(f"| {r['model']} | {r['type']} | {r['threads']} | {r['prefill_tok_s']:.1f} / {r['llama_prefill_tok_s']:.1f} = "
+                     f"{r['prefill_ratio']:.2f} | {r['decode_tok_s']:.1f} / {r['llama_decode_tok_s']:.1f} = {r['decode_ratio']:.2f} | "
+                     f"{r['decode_gb_s']:.1f}, {r['llama_decode_gb_s']:.1f} | {r['decode_bw_fraction']:.0%} | "
+                     f"{r['ttft_s']:.2f}, {r['llama_ttft_s']:.2f} | {r['teacher_forced_top1']:.1%} |")
     table = "\n".join(lines)
-    print(f"prompt {args.prompt_len} tokens, {args.n} generated, {args.threads} threads, {platform.machine()}")
     print(table)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"prompt_len": args.prompt_len, "n": args.n, "threads": args.threads, "machine": platform.machine(),
-                   "rows": rows, "table": table}, f, indent=2)
-    print(f"wrote {args.out}")
+        json.dump({"cpu": cpu_model(), "dram_read_gb_s": bandwidth, "peer": peer, "target": args.target,
+                   "prompt_len": args.prompt_len, "n": args.n, "reps": args.reps, "rows": rows, "table": table}, f, indent=2)
+    chart = os.path.splitext(args.out)[0] + ".svg"
+    svg_chart(rows, bandwidth[2], chart)
+    with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+        f.write(table + f"\n\n![chart]({os.path.basename(chart)})\n")
+    print(f"wrote {args.out}, {chart}")
     return 0
 
 

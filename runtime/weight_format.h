@@ -10,14 +10,17 @@
 //               the group's rows interleaved in 4-value chunks (one 32-byte load feeds all 8
 //               rows, and an int8 dot product lands in one lane per row: no horizontal sums),
 //               then, after all blocks of the group, the scales of the rows as a plane of f16.
-//               A group takes exactly the bytes of its kPackRows rows as stored, so the
-//               tensor keeps its shape [N, row bytes].
+//   f32x8, f16x8    groups of kPackRows rows, column-major within the group: value k of the 8
+//               rows side by side (one load of 8 values feeds one multiply-add per row).
+//   A group takes exactly the bytes of its kPackRows rows as stored, so the tensor keeps its
+//   shape and element type ([N, row bytes] of i8, or [N, K] of f32 / f16).
 #pragma once
 #include <cstdint>
 
 namespace ek {
 
-enum class WeightFormat : int64_t { F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5 };
+enum class WeightFormat : int64_t { F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7 };
+constexpr int64_t kNumWeightFormats = 8;
 
 constexpr int64_t kBlockValues = 32;
 constexpr int64_t kQ8_0BlockBytes = 34;
@@ -38,11 +41,31 @@ static_assert(sizeof(PackedQ8Block) + sizeof(PackedScales) == kPackRows * kQ8_0B
 static_assert(sizeof(PackedQ4Block) + sizeof(PackedScales) == kPackRows * kQ4_0BlockBytes, "q4_0x8 keeps the bytes");
 static_assert(sizeof(PackedQ8Block) == 256 && sizeof(PackedQ4Block) == 128 && sizeof(PackedScales) == 16, "layout");
 
-inline bool is_packed(WeightFormat f) { return f == WeightFormat::Q8_0x8 || f == WeightFormat::Q4_0x8; }
-inline bool is_quantized(WeightFormat f) { return f != WeightFormat::F32 && f != WeightFormat::F16; }
+inline bool is_packed(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q8_0x8); }
 // The stored format a packed one rearranges (itself for the others).
 inline WeightFormat stored_format(WeightFormat f) {
-  return f == WeightFormat::Q8_0x8 ? WeightFormat::Q8_0 : f == WeightFormat::Q4_0x8 ? WeightFormat::Q4_0 : f;
+  switch (f) {
+    case WeightFormat::Q8_0x8: return WeightFormat::Q8_0;
+    case WeightFormat::Q4_0x8: return WeightFormat::Q4_0;
+    case WeightFormat::F32x8: return WeightFormat::F32;
+    case WeightFormat::F16x8: return WeightFormat::F16;
+    default: return f;
+  }
+}
+// The packed layout of a stored format (itself when it has none).
+inline WeightFormat packed_format(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::Q8_0: return WeightFormat::Q8_0x8;
+    case WeightFormat::Q4_0: return WeightFormat::Q4_0x8;
+    case WeightFormat::F32: return WeightFormat::F32x8;
+    case WeightFormat::F16: return WeightFormat::F16x8;
+    default: return f;
+  }
+}
+// Formats of blocks of 32 with a scale: activations are quantized to 8 bits for them.
+inline bool is_quantized(WeightFormat f) {
+  const WeightFormat s = stored_format(f);
+  return s == WeightFormat::Q8_0 || s == WeightFormat::Q4_0;
 }
 
 // Bytes of one row of k values (for packed formats: a group's bytes / kPackRows).
@@ -65,12 +88,14 @@ inline const char* weight_format_name(WeightFormat f) {
     case WeightFormat::Q4_0: return "q4_0";
     case WeightFormat::Q8_0x8: return "q8_0x8";
     case WeightFormat::Q4_0x8: return "q4_0x8";
+    case WeightFormat::F32x8: return "f32x8";
+    case WeightFormat::F16x8: return "f16x8";
   }
   return nullptr;
 }
 
-// Packs n rows (n a multiple of kPackRows) of k values stored in `stored` (q8_0 / q4_0) into
-// its x8 layout; `out` has the same size as `rows`. unpack_row is its inverse for one row.
+// Packs n rows (n a multiple of kPackRows) of k values stored in `stored` into its x8 layout;
+// `out` has the same size as `rows`. unpack_row_x8 is its inverse for one row.
 void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out);
 void unpack_row_x8(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out);
 

@@ -44,9 +44,27 @@ void place_block(bool q8, int r, uint8_t* stored, uint8_t* packed, bool to_packe
     }
 }
 
+// f32 / f16: value c of the group's rows side by side.
+void move_float_rows(size_t elem, int64_t group_first_row, const uint8_t* from, uint8_t* to, int64_t rows, int64_t k,
+                     bool to_packed) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < k; ++c) {
+      const size_t packed = size_t(((group_first_row / kPackRows) * k * kPackRows + c * kPackRows + (group_first_row + r) % kPackRows)) * elem;
+      const size_t stored = size_t(r * k + c) * elem;
+      if (to_packed) std::memcpy(to + packed, from + stored, elem); else std::memcpy(to + stored, from + packed, elem);
+    }
+}
+
+size_t float_bytes(WeightFormat f) { return f == WeightFormat::F32 ? 4 : f == WeightFormat::F16 ? 2 : 0; }
+
 }  // namespace
 
 void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out) {
+  if (size_t elem = float_bytes(stored)) {
+    for (int64_t first = 0; first + kPackRows <= n; first += kPackRows)
+      move_float_rows(elem, first, rows + size_t(first * k) * elem, out, kPackRows, k, true);
+    return;
+  }
   const GroupLayout g(stored, k);
   const bool q8 = stored == WeightFormat::Q8_0;
   for (int64_t first = 0; first + kPackRows <= n; first += kPackRows) {
@@ -65,6 +83,10 @@ void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k
 
 void unpack_row_x8(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out) {
   const WeightFormat stored = stored_format(packed);
+  if (size_t elem = float_bytes(stored)) {
+    move_float_rows(elem, row, const_cast<uint8_t*>(weights), out, 1, k, false);
+    return;
+  }
   const GroupLayout g(stored, k);
   uint8_t* group = const_cast<uint8_t*>(weights) + row / kPackRows * g.group_bytes();
   const int r = int(row % kPackRows);

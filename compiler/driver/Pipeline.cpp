@@ -39,6 +39,7 @@ void addGraphPasses(OpPassManager& pm) {
   pm.addPass(createFuseNorms());
   pm.addPass(createFuseActivations());
   pm.addPass(createFuseAttention());
+  pm.addPass(createMatMulToLinear());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDeadCodeElimination());
 }

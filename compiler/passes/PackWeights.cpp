@@ -11,12 +11,6 @@ namespace {
 
 using namespace mlir;
 
-std::optional<ek::WeightFormat> packedOf(ek::WeightFormat stored) {
-  if (stored == ek::WeightFormat::Q8_0) return ek::WeightFormat::Q8_0x8;
-  if (stored == ek::WeightFormat::Q4_0) return ek::WeightFormat::Q4_0x8;
-  return std::nullopt;
-}
-
 // Whether some `linear` variant for this target reads `packed`.
 bool targetReads(const DeviceProfile& target, ek::WeightFormat packed) {
   for (const ek::KernelVariant& v : ek::kKernelVariants)
@@ -52,16 +46,17 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
         linearReads |= isa<graph::LinearOp>(user);
       }
       if (!stored || !linearReads) return;
-      std::optional<ek::WeightFormat> packed = packedOf(*stored);
+      const ek::WeightFormat packed = ek::packed_format(*stored);
       auto type = cast<RankedTensorType>(c.getType());
-      if (!packed || !targetReads(*target, *packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
-      const int64_t blockBytes = *stored == ek::WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes;
-      const int64_t k = type.getDimSize(1) / blockBytes * ek::kBlockValues;
+      if (packed == *stored || !targetReads(*target, packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
+      // Values per row: the float formats store them as elements, the block formats as bytes.
+      int64_t k = type.getDimSize(1);
+      if (ek::is_quantized(*stored)) k = k / ek::row_bytes(*stored, ek::kBlockValues) * ek::kBlockValues;
       std::vector<uint8_t> rows = elementsBytes(c.getValue());
       std::string out(rows.size(), '\0');
       ek::pack_rows_x8(*stored, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));
       c.setValueAttr(makeElementsAttr(type, std::move(out), c.getName().value_or("weight")));
-      const StringAttr name = StringAttr::get(module.getContext(), ek::weight_format_name(*packed));
+      const StringAttr name = StringAttr::get(module.getContext(), ek::weight_format_name(packed));
       for (Operation* user : c->getUsers()) user->setAttr("format", name);
     });
   }

@@ -78,11 +78,20 @@ def AttachTarget : Pass<"edgecc-attach-target", "mlir::ModuleOp"> {
   let options = [Option<"target", "target", "std::string", "\"x86-64-avx2\"", "Device profile name (edgecc targets)">];
 }
 
+def MatMulToLinear : Pass<"edgecc-matmul-to-linear", "mlir::ModuleOp"> {
+  let summary = "Turn matmuls by a constant f32 matrix into graph.linear";
+  let description = [{
+    x [..., K] times a constant W [K, N] is `linear` with the rows of W^T (transposed here,
+    once): ONNX exports then get the same packed kernels, tiles and threads as GGUF weights.
+  }];
+}
+
 def PackWeights : Pass<"edgecc-pack-weights", "mlir::ModuleOp"> {
   let summary = "Rearrange quantized linear weights into the layout of the target's kernel";
   let description = [{
-    A q8_0 / q4_0 weight read by `graph.linear` (and perhaps by `graph.embedding`, for a
-    tied output head) becomes q8_0x8 / q4_0x8 (runtime/weight_format.h) when the target has
+    A weight read by `graph.linear` (and perhaps by `graph.embedding`, for a tied output
+    head) in f32, f16, q8_0 or q4_0 becomes f32x8, f16x8, q8_0x8 or q4_0x8
+    (runtime/weight_format.h) when the target has
     a kernel variant for that format and the weight's rows come in whole groups. The bytes
     are rearranged once, here; the bundle never repacks at load.
   }];

@@ -29,7 +29,7 @@ LogicalResult ViewOp::verify() {
 static bool readsWeightFormat(StringRef kernel) { return kernel == "linear" || kernel == "embedding"; }
 
 static bool knownFormat(int64_t f) {
-  return f >= 0 && f <= int64_t(ek::WeightFormat::Q4_0x8) && ek::weight_format_name(ek::WeightFormat(f));
+  return f >= 0 && f < ek::kNumWeightFormats;
 }
 
 // The kernel must exist in the runtime, and a variant must take the call's weight format, so

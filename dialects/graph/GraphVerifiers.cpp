@@ -309,7 +309,7 @@ static AffineExpr dimExpr(RankedTensorType t, unsigned d) {
 
 // Bytes per row of K values stored in `format`, or -1 when K does not fit the format.
 std::optional<ek::WeightFormat> parseWeightFormat(StringRef format) {
-  for (int64_t f = 0; f <= int64_t(ek::WeightFormat::Q4_0x8); ++f)
+  for (int64_t f = 0; f < ek::kNumWeightFormats; ++f)
     if (format == ek::weight_format_name(ek::WeightFormat(f))) return ek::WeightFormat(f);
   return std::nullopt;
 }
@@ -324,7 +324,8 @@ int64_t storedRowBytes(StringRef format, int64_t k) {
 static LogicalResult verifyStoredRows(Operation* op, StringRef format, RankedTensorType w, int64_t k) {
   Type e = w.getElementType();
   auto f = parseWeightFormat(format);
-  const bool typeOk = !f ? false : *f == ek::WeightFormat::F32 ? e.isF32() : *f == ek::WeightFormat::F16 ? e.isF16() : e.isInteger(8);
+  const ek::WeightFormat stored = f ? ek::stored_format(*f) : ek::WeightFormat::F32;
+  const bool typeOk = !f ? false : stored == ek::WeightFormat::F32 ? e.isF32() : stored == ek::WeightFormat::F16 ? e.isF16() : e.isInteger(8);
   if (!typeOk) return op->emitOpError("weight format '") << format << "' does not match element type " << e;
   if (w.getRank() != 2) return op->emitOpError("weight must be rank 2");
   if (ek::is_packed(*f) && w.getDimSize(0) % ek::kPackRows != 0)

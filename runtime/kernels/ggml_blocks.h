@@ -200,8 +200,7 @@ inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, con
 // out[0..k) = the row's values (packed formats: see row_values_at).
 inline void row_values(WeightFormat f, const uint8_t* row, float* out, int64_t k) {
   switch (f) {
-    case WeightFormat::Q8_0x8:
-    case WeightFormat::Q4_0x8: break;
+    default: break;  // packed formats: row_values_at
     case WeightFormat::F32: std::memcpy(out, row, size_t(k) * 4); break;
     case WeightFormat::F16:
       for (int64_t i = 0; i < k; ++i) {
@@ -232,6 +231,19 @@ inline void row_values(WeightFormat f, const uint8_t* row, float* out, int64_t k
 // out[0..k) = the values of row `row` of a weight tensor in any format.
 inline void row_values_at(WeightFormat f, const uint8_t* weights, int64_t row, float* out, int64_t k) {
   if (!is_packed(f)) return row_values(f, weights + row * row_bytes(f, k), out, k);
+  if (!is_quantized(f)) {  // f32x8 / f16x8: value c of the group's rows side by side
+    const int64_t at = row / kPackRows * kPackRows * k + row % kPackRows;
+    for (int64_t c = 0; c < k; ++c) {
+      if (f == WeightFormat::F32x8) {
+        std::memcpy(&out[c], weights + 4 * (at + c * kPackRows), 4);
+      } else {
+        uint16_t h;
+        std::memcpy(&h, weights + 2 * (at + c * kPackRows), 2);
+        out[c] = f16_bits_to_f32(h);
+      }
+    }
+    return;
+  }
   const bool q8 = f == WeightFormat::Q8_0x8;
   const int64_t blocks = k / kBlockValues, r = row % kPackRows;
   const int64_t quant_bytes = q8 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block));

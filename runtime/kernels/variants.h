@@ -39,8 +39,10 @@ inline constexpr KernelVariant kKernelVariants[] = {
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
      format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8),
      "8 interleaved weight rows in ymm lanes, int8 dot products by vpdpbusd, no horizontal sums"},
-    {"x86_avx2", "linear", "x86-64", "avx2 fma f16c", format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8),
-     "8 interleaved weight rows in ymm lanes, int8 dot products by maddubs+madd, no horizontal sums"},
+    {"x86_avx2", "linear", "x86-64", "avx2 fma f16c",
+     format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
+         format_bit(WeightFormat::F16x8),
+     "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
 };
 
 #if defined(EK_COMPILED_x86_avx512vnni)

@@ -34,9 +34,12 @@ check symbolic_compile_twice_identical bash -c "
 
 check edgecc_run "$EDGECC" run bundle_a --inputs $INPUTS --outputs out_edgecc
 
-# Plain g++, a clean environment: only the bundle's own files.
+# Plain g++, a clean environment: only the bundle's own files and its target's flags (the
+# default target, x86-64-avx2, as its CMakeLists.txt says).
+grep -q -- "-mavx2 -mfma -mf16c" bundle_a/CMakeLists.txt
 check gxx_alone env -i PATH=/usr/bin:/bin bash -c "
-  cd bundle_a && g++ -std=c++17 -O2 -I. model.cpp runtime/*.cpp runtime/kernels/*.cpp -o ../model_run_gxx"
+  cd bundle_a && g++ -std=c++17 -O2 -mavx2 -mfma -mf16c -I. model.cpp runtime/*.cpp runtime/kernels/*.cpp \
+    runtime/kernels/*/*.cpp -o ../model_run_gxx"
 check cmake_build env -i PATH=/usr/bin:/bin bash -c "
   cmake -S bundle_b -B build_b -G Ninja > /dev/null && cmake --build build_b > /dev/null"
 

@@ -36,10 +36,23 @@ ek::Tensor view(void* data, ek::DType t, std::vector<int64_t> dims) {
   return v;
 }
 
-// Random stored rows: f16 scales of varying size, then int8 quants (q8_0, including -128,
-// which a file may hold) or nibbles (q4_0).
+bool isFloat(WeightFormat f) { return f == WeightFormat::F32 || f == WeightFormat::F16; }
+size_t floatBytes(WeightFormat f) { return f == WeightFormat::F32 ? 4 : 2; }
+
+// Random stored rows: f32 / f16 values, or blocks of an f16 scale of varying size, then int8
+// quants (q8_0, including -128, which a file may hold) or nibbles (q4_0).
 std::vector<uint8_t> randomStoredRows(WeightFormat f, int64_t n, int64_t k, uint32_t seed) {
   std::mt19937 g(seed);
+  if (isFloat(f)) {
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    std::vector<uint8_t> rows(size_t(n * k) * floatBytes(f));
+    for (int64_t i = 0; i < n * k; ++i) {
+      const float v = u(g);
+      const uint16_t h = ek::f32_to_f16_bits(v);
+      std::memcpy(&rows[size_t(i) * floatBytes(f)], f == WeightFormat::F32 ? static_cast<const void*>(&v) : &h, floatBytes(f));
+    }
+    return rows;
+  }
   const int64_t bb = f == WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes;
   std::vector<uint8_t> rows(size_t(n * k / 32 * bb));
   std::uniform_real_distribution<float> scale(0.001f, 0.05f);
@@ -52,7 +65,28 @@ std::vector<uint8_t> randomStoredRows(WeightFormat f, int64_t n, int64_t k, uint
 }
 
 int64_t blockBytes(WeightFormat stored) { return stored == WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes; }
-WeightFormat packedOf(WeightFormat stored) { return stored == WeightFormat::Q8_0 ? WeightFormat::Q8_0x8 : WeightFormat::Q4_0x8; }
+WeightFormat packedOf(WeightFormat stored) {
+  switch (stored) {
+    case WeightFormat::Q8_0: return WeightFormat::Q8_0x8;
+    case WeightFormat::Q4_0: return WeightFormat::Q4_0x8;
+    case WeightFormat::F32: return WeightFormat::F32x8;
+    default: return WeightFormat::F16x8;
+  }
+}
+const WeightFormat kStored[] = {WeightFormat::Q8_0, WeightFormat::Q4_0, WeightFormat::F32, WeightFormat::F16};
+
+// Value c of row r of stored f32 / f16 rows.
+float storedFloat(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, int64_t r, int64_t c) {
+  const uint8_t* p = rows.data() + size_t(r * k + c) * floatBytes(f);
+  if (f == WeightFormat::F32) {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return ek::f16_bits_to_f32(h);
+}
 
 // Value j (0..31) of block b of row r, as an integer, from the stored (ggml) bytes.
 int storedQuant(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, int64_t r, int64_t b, int j) {
@@ -67,11 +101,24 @@ float storedScale(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, i
 }
 
 TEST(PackedWeights, LayoutIsAsDescribed) {
-  for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::Q4_0}) {
+  for (WeightFormat f : kStored) {
     const int64_t n = 16, k = 96, blocks = k / 32;
     const auto rows = randomStoredRows(f, n, k, 1);
     std::vector<uint8_t> packed(rows.size());
     ek::pack_rows_x8(f, rows.data(), n, k, packed.data());
+    if (isFloat(f)) {  // group g, value c, row r at (g * k + c) * 8 + r
+      const size_t e = floatBytes(f);
+      for (int64_t g = 0; g < n / 8; ++g)
+        for (int64_t c = 0; c < k; ++c)
+          for (int r = 0; r < 8; ++r)
+            ASSERT_EQ(std::memcmp(&packed[size_t((g * k + c) * 8 + r) * e], &rows[size_t((g * 8 + r) * k + c) * e], e), 0);
+      std::vector<uint8_t> row(size_t(k) * e);
+      for (int64_t r = 0; r < n; ++r) {
+        ek::unpack_row_x8(packedOf(f), packed.data(), r, k, row.data());
+        ASSERT_EQ(std::memcmp(row.data(), rows.data() + size_t(r) * row.size(), row.size()), 0) << "row " << r;
+      }
+      continue;
+    }
     const bool q8 = f == WeightFormat::Q8_0;
     const int64_t quantBytes = q8 ? 256 : 128, groupBytes = 8 * k / 32 * blockBytes(f);
     for (int64_t g = 0; g < n / 8; ++g)
@@ -111,11 +158,22 @@ float fusedMultiplyAdd(float a, float b, float c) {  // as the kernels round (gg
 #endif
 }
 
-// y = x W^T, computed from the stored rows: activations quantized per block of 32 (the
-// runtime's reference quantizer, checked against the vector one below), exact integer dot
-// products, one multiply-add of the two scales per block.
+// y = x W^T, computed from the stored rows. Quantized: activations quantized per block of 32
+// (the runtime's reference quantizer, checked against the vector one below), exact integer
+// dot products, one multiply-add of the two scales per block. Float: two partial sums over
+// even and odd k, added at the end.
 std::vector<float> expectedLinear(WeightFormat f, const std::vector<uint8_t>& rows, const std::vector<float>& x, int64_t m,
                                   int64_t n, int64_t k) {
+  if (isFloat(f)) {
+    std::vector<float> y(size_t(m * n));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t r = 0; r < n; ++r) {
+        float acc[2] = {0.f, 0.f};
+        for (int64_t c = 0; c < k; ++c) acc[c % 2] = fusedMultiplyAdd(storedFloat(f, rows, k, r, c), x[size_t(i * k + c)], acc[c % 2]);
+        y[size_t(i * n + r)] = acc[0] + acc[1];
+      }
+    return y;
+  }
   std::vector<int8_t> q(size_t(m * k));
   std::vector<float> d(size_t(m * k / 32));
   for (int64_t i = 0; i < m; ++i) ek::quantize_row_q8_reference(&x[size_t(i * k)], k, &q[size_t(i * k)], &d[size_t(i * k / 32)]);
@@ -136,7 +194,10 @@ std::vector<float> expectedLinear(WeightFormat f, const std::vector<uint8_t>& ro
 std::vector<float> runLinear(ek::KernelFn kernel, WeightFormat f, std::vector<uint8_t>& w, std::vector<float>& x, int64_t m,
                              int64_t n, int64_t k, int64_t perTile, int64_t perBlock) {
   std::vector<float> y(size_t(m * n), std::numeric_limits<float>::quiet_NaN());
-  ek::Tensor in[2] = {view(x.data(), ek::DType::F32, {m, k}), view(w.data(), ek::DType::I8, {n, int64_t(w.size()) / n})};
+  const ek::WeightFormat stored = ek::stored_format(f);
+  const ek::DType type = stored == WeightFormat::F32 ? ek::DType::F32 : stored == WeightFormat::F16 ? ek::DType::F16 : ek::DType::I8;
+  ek::Tensor in[2] = {view(x.data(), ek::DType::F32, {m, k}),
+                      view(w.data(), type, {n, int64_t(w.size() / ek::dtype_size(type)) / n})};
   ek::Tensor out[1] = {view(y.data(), ek::DType::F32, {m, n})};
   ek::Attrs a;
   a.i[0] = int64_t(f);
@@ -150,6 +211,13 @@ struct Shape {
   int64_t m, n, k;
 };
 const Shape kShapes[] = {{1, 8, 32}, {1, 40, 256}, {3, 16, 64}, {13, 24, 128}, {64, 32, 96}};
+const Shape kFloatShapes[] = {{1, 8, 7}, {2, 16, 33}, {11, 24, 64}};  // any K, odd ones included
+
+std::vector<Shape> shapesFor(WeightFormat f) {
+  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  if (isFloat(f)) shapes.insert(shapes.end(), std::begin(kFloatShapes), std::end(kFloatShapes));
+  return shapes;
+}
 
 std::vector<float> activations(int64_t m, int64_t k, uint32_t seed) {
   std::mt19937 g(seed);
@@ -161,8 +229,8 @@ std::vector<float> activations(int64_t m, int64_t k, uint32_t seed) {
 
 TEST(PackedWeights, ReferenceTileIsExactBlockArithmetic) {
   uint32_t seed = 10;
-  for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::Q4_0})
-    for (const Shape& s : kShapes)
+  for (WeightFormat f : kStored)
+    for (const Shape& s : shapesFor(f))
       for (int threads : {1, 2}) {
         auto rows = randomStoredRows(f, s.n, s.k, ++seed);
         auto x = activations(s.m, s.k, ++seed);
@@ -186,14 +254,20 @@ TEST(PackedWeights, ReferenceTileIsExactBlockArithmetic) {
 struct Variant {
   const char* name;
   ek::KernelFn fn;
+  uint32_t formats;  // from the variant table
 };
+uint32_t formatsOf(const char* ns) {
+  for (const ek::KernelVariant& v : ek::kKernelVariants)
+    if (std::string(v.ns) == ns) return v.formats;
+  return 0;
+}
 std::vector<Variant> compiledVariants() {
   std::vector<Variant> v;
 #if defined(EK_COMPILED_x86_avx512vnni)
-  v.push_back({"x86_avx512vnni::linear", &ek::x86_avx512vnni::linear});
+  v.push_back({"x86_avx512vnni::linear", &ek::x86_avx512vnni::linear, formatsOf("x86_avx512vnni")});
 #endif
 #if defined(EK_COMPILED_x86_avx2)
-  v.push_back({"x86_avx2::linear", &ek::x86_avx2::linear});
+  v.push_back({"x86_avx2::linear", &ek::x86_avx2::linear, formatsOf("x86_avx2")});
 #endif
   return v;
 }
@@ -203,9 +277,10 @@ TEST(PackedWeights, VariantsAreBitExactWithReference) {
   ASSERT_FALSE(variants.empty());
   uint32_t seed = 50;
   for (const Variant& v : variants)
-    for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::Q4_0})
-      for (const Shape& s : kShapes)
+    for (WeightFormat f : kStored)
+      for (const Shape& s : shapesFor(f))
         for (int threads : {1, 2}) {
+          if (!(v.formats & ek::format_bit(packedOf(f)))) continue;
           auto rows = randomStoredRows(f, s.n, s.k, ++seed);
           auto x = activations(s.m, s.k, ++seed);
           std::vector<uint8_t> packed(rows.size());
@@ -226,7 +301,7 @@ TEST(PackedWeights, VariantsAreBitExactWithReference) {
 #endif
 
 TEST(PackedWeights, EmbeddingReadsPackedRows) {
-  for (WeightFormat f : {WeightFormat::Q8_0, WeightFormat::Q4_0}) {
+  for (WeightFormat f : kStored) {
     const int64_t n = 24, k = 64;
     auto rows = randomStoredRows(f, n, k, 77);
     std::vector<uint8_t> packed(rows.size());
@@ -245,7 +320,8 @@ TEST(PackedWeights, EmbeddingReadsPackedRows) {
     const auto want = lookup(f, rows), got = lookup(packedOf(f), packed);
     for (size_t i = 0; i < want.size(); ++i) {
       const int64_t r = ids[i / size_t(k)], j = int64_t(i % size_t(k));
-      ASSERT_EQ(want[i], storedScale(f, rows, k, r, j / 32) * float(storedQuant(f, rows, k, r, j / 32, int(j % 32))));
+      ASSERT_EQ(want[i], isFloat(f) ? storedFloat(f, rows, k, r, j)
+                                    : storedScale(f, rows, k, r, j / 32) * float(storedQuant(f, rows, k, r, j / 32, int(j % 32))));
       ASSERT_EQ(got[i], want[i]) << "row " << r << " value " << j;
     }
   }

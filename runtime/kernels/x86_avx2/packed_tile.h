@@ -1,7 +1,8 @@
-// The x86 tile of `linear` over packed weights (linear_packed.h): the kPackRows rows of a
-// group sit in the 8 lanes of a ymm register, so each 4-value chunk of a block is one load of
-// weights, one broadcast of 4 activation bytes per token and one int8 dot product step, and a
-// block ends with one multiply-add of the scales per token. No horizontal sums.
+// The x86 tiles of `linear` over packed weights (linear_packed.h): the kPackRows rows of a
+// group sit in the 8 lanes of a ymm register. Quantized: each 4-value chunk of a block is one
+// load of weights, one broadcast of 4 activation bytes per token and one int8 dot product
+// step, and a block ends with one multiply-add of the scales per token. Float: each k is one
+// load (f16 widened by vcvtph2ps) and one multiply-add per token. No horizontal sums.
 //
 // `Dot` is the ISA's u8 x s8 -> i32 step (AVX2 maddubs + madd, or AVX-512 VNNI dpbusd).
 // q8_0 weights are signed: |w| goes in as unsigned and w's sign moves onto the activation
@@ -22,8 +23,36 @@ static inline __m256i broadcast4(const int8_t* p) {  // static: each ISA file ke
   return _mm256_set1_epi32(v);
 }
 
+// Float formats: two accumulators per token (even and odd k), as the reference.
+template <int T>
+inline void float_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  __m256 acc[2][T];
+  for (int t = 0; t < T; ++t) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
+  const float* x = in.x + m * in.k;
+  const bool f32 = f == WeightFormat::F32x8;
+  auto load = [&](int64_t c) {
+    return f32 ? _mm256_loadu_ps(reinterpret_cast<const float*>(g.data) + c * kPackRows)
+               : _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g.data + 2 * c * kPackRows)));
+  };
+  int64_t c = 0;
+  for (; c + 2 <= in.k; c += 2) {
+    const __m256 w0 = load(c), w1 = load(c + 1);
+    for (int t = 0; t < T; ++t) {
+      acc[0][t] = _mm256_fmadd_ps(w0, _mm256_broadcast_ss(x + t * in.k + c), acc[0][t]);
+      acc[1][t] = _mm256_fmadd_ps(w1, _mm256_broadcast_ss(x + t * in.k + c + 1), acc[1][t]);
+    }
+  }
+  if (c < in.k) {
+    const __m256 w0 = load(c);
+    for (int t = 0; t < T; ++t) acc[0][t] = _mm256_fmadd_ps(w0, _mm256_broadcast_ss(x + t * in.k + c), acc[0][t]);
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, _mm256_add_ps(acc[0][t], acc[1][t]));
+}
+
 template <class Dot, int T>
-inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const Q8Activations& x, int64_t m, float* y, int64_t ldy) {
+inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  if (!is_quantized(f)) return float_tile_n<T>(f, g, in, m, y, ldy);
+  const Q8Activations& x = in.q8;
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < g.blocks; ++b) {
@@ -31,7 +60,7 @@ inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const Q8Activati
     for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
     const int64_t at = b * kBlockValues;
     if (f == WeightFormat::Q8_0x8) {
-      const auto* p = reinterpret_cast<const PackedQ8Block*>(g.quants) + b;
+      const auto* p = reinterpret_cast<const PackedQ8Block*>(g.data) + b;
       for (int c = 0; c < 8; ++c) {
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p->q[c]));
         const __m256i abs_w = _mm256_abs_epi8(w);
@@ -39,7 +68,7 @@ inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const Q8Activati
           dot[t] = Dot::step(dot[t], abs_w, _mm256_sign_epi8(broadcast4(x.row_q(m + t) + at + 4 * c), w));
       }
     } else {
-      const auto* p = reinterpret_cast<const PackedQ4Block*>(g.quants) + b;
+      const auto* p = reinterpret_cast<const PackedQ4Block*>(g.data) + b;
       const __m256i low = _mm256_set1_epi8(0x0F);
       for (int c = 0; c < 4; ++c) {
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p->q[c]));
@@ -58,16 +87,26 @@ inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const Q8Activati
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * ldy, acc[t]);
 }
 
-// Any number of tokens, in register tiles of 8, 4, 2 and 1 (the compiler sizes `tokens` so
-// that the widest tile it asks for fits the register file).
+// Any number of tokens, in register tiles of at most 8 (the compiler sizes `tokens` so that
+// the tile it asks for fits the register file).
 template <class Dot>
-inline void packed_tile(WeightFormat f, const PackedGroup& g, const Q8Activations& x, int64_t m, int64_t tokens, float* y,
+inline void packed_tile(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, int64_t tokens, float* y,
                         int64_t ldy) {
-  int64_t t = 0;
-  for (; tokens - t >= 8; t += 8) packed_tile_n<Dot, 8>(f, g, x, m + t, y + t * ldy, ldy);
-  if (tokens - t >= 4) packed_tile_n<Dot, 4>(f, g, x, m + t, y + t * ldy, ldy), t += 4;
-  if (tokens - t >= 2) packed_tile_n<Dot, 2>(f, g, x, m + t, y + t * ldy, ldy), t += 2;
-  if (tokens - t >= 1) packed_tile_n<Dot, 1>(f, g, x, m + t, y + t * ldy, ldy);
+  for (int64_t t = 0; t < tokens;) {
+    const int64_t n = std::min<int64_t>(tokens - t, 8);
+    float* yt = y + t * ldy;
+    switch (n) {
+      case 8: packed_tile_n<Dot, 8>(f, g, in, m + t, yt, ldy); break;
+      case 7: packed_tile_n<Dot, 7>(f, g, in, m + t, yt, ldy); break;
+      case 6: packed_tile_n<Dot, 6>(f, g, in, m + t, yt, ldy); break;
+      case 5: packed_tile_n<Dot, 5>(f, g, in, m + t, yt, ldy); break;
+      case 4: packed_tile_n<Dot, 4>(f, g, in, m + t, yt, ldy); break;
+      case 3: packed_tile_n<Dot, 3>(f, g, in, m + t, yt, ldy); break;
+      case 2: packed_tile_n<Dot, 2>(f, g, in, m + t, yt, ldy); break;
+      default: packed_tile_n<Dot, 1>(f, g, in, m + t, yt, ldy); break;
+    }
+    t += n;
+  }
 }
 
 }  // namespace ek::x86

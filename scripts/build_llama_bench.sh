@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds llama.cpp's llama-bench natively (-march=native: the peer at its best on this CPU)
+# from the source node-llama-cpp@3.21.1 carries (scripts/setup_llama_ref.sh fetches it), into
+# ${EDGECC_LLAMA_BENCH:-~/.cache/edgecc/llama-bench}. About 13 minutes on 2 cores the first
+# time, then cached; for benchmarks only, never run by the tests. Prints "llama-bench: PATH".
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DIR=${EDGECC_LLAMA_BENCH:-$HOME/.cache/edgecc/llama-bench}
+REF=$(bash "$ROOT/scripts/setup_llama_ref.sh" | tail -1)
+SRC=${REF#llama-ref: }/src
+BIN=$DIR/build/bin/llama-bench
+mkdir -p "$DIR"
+exec 9>"$DIR/.lock"
+flock 9
+if [[ ! -x $BIN ]]; then
+  echo "llama-bench: building from $SRC (native, CPU only)" >&2
+  cmake -S "$SRC" -B "$DIR/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_OPENMP=ON >&2
+  cmake --build "$DIR/build" --target llama-bench -j "$(nproc)" >&2
+fi
+echo "llama-bench: $BIN"
