@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -19,9 +20,25 @@ inline void cpu_relax() {
 #endif
 }
 
-// Waits spin a little before sleeping: a futex sleep/wake per loop would cost more than the
-// short loops of a decode step.
-constexpr int kSpins = 1 << 12;
+// Waits spin before sleeping: a futex sleep and wake per loop costs more than the short loops
+// of a decode step, and a woken thread starts tens of microseconds late. The spin is bounded
+// by time (pause takes 10 to 140 cycles depending on the core), long enough to bridge the
+// serial work between loops and the sampling between tokens, short enough that an idle
+// model lets the cores sleep.
+constexpr auto kSpinTime = std::chrono::microseconds(1000);
+
+// Spins until done() or kSpinTime has passed; returns done().
+template <class Done>
+bool spin_until(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() > deadline) return done();
+  }
+}
 // Chunks per thread when a loop is split dynamically: enough to even out uneven cores, few
 // enough that the shared counter stays cold.
 constexpr int64_t kChunksPerThread = 4;
@@ -88,8 +105,7 @@ class Pool {
     }
     wake_.notify_all();
     work(0);
-    for (int i = 0; i < kSpins && pending_.value.load(std::memory_order_acquire) > 0; ++i) cpu_relax();
-    if (pending_.value.load(std::memory_order_acquire) > 0) {
+    if (!spin_until([this] { return pending_.value.load(std::memory_order_acquire) == 0; })) {
       std::unique_lock<std::mutex> lock(mu_);
       done_.wait(lock, [this] { return pending_.value.load(std::memory_order_acquire) == 0; });
     }
@@ -106,7 +122,7 @@ class Pool {
   void loop(int index, int64_t seen) {
     for (;;) {
       // Spin on the generation (cheap), then take the job under the lock.
-      for (int i = 0; i < kSpins && generation_.value.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
+      spin_until([&] { return generation_.value.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, [&] { return generation_.value.load(std::memory_order_relaxed) != seen; });

@@ -1,6 +1,7 @@
 // Portable fused attention: softmax(q k^T * scale + mask) v, with grouped-query heads
-// (query head h reads kv head h / (H / Hkv)). Streams over keys with an online softmax so
-// no S x T score matrix is materialized.
+// (query head h reads kv head h / (H / Hkv)). Streams over blocks of keys with an online
+// softmax, so no S x T score matrix is materialized.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -8,6 +9,23 @@
 #include "runtime/parallel.h"
 
 namespace ek {
+namespace {
+
+constexpr int64_t kKeyBlock = 64;
+
+// Eight running sums added pairwise at the end: independent lanes the compiler keeps in one
+// vector register (a single float sum is a serial chain it may not reorder).
+float dot(const float* a, const float* b, int64_t n) {
+  float acc[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+  float sum = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
 
 void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   const Tensor &q = in[0], &k = in[1], &v = in[2];
@@ -31,34 +49,51 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
     }
   }
   float* y = out[0].as<float>();
-  // Query heads are independent: split them across threads.
+  const float* Qs = q.as<float>();
+  const float* Ks = k.as<float>();
+  const float* Vs = v.as<float>();
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  // Query heads are independent: split them across threads. Heads that share a KV head are
+  // adjacent, so a thread's heads mostly read the same cached keys and values.
   parallel_for(B * H, 1, [&](int64_t begin, int64_t end) {
+    float scores[kKeyBlock];
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       const int64_t hk = h / group;
-      const float* K = k.as<float>() + (b * Hkv + hk) * C * D;
-      const float* V = v.as<float>() + (b * Hkv + hk) * C * Dv;
+      const float* K = Ks + (b * Hkv + hk) * C * D;
+      const float* V = Vs + (b * Hkv + hk) * C * Dv;
       for (int64_t s = 0; s < S; ++s) {
-        const float* Q = q.as<float>() + ((b * H + h) * S + s) * D;
+        const float* Q = Qs + ((b * H + h) * S + s) * D;
         float* Y = y + ((b * H + h) * S + s) * Dv;
         for (int64_t d = 0; d < Dv; ++d) Y[d] = 0.f;
-        float running_max = -std::numeric_limits<float>::infinity(), denom = 0.f;
+        float running_max = kNegInf, denom = 0.f;
         const int64_t visible = causal ? T - S + s + 1 : T;
-        for (int64_t t = 0; t < visible; ++t) {
-          float score = 0.f;
-          for (int64_t d = 0; d < D; ++d) score += Q[d] * K[t * D + d];
-          score *= scale;
-          if (mask) score += mask[b * ms[0] + h * ms[1] + s * ms[2] + t * ms[3]];
-          if (score == -std::numeric_limits<float>::infinity()) continue;
-          if (score > running_max) {
-            const float c = std::exp(running_max - score);
+        // Keys a block at a time: scores first, then one rescale of the accumulator per block
+        // (online softmax), then the weighted values.
+        for (int64_t t0 = 0; t0 < visible; t0 += kKeyBlock) {
+          const int64_t n = std::min<int64_t>(kKeyBlock, visible - t0);
+          float block_max = kNegInf;
+          for (int64_t j = 0; j < n; ++j) {
+            const int64_t t = t0 + j;
+            float score = dot(Q, K + t * D, D) * scale;
+            if (mask) score += mask[b * ms[0] + h * ms[1] + s * ms[2] + t * ms[3]];
+            scores[j] = score;
+            block_max = std::max(block_max, score);
+          }
+          if (block_max == kNegInf) continue;  // every key of the block masked out
+          if (block_max > running_max) {
+            const float c = running_max == kNegInf ? 0.f : std::exp(running_max - block_max);
             denom *= c;
             for (int64_t d = 0; d < Dv; ++d) Y[d] *= c;
-            running_max = score;
+            running_max = block_max;
           }
-          const float p = std::exp(score - running_max);
-          denom += p;
-          for (int64_t d = 0; d < Dv; ++d) Y[d] += p * V[t * Dv + d];
+          for (int64_t j = 0; j < n; ++j) {
+            if (scores[j] == kNegInf) continue;
+            const float p = std::exp(scores[j] - running_max);
+            denom += p;
+            const float* Vt = V + (t0 + j) * Dv;
+            for (int64_t d = 0; d < Dv; ++d) Y[d] += p * Vt[d];
+          }
         }
         const float inv = denom > 0.f ? 1.f / denom : 0.f;
         for (int64_t d = 0; d < Dv; ++d) Y[d] *= inv;

@@ -5,9 +5,14 @@
 
 #include "runtime/kernels/dispatch.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/parallel.h"
 
 namespace ek {
 namespace {
+
+// Elements per chunk when an elementwise op is split across threads: smaller maps stay on
+// the calling thread (a decode step's are a few thousand values).
+constexpr int64_t kParallelGrain = 16384;
 
 // y[i] = f(x[i]) in the element type of x.
 template <class F>
@@ -22,13 +27,15 @@ void unary_map(const Tensor& x, Tensor& y, F f) {
 }
 
 // float math done in float for F32 (matches PyTorch's float32 rounding), in double otherwise.
+// Large f32 maps are split across threads.
 #define EK_UNARY(name, expr)                                                        \
   void name(const Tensor* in, int, Tensor* out, const Attrs&) {                     \
     if (in[0].dtype == DType::F32) {                                                \
       const float* s = in[0].as<float>();                                           \
       float* d = out[0].as<float>();                                                \
-      const int64_t n = in[0].numel();                                              \
-      for (int64_t i = 0; i < n; ++i) { const float v = s[i]; d[i] = (expr); }     \
+      parallel_for(in[0].numel(), kParallelGrain, [&](int64_t begin, int64_t end) { \
+        for (int64_t i = begin; i < end; ++i) { const float v = s[i]; d[i] = (expr); } \
+      });                                                                           \
     } else {                                                                        \
       unary_map(in[0], out[0], [](auto x) { const double v = double(x); return decltype(x)(expr); }); \
     }                                                                               \
@@ -141,6 +148,12 @@ void binary_same(const Tensor* in, Tensor* out, Op op) {
     const T* a = in[0].as<T>();
     const T* b = in[1].as<T>();
     T* y = out[0].as<T>();
+    if (in[0].numel() == out[0].numel() && in[1].numel() == out[0].numel()) {  // no broadcast: a flat map
+      parallel_for(out[0].numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) y[i] = T(op(a[i], b[i]));
+      });
+      return;
+    }
     for_each_broadcast<2>(out[0], ins, [&](int64_t o, const int64_t* off) {
       y[o] = T(op(a[off[0]], b[off[1]]));
     });

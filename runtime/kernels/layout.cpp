@@ -1,9 +1,11 @@
 // Portable data-movement kernels: transpose, concat, slice, gather.
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
 #include "runtime/kernels/dispatch.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/parallel.h"
 
 namespace ek {
 namespace {
@@ -13,24 +15,42 @@ void row_major_strides(const Tensor& t, int64_t* s) {
   for (int d = t.rank - 1; d >= 0; --d) { s[d] = acc; acc *= t.dims[d]; }
 }
 
-// Copies out[idx] = in[sum(idx[d] * in_stride[d]) + base] for every output index.
+// Copies out[idx] = in[sum(idx[d] * in_stride[d]) + base] for every output index. Rows of
+// the innermost dim are one memcpy where they are contiguous in the input (a transpose that
+// keeps the last axis, a slice of whole rows); large copies are split across threads.
 void strided_copy(const Tensor& out, const char* src, const int64_t* in_strides, int64_t base) {
   const size_t es = dtype_size(out.dtype);
   char* dst = static_cast<char*>(out.data);
   const int64_t total = out.numel();
   if (total == 0) return;
-  int64_t idx[kMaxRank] = {};
-  int64_t off = base;
-  for (int64_t o = 0; o < total; ++o) {
-    std::memcpy(dst + o * es, src + off * es, es);
-    for (int d = out.rank - 1; d >= 0; --d) {
-      ++idx[d];
-      off += in_strides[d];
-      if (idx[d] < out.dims[d]) break;
-      off -= in_strides[d] * out.dims[d];
-      idx[d] = 0;
+  const int r = out.rank;
+  const int64_t inner = r ? out.dims[r - 1] : 1, rows = total / inner;
+  const bool contiguous = r == 0 || in_strides[r - 1] == 1;
+  const int64_t grain = std::max<int64_t>(1, (int64_t(64) << 10) / std::max<int64_t>(1, inner * int64_t(es)));
+  parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    // The input offset of row `begin`, from its index over the outer dims.
+    int64_t idx[kMaxRank] = {}, off = base;
+    for (int64_t rest = begin, d = r - 2; d >= 0; --d) {
+      idx[d] = rest % out.dims[d];
+      rest /= out.dims[d];
+      off += idx[d] * in_strides[d];
     }
-  }
+    for (int64_t row = begin; row < end; ++row) {
+      char* to = dst + row * inner * int64_t(es);
+      if (contiguous) {
+        std::memcpy(to, src + off * int64_t(es), size_t(inner) * es);
+      } else {
+        for (int64_t i = 0; i < inner; ++i) std::memcpy(to + i * int64_t(es), src + (off + i * in_strides[r - 1]) * int64_t(es), es);
+      }
+      for (int d = r - 2; d >= 0; --d) {
+        ++idx[d];
+        off += in_strides[d];
+        if (idx[d] < out.dims[d]) break;
+        off -= in_strides[d] * out.dims[d];
+        idx[d] = 0;
+      }
+    }
+  });
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Portable fused normalizations. LayerNorm statistics accumulate in float like PyTorch's CPU
 // kernels; RMSNorm sums squares in double as llama.cpp does (the LLM path's reference).
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/parallel.h"
 
 namespace ek {
 
@@ -36,15 +38,18 @@ void rms_norm(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const float* w = in[1].as<float>();
   const float* src = x.as<float>();
   float* dst = out[0].as<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* s = src + r * cols;
-    float* d = dst + r * cols;
-    double ss = 0.0;
-    for (int64_t c = 0; c < cols; ++c) ss += double(s[c] * s[c]);
-    const float mean = float(ss / double(cols));
-    const float inv = 1.f / std::sqrt(mean + eps);
-    for (int64_t c = 0; c < cols; ++c) d[c] = s[c] * inv * w[c];
-  }
+  // Rows are independent: a prefill's are split across threads.
+  parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(cols, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* s = src + r * cols;
+      float* d = dst + r * cols;
+      double ss = 0.0;
+      for (int64_t c = 0; c < cols; ++c) ss += double(s[c] * s[c]);
+      const float mean = float(ss / double(cols));
+      const float inv = 1.f / std::sqrt(mean + eps);
+      for (int64_t c = 0; c < cols; ++c) d[c] = s[c] * inv * w[c];
+    }
+  });
 }
 
 }  // namespace ek
