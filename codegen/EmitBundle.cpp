@@ -416,6 +416,7 @@ struct Emitter {
                    "constexpr size_t kStateBytes = " + std::to_string(kv->stateBytes) + ";  // the KV cache, one allocation\n\n"
              : std::string())
       << "class Model {\n public:\n"
+      << (kv ? "  Model() { ek::reserve_llm_buffers(kInputs, kNumInputs, kOutputs, kNumOutputs, io_); }\n" : "")
       << "  // Checks the CPU (kCpuFeatures), maps weights.bin and checks its header, size and checksum.\n"
       << "  bool load(const char* weights_path, std::string* error);\n"
       << "  // Runs the graph. Each tensor must match kInputs/kOutputs (dtype and shape); outputs are\n"

@@ -48,6 +48,17 @@ inline void make_llm_input(LlmInput role, const TensorSpec& spec, std::vector<un
   *t = make_tensor(buf.data(), spec.dtype, {1, len});
 }
 
+// Reserves prefill()'s input and output buffers at their bounds once, so no call allocates.
+inline void reserve_llm_buffers(const TensorSpec* inputs, int n_inputs, const TensorSpec* outputs, int n_outputs,
+                                std::vector<unsigned char>* io) {
+  for (int i = 0; i < n_inputs + n_outputs; ++i) {
+    const TensorSpec& spec = i < n_inputs ? inputs[i] : outputs[i - n_inputs];
+    size_t bytes = dtype_size(spec.dtype);
+    for (int d = 0; d < spec.rank; ++d) bytes *= size_t(spec.dims[d]);
+    io[i].reserve(bytes);
+  }
+}
+
 // An output buffer with room for the spec's dims at the bounds.
 inline void make_output(const TensorSpec& spec, std::vector<unsigned char>& buf, Tensor* t) {
   Tensor s;
