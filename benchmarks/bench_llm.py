@@ -86,7 +86,7 @@ def llama_bench_path():
 def run_llama(bench, llama_ref, gguf, ids, prompt_len, n, threads):
     if bench:
         out = json.loads(run([bench, "-m", gguf, "-p", str(prompt_len), "-n", str(n), "-t", str(threads), "-r", "1",
-                              "-ctk", "f32", "-ctv", "f32", "-fa", "0", "-o", "json"]))
+                              "-ctk", "f32", "-ctv", "f32", "-fa", "off", "-o", "json"]))
         pp = next(r["avg_ts"] for r in out if r["n_prompt"] > 0)
         tg = next(r["avg_ts"] for r in out if r["n_gen"] > 0)
         return pp, tg

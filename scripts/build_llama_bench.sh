@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench natively (-march=native: the peer at its best on this CPU)
+# Builds llama.cpp's llama-bench natively (-march=native: the peer at its best on this CPU;
+# AMX excluded: its tile instructions fault in virtual machines that do not enable them)
 # from the source node-llama-cpp@3.21.1 carries (scripts/setup_llama_ref.sh fetches it), into
 # ${EDGECC_LLAMA_BENCH:-~/.cache/edgecc/llama-bench}. About 13 minutes on 2 cores the first
 # time, then cached; for benchmarks only, never run by the tests. Prints "llama-bench: PATH".
@@ -12,10 +13,15 @@ BIN=$DIR/build/bin/llama-bench
 mkdir -p "$DIR"
 exec 9>"$DIR/.lock"
 flock 9
-if [[ ! -x $BIN ]]; then
+STAMP=$DIR/build/.edgecc-config-2  # bump when the configuration below changes
+if [[ ! -x $BIN || ! -f $STAMP ]]; then
+  rm -rf "$DIR/build"
   echo "llama-bench: building from $SRC (native, CPU only)" >&2
+  no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
   cmake -S "$SRC" -B "$DIR/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+      -DCMAKE_C_FLAGS="$no_amx" -DCMAKE_CXX_FLAGS="$no_amx" \
       -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DGGML_OPENMP=ON >&2
   cmake --build "$DIR/build" --target llama-bench -j "$(nproc)" >&2
+  touch "$STAMP"
 fi
 echo "llama-bench: $BIN"
