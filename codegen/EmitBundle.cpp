@@ -130,27 +130,25 @@ struct Emitter {
       break;
     }
     if (!info.capacity) return fail("the model has no KV cache writes");
+    // The KV-cache pass marked what prefill() fills and reads (graph.llm_input / llm_output).
     bool hasIds = false;
     for (unsigned i = 0; i < numInputs; ++i) {
+      auto role = func.getArgAttrOfType<StringAttr>(i, "graph.llm_input");
       auto name = func.getArgAttrOfType<StringAttr>(i, "graph.name");
-      auto t = cast<MemRefType>(func.getArgument(i).getType());
-      const std::string n = name ? name.str() : "";
-      const char* role = n == "input_ids" ? "TokenIds" : n == "position_ids" ? "PositionIds" : n == "attention_mask" ? "AttentionMask" : nullptr;
-      auto dtype = dtypeOf(t.getElementType());
-      const bool typeOk = dtype && (*dtype == ek::DType::I64 || *dtype == ek::DType::I32 || *dtype == ek::DType::F32);
-      if (!role || t.getRank() != 2 || !typeOk)
-        return fail("input '" + n + "' is not one the LLM interface can fill (input_ids, position_ids, attention_mask: [1, n] of i64, i32 or f32)");
-      hasIds |= n == "input_ids";
-      info.inputRoles.push_back(std::string("ek::LlmInput::") + role);
-      if (n == "input_ids") info.maxBatch = maxValue(dimsOf(func.getArgument(i))[1], bounds);
+      if (!role)
+        return fail("input '" + (name ? name.str() : std::to_string(i)) +
+                    "' is not one the LLM interface can fill (input_ids, position_ids, attention_mask: [1, n] of i64, i32 or f32)");
+      const std::string r = role.str();
+      hasIds |= r == "token_ids";
+      info.inputRoles.push_back(std::string("ek::LlmInput::") +
+                                (r == "token_ids" ? "TokenIds" : r == "position_ids" ? "PositionIds" : "AttentionMask"));
+      if (r == "token_ids") info.maxBatch = maxValue(dimsOf(func.getArgument(i))[1], bounds);
     }
     if (!hasIds) return fail("the model has a KV cache but no 'input_ids' input");
-    bool named = false;
-    for (unsigned o = 0; o < numOutputs; ++o) {
-      auto name = func.getArgAttrOfType<StringAttr>(numInputs + o, "graph.name");
-      if (name && name.getValue() == "logits") info.logitsOutput = o, named = true;
-    }
-    if (!named && numOutputs != 1) return fail("the model has a KV cache but no output named 'logits'");
+    bool marked = false;
+    for (unsigned o = 0; o < numOutputs; ++o)
+      if (func.getArgAttrOfType<StringAttr>(numInputs + o, "graph.llm_output")) info.logitsOutput = o, marked = true;
+    if (!marked) return fail("the model has a KV cache but no output named 'logits'");
     auto logits = cast<MemRefType>(func.getArgument(numInputs + info.logitsOutput).getType());
     if (logits.getRank() != 3 || !logits.getElementType().isF32() || logits.isDynamicDim(2))
       return fail("output 'logits' must be f32 [1, n, vocab]");

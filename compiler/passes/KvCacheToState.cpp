@@ -33,6 +33,27 @@ struct Match {
   graph::ConcatOp concat;
 };
 
+// What the bundle's prefill()/decode() fill and read, marked on the signature so the emitter
+// only prints: `graph.llm_input` on the inputs it can fill ("token_ids", "position_ids",
+// "attention_mask": [1, n] of i64, i32 or f32), `graph.llm_output = "logits"` on the logits
+// result (named so, or the only result). The emitter refuses a model with inputs left over.
+void markLlmInterface(func::FuncOp func) {
+  Builder b(func.getContext());
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    const std::string n = argName(func, i);
+    auto t = cast<RankedTensorType>(func.getArgument(i).getType());
+    const char* role = n == "input_ids" ? "token_ids" : n == "position_ids" ? "position_ids" : n == "attention_mask" ? "attention_mask" : nullptr;
+    Type e = t.getElementType();
+    if (role && t.getRank() == 2 && (e.isInteger(64) || e.isInteger(32) || e.isF32()))
+      func.setArgAttr(i, "graph.llm_input", b.getStringAttr(role));
+  }
+  for (unsigned o = 0; o < func.getNumResults(); ++o) {
+    auto name = func.getResultAttrOfType<StringAttr>(o, "graph.name");
+    if ((name && name.getValue() == "logits") || func.getNumResults() == 1)
+      func.setResultAttr(o, "graph.llm_output", b.getStringAttr("logits"));
+  }
+}
+
 struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
   using KvCacheToStateBase::KvCacheToStateBase;
 
@@ -122,6 +143,7 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
       func.eraseResults(dropResults);
       func.eraseArguments(dropArgs);
       module->setAttr("graph.kv_past_symbol", b.getI64IntegerAttr(pastSymbol));
+      markLlmInterface(func);
     }
   }
 };

@@ -47,7 +47,8 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
   for (unsigned i = 0; i < ft.getNumResults(); ++i)
     if (auto dims = dimsOf(ft.getResult(i))) execFunc.setArgAttr(ft.getNumInputs() + i, "exec.dims", dims);
   for (unsigned i = 0; i < ft.getNumResults(); ++i)
-    if (auto name = graphFunc.getResultAttr(i, "graph.name")) execFunc.setArgAttr(ft.getNumInputs() + i, "graph.name", name);
+    for (StringRef key : {"graph.name", "graph.llm_output"})
+      if (auto attr = graphFunc.getResultAttr(i, key)) execFunc.setArgAttr(ft.getNumInputs() + i, key, attr);
   Block* body = execFunc.addEntryBlock();
   b.setInsertionPointToEnd(body);
 

@@ -10,7 +10,9 @@
 // CHECK-SAME:    graph.kv_past_symbol = 1 : i64
 // The cache inputs and outputs leave the signature; the other names stay.
 // CHECK:       func.func @decoder(%[[Q:[a-z0-9]+]]: tensor<1x4x?x4xf32, #{{.*}}> {graph.name = "q"}, %[[K:[a-z0-9]+]]: tensor<1x2x?x4xf32, #{{.*}}> {graph.name = "k"}, %[[V:[a-z0-9]+]]: tensor<1x2x?x4xf32, #{{.*}}> {graph.name = "v"})
-// CHECK-SAME:    -> (tensor<1x4x?x4xf32, #{{.*}}> {graph.name = "out"}) {
+// The only result is what prefill() reads as the logits (graph.llm_output); none of these
+// inputs is one it can fill (no graph.llm_input), which the emitter would refuse.
+// CHECK-SAME:    -> (tensor<1x4x?x4xf32, #{{.*}}> {graph.llm_output = "logits", graph.name = "out"}) {
 // CHECK-NOT:   past_
 // CHECK-NOT:   present_
 // Slots follow the inputs' order; the cache keeps the past type (1, 2, past, 4).
