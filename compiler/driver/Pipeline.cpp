@@ -40,6 +40,7 @@ void addGraphPasses(OpPassManager& pm) {
   pm.addPass(createFuseActivations());
   pm.addPass(createFuseAttention());
   pm.addPass(createMatMulToLinear());
+  pm.addPass(createFuseGateUp());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDeadCodeElimination());
 }

@@ -54,7 +54,7 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   if (!dtype) return false;
   // The portable kernels: these read f32 only; the rest are typed by dispatch_dtype, where
   // arithmetic and reductions have no meaning for bool.
-  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope"};
+  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope", "swiglu"};
   static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
                                             "reduce_prod", "add", "sub", "mul", "div", "pow"};
   if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;

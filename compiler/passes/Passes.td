@@ -86,6 +86,15 @@ def MatMulToLinear : Pass<"edgecc-matmul-to-linear", "mlir::ModuleOp"> {
   }];
 }
 
+def FuseGateUp : Pass<"edgecc-fuse-gate-up", "mlir::ModuleOp"> {
+  let summary = "Fuse silu(linear(x, Wg)) * linear(x, Wu) into linear(x, [Wg; Wu]) + swiglu";
+  let description = [{
+    The two projections of a SwiGLU MLP read the same input: one `linear` over the
+    concatenated weight rows quantizes and reads it once, and `graph.swiglu` gates the two
+    halves in one pass. Same arithmetic per output, so the results are unchanged.
+  }];
+}
+
 def PackWeights : Pass<"edgecc-pack-weights", "mlir::ModuleOp"> {
   let summary = "Rearrange quantized linear weights into the layout of the target's kernel";
   let description = [{

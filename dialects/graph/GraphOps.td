@@ -73,6 +73,18 @@ def Graph_FloorOp : Graph_UnaryOp<"floor">;
 def Graph_CeilOp : Graph_UnaryOp<"ceil">;
 def Graph_NotOp : Graph_UnaryOp<"logical_not"> { let hasVerifier = 1; }
 def Graph_SiluOp : Graph_UnaryOp<"silu"> { let summary = "x * sigmoid(x) (fused)"; }
+def Graph_SwigluOp : Graph_Op<"swiglu"> {
+  let summary = "silu(x[..., :F]) * x[..., F:] for x [..., 2F] (fused gated MLP activation)";
+  let description = [{
+    The gate and up projections of a SwiGLU MLP computed by one `linear` over their
+    concatenated rows, then gated in one pass: no slices, no separate silu and mul.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 def Graph_GeluOp : Graph_Op<"gelu", [SameOperandsAndResultType]> {
   let summary = "GELU (fused); approximate = true selects the tanh form";
   let arguments = (ins AnyRankedTensor:$input, DefaultValuedAttr<BoolAttr, "false">:$approximate);

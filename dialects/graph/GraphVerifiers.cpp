@@ -340,6 +340,17 @@ static LogicalResult verifyStoredRows(Operation* op, StringRef format, RankedTen
   return success();
 }
 
+LogicalResult SwigluOp::verify() {
+  auto x = getInput().getType(), y = getType();
+  if (!x.getElementType().isF32() || !y.getElementType().isF32()) return emitOpError("input and result must be f32");
+  if (x.getRank() < 1 || y.getRank() != x.getRank()) return emitOpError("result must have the input's rank");
+  const int64_t in = x.getShape().back(), out = y.getShape().back();
+  if (ShapedType::isDynamic(in) || in % 2 != 0 || out != in / 2) return emitOpError("the last dim must halve: 2F -> F");
+  for (unsigned d = 0; d + 1 < unsigned(x.getRank()); ++d)
+    if (x.getDimSize(d) != y.getDimSize(d) || dimExpr(x, d) != dimExpr(y, d)) return emitOpError("leading dims differ");
+  return success();
+}
+
 LogicalResult LinearOp::verify() {
   auto x = getInput().getType(), w = getWeight().getType(), y = getType();
   if (!x.getElementType().isF32() || !y.getElementType().isF32()) return emitOpError("input and result must be f32");

@@ -1,4 +1,5 @@
 // Portable elementwise kernels: unary math, casts and broadcasting binary/ternary ops.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -54,6 +55,24 @@ EK_UNARY(cos, std::cos(v))
 EK_UNARY(sin, std::sin(v))
 EK_UNARY(silu, v / (decltype(v)(1) + std::exp(-v)))
 #undef EK_UNARY
+
+// The gate (first half of each row) through silu, times the up projection (second half): the
+// same float operations as silu then mul, in one pass.
+void swiglu(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const int64_t F = out[0].dims[out[0].rank - 1], rows = F ? out[0].numel() / F : 0;
+  const float* x = in[0].as<float>();
+  float* y = out[0].as<float>();
+  parallel_for(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(F, 1)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* g = x + r * 2 * F;
+      const float* u = g + F;
+      for (int64_t i = 0; i < F; ++i) {
+        const float v = g[i];
+        y[r * F + i] = (v / (1.f + std::exp(-v))) * u[i];
+      }
+    }
+  });
+}
 
 // neg, abs, relu, floor and ceil are exact on integers: computed in the element type itself,
 // never through double (which would round int64 values above 2^53). Unsigned negation wraps.

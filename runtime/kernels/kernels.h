@@ -31,7 +31,9 @@
      cache, i[0] = first row written */                                                    \
   X(linear) X(embedding) X(rope) X(kv_append)                                               \
   /* fill_ints: int64 out[k] = i[k] (values computed at run time); range(start, delta) */  \
-  X(fill_ints) X(range)
+  X(fill_ints) X(range)                                                                     \
+  /* swiglu(x [..., 2F]) -> silu(x[..., :F]) * x[..., F:] */                               \
+  X(swiglu)
 
 namespace ek {
 
