@@ -503,9 +503,11 @@ def load_weights(g):
     return {name: g.tensor(name) for name in g.tensors}
 
 
-def np_forward(W, cfg, ids, past=None, dtype=np.float64):
+def np_forward(W, cfg, ids, past=None, dtype=np.float64, f16_activations=False):
     """llama.cpp semantics on GGUF weights: adjacent-pair RoPE for `llama` (on the
-    permuted Q/K rows), rotate-halves for `qwen2`. Returns (logits [S, V], past)."""
+    permuted Q/K rows), rotate-halves for `qwen2`. Returns (logits [S, V], past).
+    f16_activations rounds the input of every weight matrix product to f16 first, as
+    llama.cpp's CPU backends without a direct f16 x f32 kernel do for f16 weights."""
     hd, H, KV = cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     eps, neox = cfg["eps"], cfg["arch"] != "llama"
     ids = np.asarray(ids)
@@ -518,6 +520,11 @@ def np_forward(W, cfg, ids, past=None, dtype=np.float64):
 
     def w(n):
         return W[n].astype(dtype, copy=False)
+
+    def mm(a, n):  # a @ W[n]^T
+        if f16_activations:
+            a = a.astype(np.float16).astype(dtype)
+        return a @ w(n).T
 
     def rms(x, g):
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * g
@@ -539,7 +546,7 @@ def np_forward(W, cfg, ids, past=None, dtype=np.float64):
     for i in range(cfg["n_layers"]):
         p = f"blk.{i}."
         h = rms(x, w(p + "attn_norm.weight"))
-        q, k, v = (h @ w(p + f"attn_{t}.weight").T for t in "qkv")
+        q, k, v = (mm(h, p + f"attn_{t}.weight") for t in "qkv")
         if not cfg["arch"] == "llama":
             q, k, v = q + w(p + "attn_q.bias"), k + w(p + "attn_k.bias"), v + w(p + "attn_v.bias")
         q = rope(q.reshape(S, H, hd))
@@ -555,13 +562,13 @@ def np_forward(W, cfg, ids, past=None, dtype=np.float64):
         sc = np.exp(sc - sc.max(-1, keepdims=True))
         sc /= sc.sum(-1, keepdims=True)
         a = np.einsum("hst,thd->shd", sc, vv).reshape(S, H * hd)
-        x = x + a @ w(p + "attn_output.weight").T
+        x = x + mm(a, p + "attn_output.weight")
         h = rms(x, w(p + "ffn_norm.weight"))
-        g = h @ w(p + "ffn_gate.weight").T
-        u = h @ w(p + "ffn_up.weight").T
-        x = x + (g / (1 + np.exp(-g)) * u) @ w(p + "ffn_down.weight").T
-    head = w("output.weight") if "output.weight" in W else w("token_embd.weight")
-    return rms(x, w("output_norm.weight")) @ head.T, new_past
+        g = mm(h, p + "ffn_gate.weight")
+        u = mm(h, p + "ffn_up.weight")
+        x = x + mm(g / (1 + np.exp(-g)) * u, p + "ffn_down.weight")
+    head = "output.weight" if "output.weight" in W else "token_embd.weight"
+    return mm(rms(x, w("output_norm.weight")), head), new_past
 
 
 def greedy(W, cfg, prompt, steps, dtype=np.float32):

@@ -24,7 +24,9 @@
 // are ~1e-4 relative off).
 // Add --verbose to any command to see llama.cpp's log. Errors: stderr, exit 1.
 // LLAMA_REF_BINS (set at compile time) is the directory holding the ggml CPU
-// backend libraries, which ggml loads dynamically.
+// backend libraries, which ggml loads dynamically (the best variant for this CPU).
+// LLAMA_REF_CPU_VARIANT=haswell (zen4, skylakex, ...) loads that variant instead, to
+// see what llama.cpp computes on another kind of CPU.
 
 #include "llama.h"
 #include "ggml-backend.h"
@@ -151,7 +153,12 @@ void decode(llama_context* ctx, const llama_token* tokens, int n, int pos0, bool
 int main(int argc, char** argv) {
   Args a = parse_args(argc, argv);
   if (!a.verbose) llama_log_set(quiet_log, nullptr);
-  ggml_backend_load_all_from_path(LLAMA_REF_BINS);
+  if (const char* variant = std::getenv("LLAMA_REF_CPU_VARIANT")) {
+    const std::string lib = std::string(LLAMA_REF_BINS) + "/libggml-cpu-" + variant + ".so";
+    if (!ggml_backend_load(lib.c_str())) die(("cannot load " + lib).c_str());
+  } else {
+    ggml_backend_load_all_from_path(LLAMA_REF_BINS);
+  }
   if (ggml_backend_dev_count() == 0) die("no ggml backends found in " LLAMA_REF_BINS);
   llama_backend_init();
 
