@@ -1,7 +1,6 @@
 #include "compiler/ir/ConstantData.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/target/TargetAttr.h"
-#include "runtime/kernels/variants.h"
 
 namespace edgecc {
 #define GEN_PASS_DEF_PACKWEIGHTS
@@ -10,15 +9,6 @@ namespace edgecc {
 namespace {
 
 using namespace mlir;
-
-// Whether some `linear` variant for this target reads `packed`.
-bool targetReads(const DeviceProfile& target, ek::WeightFormat packed) {
-  for (const ek::KernelVariant& v : ek::kKernelVariants)
-    if (StringRef(v.kernel) == "linear" && v.isa == target.isa && (v.formats & ek::format_bit(packed)) &&
-        hasFeatures(target.features, v.features))
-      return true;
-  return false;
-}
 
 StringAttr formatOf(Operation* user) {
   if (auto l = dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();
@@ -48,7 +38,7 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
       if (!stored || !linearReads) return;
       const ek::WeightFormat packed = ek::packed_format(*stored);
       auto type = cast<RankedTensorType>(c.getType());
-      if (packed == *stored || !targetReads(*target, packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
+      if (packed == *stored || !findKernelVariant(*target, "linear", packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
       // Values per row: the float formats store them as elements, the block formats as bytes.
       int64_t k = type.getDimSize(1);
       if (ek::is_quantized(*stored)) k = k / ek::row_bytes(*stored, ek::kBlockValues) * ek::kBlockValues;

@@ -2,7 +2,6 @@
 
 #include "compiler/passes/Passes.h"
 #include "compiler/target/TargetAttr.h"
-#include "runtime/kernels/variants.h"
 
 namespace edgecc {
 #define GEN_PASS_DEF_SELECTKERNELS
@@ -54,18 +53,12 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       }
       const auto format = ek::WeightFormat(call.getInts()[0]);
       const char* formatName = ek::weight_format_name(format);
-      const ek::KernelVariant* chosen = nullptr;
-      for (const ek::KernelVariant& v : ek::kKernelVariants)
-        if (v.kernel == kernel && v.isa == target->isa && (v.formats & ek::format_bit(format)) &&
-            hasFeatures(target->features, v.features)) {
-          chosen = &v;
-          break;
-        }
       if (!ek::is_packed(format)) {
         call.setWhyAttr(b.getStringAttr(std::string("portable kernel: weights stay ") + formatName +
                                         " as stored (no packed variant on this target, or rows not in groups of 8)"));
         return;
       }
+      const ek::KernelVariant* chosen = findKernelVariant(*target, kernel, format);
       const int64_t k = cast<MemRefType>(call.getIns()[0].getType()).getShape().back();
       LinearTiles tiles = linearTiles(*target, format, k);
       if (!chosen) tiles = {1, 0, "portable reference tile, one token at a time"};

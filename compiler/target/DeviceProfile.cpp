@@ -77,6 +77,13 @@ bool hasFeatures(const std::string& have, const std::string& needed) {
   return true;
 }
 
+const ek::KernelVariant* findKernelVariant(const DeviceProfile& target, const std::string& kernel, ek::WeightFormat format) {
+  for (const ek::KernelVariant& v : ek::kKernelVariants)
+    if (kernel == v.kernel && target.isa == v.isa && (v.formats & ek::format_bit(format)) && hasFeatures(target.features, v.features))
+      return &v;
+  return nullptr;
+}
+
 const std::vector<DeviceProfile>& deviceProfiles() {
   static const std::vector<DeviceProfile> profiles = {
       {"x86-64-avx2", "x86-64", "avx2 fma f16c", 256, 16, 32 * KiB, 512 * KiB, 8 * MiB, 2, 8 * GiB,

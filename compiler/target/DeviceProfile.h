@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/kernels/variants.h"
+
 namespace edgecc {
 
 struct DeviceProfile {
@@ -32,5 +34,9 @@ const DeviceProfile* findDeviceProfile(const std::string& name);
 
 // Whether every feature of `needed` (space-separated) is in `have`.
 bool hasFeatures(const std::string& have, const std::string& needed);
+
+// The variant of `kernel` that runs `format` on `target` (the first that fits in
+// runtime/kernels/variants.h), or nullptr: the portable kernel.
+const ek::KernelVariant* findKernelVariant(const DeviceProfile& target, const std::string& kernel, ek::WeightFormat format);
 
 }  // namespace edgecc

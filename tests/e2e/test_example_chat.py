@@ -5,26 +5,18 @@ would), and its multi-turn replies continue one KV cache: the second greedy repl
 
 Usage: test_example_chat.py --edgecc PATH [--work DIR]
 """
-import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+
+from e2e_args import edgecc_and_work
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    edgecc = os.path.abspath(args.edgecc)
-    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-chat-"))
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-chat-")
     gguf, bundle, build = (os.path.join(work, p) for p in ("tiny.gguf", "bundle", "build"))
     subprocess.run([sys.executable, os.path.join(REPO, "examples", "models", "make_gguf.py"), "--preset", "tiny", "--type",
                     "f32", "-o", gguf], check=True, capture_output=True)

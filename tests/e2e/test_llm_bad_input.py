@@ -6,13 +6,13 @@ prompts that do not fit the context, ids outside the vocabulary, bad -n, missing
 Usage: test_llm_bad_input.py --edgecc PATH [--work DIR]
 """
 
-import argparse
 import os
 import shutil
 import struct
 import subprocess
 import sys
-import tempfile
+
+from e2e_args import edgecc_and_work
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAKE_GGUF = os.path.join(REPO, "examples", "models", "make_gguf.py")
@@ -28,14 +28,7 @@ def patched_tensor_type(data, tensor_name, new_type):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    edgecc = os.path.abspath(args.edgecc)
-    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-llm-bad-"))
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-llm-bad-")
 
     good = os.path.join(work, "tiny.gguf")
     subprocess.run([sys.executable, MAKE_GGUF, "--preset", "tiny", "--type", "q8_0", "-o", good], check=True,

@@ -6,26 +6,18 @@ first checks that its counter counts (one `new` must count as one).
 
 Usage: test_no_alloc.py --edgecc PATH [--work DIR]
 """
-import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
+
+from e2e_args import edgecc_and_work
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    edgecc = os.path.abspath(args.edgecc)
-    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-no-alloc-"))
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-no-alloc-")
     failures = []
     for wtype in ("q4_0", "f16"):
         gguf, bundle, build = (os.path.join(work, f"{wtype}-{p}") for p in ("tiny.gguf", "bundle", "build"))
