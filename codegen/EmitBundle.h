@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/target/DeviceEstimate.h"
+#include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/Error.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -14,10 +16,10 @@ namespace edgecc {
 struct BundleOptions {
   std::string cpp_namespace = "edgecc_model";
   std::string source_name;             // the model file, for comments and the report
-  std::string target_name;             // device profile name, for the report
-  std::vector<std::string> cxx_flags;       // target flags written into the bundle's CMakeLists.txt
-  std::vector<std::string> baseline_flags;  // for the files that check the CPU before anything else runs
-  std::string cpu_features;                 // what the target's code needs (runtime/cpu_features.h names)
+  // The device: its flags go into CMakeLists.txt (baseline_flags for the files that check the
+  // CPU before anything else runs), its features into the CPU check, its cores into the
+  // default thread count, and the whole of it into report.json's estimate.
+  DeviceProfile target;
 };
 
 struct BundleSummary {
@@ -25,11 +27,14 @@ struct BundleSummary {
   int64_t weight_bytes = 0;
   int64_t kernel_calls = 0;
   std::map<std::string, int64_t> kernel_counts;  // kernel name -> calls
+  TokenCost token_cost;       // one decoded token (LLMs)
+  DeviceEstimate expected;    // on the target device, at the full context (LLMs; report.json)
 };
 
 // `module` must be lowered to exec and memory-planned. Writes into `dir` (created if needed).
-// Writes the runtime sources every bundle carries into `dir`/runtime.
-llvm::Error writeRuntimeSources(const std::string& dir);
+// Writes the runtime sources every bundle carries into `dir`/runtime (and, for arm64, the
+// cross-build toolchain file into `dir`/cmake).
+llvm::Error writeRuntimeSources(const std::string& dir, const std::string& isa);
 
 llvm::Expected<BundleSummary> emitBundle(mlir::ModuleOp module, const std::string& dir, const BundleOptions& options);
 

@@ -12,6 +12,9 @@
 //               then, after all blocks of the group, the scales of the rows as a plane of f16.
 //   f32x8, f16x8    groups of kPackRows rows, column-major within the group: value k of the 8
 //               rows side by side (one load of 8 values feeds one multiply-add per row).
+//   q8_0x8k8, q4_0x8k8  the same with 8-value chunks (arm64: one 16-byte register holds two
+//               rows of a chunk, the operand of an `smmla` 2x8 tile, or of `sdot` with the
+//               activation's 8 bytes repeated; the lanes of a row are added once per block).
 //   A group takes exactly the bytes of its kPackRows rows as stored, so the tensor keeps its
 //   shape and element type ([N, row bytes] of i8, or [N, K] of f32 / f16).
 #pragma once
@@ -19,48 +22,59 @@
 
 namespace ek {
 
-enum class WeightFormat : int64_t { F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7 };
-constexpr int64_t kNumWeightFormats = 8;
+enum class WeightFormat : int64_t {
+  F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7, Q8_0x8k8 = 8, Q4_0x8k8 = 9
+};
+constexpr int64_t kNumWeightFormats = 10;
 
 constexpr int64_t kBlockValues = 32;
 constexpr int64_t kQ8_0BlockBytes = 34;
 constexpr int64_t kQ4_0BlockBytes = 18;
 constexpr int kPackRows = 8;
 
-// The quants of one block column of a packed group: [chunk][row][4 values].
-struct PackedQ8Block {
-  int8_t q[kBlockValues / 4][kPackRows][4];  // chunk c holds values 4c..4c+3
+// The quants of one block column of a packed group: [chunk][row][W values], W = 4 (x8) or 8 (x8k8).
+template <int W>
+struct PackedQ8Chunks {
+  int8_t q[kBlockValues / W][kPackRows][W];  // chunk c holds values Wc..Wc+W-1
 };
-struct PackedQ4Block {
-  uint8_t q[kBlockValues / 8][kPackRows][4];  // chunk c: low nibbles values 4c.., high 16+4c..
+template <int W>
+struct PackedQ4Chunks {
+  uint8_t q[kBlockValues / 2 / W][kPackRows][W];  // chunk c: low nibbles values Wc.., high 16+Wc..
 };
+using PackedQ8Block = PackedQ8Chunks<4>;
+using PackedQ4Block = PackedQ4Chunks<4>;
+using PackedQ8BlockK8 = PackedQ8Chunks<8>;
+using PackedQ4BlockK8 = PackedQ4Chunks<8>;
 struct PackedScales {
   uint16_t d[kPackRows];  // f16 bits, one per row of the group
 };
 static_assert(sizeof(PackedQ8Block) + sizeof(PackedScales) == kPackRows * kQ8_0BlockBytes, "q8_0x8 keeps the bytes");
 static_assert(sizeof(PackedQ4Block) + sizeof(PackedScales) == kPackRows * kQ4_0BlockBytes, "q4_0x8 keeps the bytes");
 static_assert(sizeof(PackedQ8Block) == 256 && sizeof(PackedQ4Block) == 128 && sizeof(PackedScales) == 16, "layout");
+static_assert(sizeof(PackedQ8BlockK8) == sizeof(PackedQ8Block) && sizeof(PackedQ4BlockK8) == sizeof(PackedQ4Block), "layout");
 
 inline bool is_packed(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q8_0x8); }
 // The stored format a packed one rearranges (itself for the others).
 inline WeightFormat stored_format(WeightFormat f) {
   switch (f) {
-    case WeightFormat::Q8_0x8: return WeightFormat::Q8_0;
-    case WeightFormat::Q4_0x8: return WeightFormat::Q4_0;
+    case WeightFormat::Q8_0x8: case WeightFormat::Q8_0x8k8: return WeightFormat::Q8_0;
+    case WeightFormat::Q4_0x8: case WeightFormat::Q4_0x8k8: return WeightFormat::Q4_0;
     case WeightFormat::F32x8: return WeightFormat::F32;
     case WeightFormat::F16x8: return WeightFormat::F16;
     default: return f;
   }
 }
-// The packed layout of a stored format (itself when it has none).
-inline WeightFormat packed_format(WeightFormat f) {
-  switch (f) {
-    case WeightFormat::Q8_0: return WeightFormat::Q8_0x8;
-    case WeightFormat::Q4_0: return WeightFormat::Q4_0x8;
-    case WeightFormat::F32: return WeightFormat::F32x8;
-    case WeightFormat::F16: return WeightFormat::F16x8;
-    default: return f;
-  }
+// Values per chunk of a packed quantized format: a row's consecutive values side by side.
+inline int chunk_values(WeightFormat f) { return f == WeightFormat::Q8_0x8k8 || f == WeightFormat::Q4_0x8k8 ? 8 : 4; }
+// Bytes of the quants of one block column of a packed group (the scales follow all blocks).
+inline int64_t packed_block_bytes(WeightFormat f) {
+  return stored_format(f) == WeightFormat::Q8_0 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block));
+}
+// The byte of a packed block that holds value v (0..31) of row r (q4: in its low nibble for
+// v < 16, in its high nibble for v >= 16).
+inline int packed_quant_offset(WeightFormat f, int r, int v) {
+  const int w = chunk_values(f), at = stored_format(f) == WeightFormat::Q4_0 ? v % 16 : v;
+  return (at / w * kPackRows + r) * w + at % w;
 }
 // Formats of blocks of 32 with a scale: activations are quantized to 8 bits for them.
 inline bool is_quantized(WeightFormat f) {
@@ -90,13 +104,27 @@ inline const char* weight_format_name(WeightFormat f) {
     case WeightFormat::Q4_0x8: return "q4_0x8";
     case WeightFormat::F32x8: return "f32x8";
     case WeightFormat::F16x8: return "f16x8";
+    case WeightFormat::Q8_0x8k8: return "q8_0x8k8";
+    case WeightFormat::Q4_0x8k8: return "q4_0x8k8";
   }
   return nullptr;
 }
 
-// Packs n rows (n a multiple of kPackRows) of k values stored in `stored` into its x8 layout;
-// `out` has the same size as `rows`. unpack_row_x8 is its inverse for one row.
-void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out);
-void unpack_row_x8(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out);
+// The packed layouts of a stored format, in the order the packing pass tries them (the first
+// one a kernel variant of the target takes wins); none for packed formats.
+inline int packed_formats(WeightFormat stored, WeightFormat out[2]) {
+  switch (stored) {
+    case WeightFormat::Q8_0: out[0] = WeightFormat::Q8_0x8k8, out[1] = WeightFormat::Q8_0x8; return 2;
+    case WeightFormat::Q4_0: out[0] = WeightFormat::Q4_0x8k8, out[1] = WeightFormat::Q4_0x8; return 2;
+    case WeightFormat::F32: out[0] = WeightFormat::F32x8; return 1;
+    case WeightFormat::F16: out[0] = WeightFormat::F16x8; return 1;
+    default: return 0;
+  }
+}
+
+// Packs n rows (n a multiple of kPackRows) of k values, stored as stored_format(packed), into
+// the `packed` layout; `out` has the same size as `rows`. unpack_row is its inverse for one row.
+void pack_rows(WeightFormat packed, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out);
+void unpack_row(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out);
 
 }  // namespace ek

@@ -1,6 +1,6 @@
-// The x8 layouts of weight_format.h, from and back to llama.cpp's blocks. The compiler packs
-// at compile time; bundles only unpack single rows (an embedding table shared with a packed
-// output head).
+// The packed layouts of weight_format.h, from and back to llama.cpp's blocks. The compiler
+// packs at compile time; bundles only unpack single rows (an embedding table shared with a
+// packed output head).
 #include <cstring>
 
 #include "runtime/weight_format.h"
@@ -8,40 +8,34 @@
 namespace ek {
 namespace {
 
-// Walks the blocks of one group: calls fn(row, block, stored block bytes, packed block, scales).
+// Walks the blocks of one group: the quants of block b, then the plane of scales.
 struct GroupLayout {
   int64_t blocks, block_bytes, quant_bytes;
   GroupLayout(WeightFormat stored, int64_t k)
       : blocks(k / kBlockValues),
         block_bytes(stored == WeightFormat::Q8_0 ? kQ8_0BlockBytes : kQ4_0BlockBytes),
-        quant_bytes(stored == WeightFormat::Q8_0 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block))) {}
+        quant_bytes(packed_block_bytes(stored)) {}
   int64_t group_bytes() const { return blocks * kPackRows * block_bytes; }
   uint8_t* quants(uint8_t* group, int64_t b) const { return group + b * quant_bytes; }
   PackedScales* scales(uint8_t* group) const { return reinterpret_cast<PackedScales*>(group + blocks * quant_bytes); }
 };
 
 // Moves one row's block between the stored (ggml) form and its place in a packed block.
-void place_block(bool q8, int r, uint8_t* stored, uint8_t* packed, bool to_packed) {
+void place_block(WeightFormat packed, int r, uint8_t* stored, uint8_t* block, bool to_packed) {
   uint8_t* q = stored + 2;  // after the f16 scale
-  if (q8) {
-    auto* p = reinterpret_cast<PackedQ8Block*>(packed);
-    for (int c = 0; c < 8; ++c)
-      for (int j = 0; j < 4; ++j) {
-        uint8_t& slot = reinterpret_cast<uint8_t&>(p->q[c][r][j]);
-        if (to_packed) slot = q[4 * c + j]; else q[4 * c + j] = slot;
-      }
+  if (stored_format(packed) == WeightFormat::Q8_0) {
+    for (int v = 0; v < kBlockValues; ++v) {
+      uint8_t& slot = block[packed_quant_offset(packed, r, v)];
+      if (to_packed) slot = q[v]; else q[v] = slot;
+    }
     return;
   }
-  auto* p = reinterpret_cast<PackedQ4Block*>(packed);
-  auto nibble = [&](int v) { return v < 16 ? q[v] & 0x0F : q[v - 16] >> 4; };
-  for (int c = 0; c < 4; ++c)
-    for (int j = 0; j < 4; ++j) {
-      if (to_packed) {
-        p->q[c][r][j] = uint8_t(nibble(4 * c + j) | nibble(16 + 4 * c + j) << 4);
-      } else {  // value 4c+j is a low stored nibble, 16+4c+j the high nibble of the same byte
-        q[4 * c + j] = uint8_t((p->q[c][r][j] & 0x0F) | (p->q[c][r][j] >> 4) << 4);
-      }
-    }
+  // q4_0 stores value v < 16 in the low nibble of byte v and value 16 + v in its high nibble,
+  // so a stored byte and a packed byte hold the same pair of values.
+  for (int v = 0; v < kBlockValues / 2; ++v) {
+    uint8_t& slot = block[packed_quant_offset(packed, r, v)];
+    if (to_packed) slot = q[v]; else q[v] = slot;
+  }
 }
 
 // f32 / f16: value c of the group's rows side by side.
@@ -59,14 +53,14 @@ size_t float_bytes(WeightFormat f) { return f == WeightFormat::F32 ? 4 : f == We
 
 }  // namespace
 
-void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out) {
+void pack_rows(WeightFormat packed, const uint8_t* rows, int64_t n, int64_t k, uint8_t* out) {
+  const WeightFormat stored = stored_format(packed);
   if (size_t elem = float_bytes(stored)) {
     for (int64_t first = 0; first + kPackRows <= n; first += kPackRows)
       move_float_rows(elem, first, rows + size_t(first * k) * elem, out, kPackRows, k, true);
     return;
   }
   const GroupLayout g(stored, k);
-  const bool q8 = stored == WeightFormat::Q8_0;
   for (int64_t first = 0; first + kPackRows <= n; first += kPackRows) {
     uint8_t* group = out + first / kPackRows * g.group_bytes();
     for (int r = 0; r < kPackRows; ++r) {
@@ -74,14 +68,14 @@ void pack_rows_x8(WeightFormat stored, const uint8_t* rows, int64_t n, int64_t k
       for (int64_t b = 0; b < g.blocks; ++b) {
         uint8_t block[kQ8_0BlockBytes];
         std::memcpy(block, row + b * g.block_bytes, size_t(g.block_bytes));
-        place_block(q8, r, block, g.quants(group, b), true);
+        place_block(packed, r, block, g.quants(group, b), true);
         std::memcpy(&g.scales(group)[b].d[r], block, 2);
       }
     }
   }
 }
 
-void unpack_row_x8(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out) {
+void unpack_row(WeightFormat packed, const uint8_t* weights, int64_t row, int64_t k, uint8_t* out) {
   const WeightFormat stored = stored_format(packed);
   if (size_t elem = float_bytes(stored)) {
     move_float_rows(elem, row, const_cast<uint8_t*>(weights), out, 1, k, false);
@@ -93,7 +87,7 @@ void unpack_row_x8(WeightFormat packed, const uint8_t* weights, int64_t row, int
   for (int64_t b = 0; b < g.blocks; ++b) {
     uint8_t* block = out + b * g.block_bytes;
     std::memcpy(block, &g.scales(group)[b].d[r], 2);
-    place_block(stored == WeightFormat::Q8_0, r, block, g.quants(group, b), false);
+    place_block(packed, r, block, g.quants(group, b), false);
   }
 }
 

@@ -131,10 +131,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   BundleOptions bundle;
   bundle.cpp_namespace = options.cpp_namespace;
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
-  bundle.target_name = profile->name;
-  bundle.cxx_flags = profile->cxx_flags;
-  bundle.baseline_flags = profile->baseline_flags;
-  bundle.cpu_features = profile->features;
+  bundle.target = *profile;
   stage("writing the bundle to " + outDir);
   // LLMs from GGUF carry their tokenizer: tokenizer.bin, written before the code and report
   // (the report comes last and marks a complete bundle). A file that says it has no

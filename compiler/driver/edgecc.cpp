@@ -13,6 +13,7 @@
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
+#include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -190,6 +191,9 @@ int cmdCompile(int argc, char** argv) {
   }
   std::printf(")\n  kernel calls: %lld, arena: %lld bytes, weights: %lld bytes\n", (long long)result->bundle.kernel_calls,
               (long long)result->bundle.arena_bytes, (long long)result->bundle.weight_bytes);
+  if (result->bundle.expected.context > 0)
+    std::printf("%s", edgecc::estimateText(*edgecc::findDeviceProfile(result->target), result->bundle.token_cost,
+                                           result->bundle.expected).c_str());
   return 0;
 }
 

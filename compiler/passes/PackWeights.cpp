@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "compiler/ir/ConstantData.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/target/TargetAttr.h"
@@ -36,15 +38,21 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
         linearReads |= isa<graph::LinearOp>(user);
       }
       if (!stored || !linearReads) return;
-      const ek::WeightFormat packed = ek::packed_format(*stored);
+      // The first packed layout of this format that a kernel variant of the target reads.
+      ek::WeightFormat candidates[2];
+      const int numCandidates = ek::packed_formats(*stored, candidates);
+      const ek::WeightFormat* packedIt = std::find_if(candidates, candidates + numCandidates, [&](ek::WeightFormat f) {
+        return findKernelVariant(*target, "linear", f) != nullptr;
+      });
       auto type = cast<RankedTensorType>(c.getType());
-      if (packed == *stored || !findKernelVariant(*target, "linear", packed) || type.getDimSize(0) % ek::kPackRows != 0) return;
+      if (packedIt == candidates + numCandidates || type.getDimSize(0) % ek::kPackRows != 0) return;
+      const ek::WeightFormat packed = *packedIt;
       // Values per row: the float formats store them as elements, the block formats as bytes.
       int64_t k = type.getDimSize(1);
       if (ek::is_quantized(*stored)) k = k / ek::row_bytes(*stored, ek::kBlockValues) * ek::kBlockValues;
       std::vector<uint8_t> rows = elementsBytes(c.getValue());
       std::string out(rows.size(), '\0');
-      ek::pack_rows_x8(*stored, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));
+      ek::pack_rows(packed, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));
       c.setValueAttr(makeElementsAttr(type, std::move(out), c.getName().value_or("weight")));
       const StringAttr name = StringAttr::get(module.getContext(), ek::weight_format_name(packed));
       for (Operation* user : c->getUsers()) user->setAttr("format", name);

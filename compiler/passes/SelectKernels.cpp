@@ -14,27 +14,27 @@ using namespace mlir;
 std::string kib(int64_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
 
 // Tile sizes of `linear` over packed weights (runtime/kernels/linear_packed.h). A tile keeps
-// two vector registers per token (quantized: an int32 and a float accumulator; float: the two
-// partial sums) and needs a few more for weights and broadcasts (8 quantized, 4 float): as
-// many tokens as fit the register file, at most 8. Tokens are taken in blocks whose
-// activations fill at most half of L2, so they stay there while every weight group streams
-// past once per block.
+// the variant's accumulator registers per token (kernels/variants.h) and needs a few more for
+// weights and broadcasts (8 quantized, 4 float): as many tokens as fit the register file, at
+// most 8. Tokens are taken in blocks whose activations fill at most half of L2, so they stay
+// there while every weight group streams past once per block.
 struct LinearTiles {
   int64_t tokensPerTile, tokensPerBlock;
   std::string why;
 };
 
-LinearTiles linearTiles(const DeviceProfile& t, ek::WeightFormat format, int64_t k) {
+LinearTiles linearTiles(const DeviceProfile& t, const ek::KernelVariant& v, ek::WeightFormat format, int64_t k) {
   const bool quantized = ek::is_quantized(format);
-  const int64_t tile = std::clamp<int64_t>((t.vector_registers - (quantized ? 8 : 4)) / 2, 1, 8);
+  const int perToken = quantized ? v.quantized_registers_per_token : v.float_registers_per_token;
+  const int64_t tile = std::clamp<int64_t>((t.vector_registers - (quantized ? 8 : 4)) / perToken, 1, 8);
   // int8 values, then a scale and a sum per block; or the f32 activations themselves
   const int64_t rowBytes = quantized ? k + k / ek::kBlockValues * 8 : 4 * k;
   int64_t block = std::max<int64_t>(tile, t.l2_bytes / 2 / std::max<int64_t>(rowBytes, 1) / tile * tile);
   LinearTiles out{tile, block, ""};
   out.why = std::to_string(tile) + " tokens x " + std::to_string(ek::kPackRows) + " rows per register tile (" +
-            std::to_string(t.vector_registers) + " vector registers: 2 accumulators per token); " + std::to_string(block) +
-            " tokens per cache block (" + std::to_string(block) + " x " + std::to_string(rowBytes) + " B of activations <= half of the " +
-            kib(t.l2_bytes) + " L2)";
+            std::to_string(t.vector_registers) + " vector registers: " + std::to_string(perToken) +
+            " accumulators per token); " + std::to_string(block) + " tokens per cache block (" + std::to_string(block) +
+            " x " + std::to_string(rowBytes) + " B of activations <= half of the " + kib(t.l2_bytes) + " L2)";
   return out;
 }
 
@@ -60,8 +60,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       }
       const ek::KernelVariant* chosen = findKernelVariant(*target, kernel, format);
       const int64_t k = cast<MemRefType>(call.getIns()[0].getType()).getShape().back();
-      LinearTiles tiles = linearTiles(*target, format, k);
-      if (!chosen) tiles = {1, 0, "portable reference tile, one token at a time"};
+      const LinearTiles tiles =
+          chosen ? linearTiles(*target, *chosen, format, k) : LinearTiles{1, 0, "portable reference tile, one token at a time"};
       call.setIntsAttr(b.getDenseI64ArrayAttr({int64_t(format), tiles.tokensPerTile, tiles.tokensPerBlock}));
       if (chosen) call.setKernelAttr(b.getStringAttr(std::string(chosen->ns) + "::" + chosen->kernel));
       call.setWhyAttr(b.getStringAttr(std::string(formatName) + " on " + target->name + ": " +

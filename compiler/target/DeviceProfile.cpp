@@ -43,8 +43,8 @@ std::string cpuModelName() {
   return "unknown CPU";
 }
 
-// "native": the richest named profile of this ISA whose features this CPU has, with this CPU's
-// caches and cores.
+// "native": the richest profile of a class of CPUs (not a device) of this ISA whose features
+// this CPU has, with this CPU's caches and cores.
 DeviceProfile detectNative() {
   char have[256];
   ek::cpu_feature_list(have, sizeof have);
@@ -55,7 +55,7 @@ DeviceProfile detectNative() {
 #endif
   const DeviceProfile* best = nullptr;
   for (const DeviceProfile& p : deviceProfiles())
-    if (p.isa == isa && hasFeatures(have, p.features) && (!best || p.features.size() > best->features.size())) best = &p;
+    if (p.isa == isa && p.ram_bytes == 0 && hasFeatures(have, p.features) && (!best || p.features.size() > best->features.size())) best = &p;
   DeviceProfile p = best ? *best : deviceProfiles().front();
   p.name = "native";
   p.cores = int(std::max(1u, std::thread::hardware_concurrency()));
@@ -84,20 +84,107 @@ const ek::KernelVariant* findKernelVariant(const DeviceProfile& target, const st
   return nullptr;
 }
 
+namespace {
+
+// Flags of the arm64 profiles: exactly the features they list, nothing the check at load
+// does not ask for (no SVE: the compiler would use it unasked).
+const std::vector<std::string> kArmV8 = {"-march=armv8-a"};
+const std::vector<std::string> kArmDotprod = {"-march=armv8.2-a+dotprod"};
+const std::vector<std::string> kArmDotprodFp16 = {"-march=armv8.2-a+dotprod+fp16"};
+// No +i8mm for the whole bundle (GCC 12 miscompiles signed int8 dot loops with it); the i8mm
+// kernel enables it for itself (runtime/kernels/arm64_i8mm/), and the CPU check asks for it.
+const std::vector<std::string> kArmI8mm = {"-march=armv8.2-a+dotprod+fp16+bf16"};
+const char* const kArmI8mmFeatures = "asimd dotprod i8mm fp16 bf16";
+
+DeviceProfile arm64Device(std::string name, std::string features, std::vector<std::string> flags, std::vector<CoreCluster> clusters,
+                          int bigCores, int64_t l3, std::string memory, double gbps, int64_t ram, std::string description,
+                          std::string sources) {
+  // Kernels run on the big cores: tiles and cache blocks follow the cluster most of them are in
+  // (the first one with more than one core, else the first).
+  const CoreCluster* main = &clusters.front();
+  for (const CoreCluster& c : clusters)
+    if (c.count > 1) { main = &c; break; }
+  DeviceProfile p{std::move(name), "arm64", std::move(features), 128, 32, main->l1d_bytes, main->l2_bytes, l3, bigCores,
+                  ram * 3 / 8, std::move(flags), kArm64Baseline, std::move(description)};
+  p.clusters = std::move(clusters);
+  p.memory = std::move(memory);
+  p.dram_gbps = gbps;
+  p.ram_bytes = ram;
+  p.sources = std::move(sources);
+  return p;
+}
+
+}  // namespace
+
 const std::vector<DeviceProfile>& deviceProfiles() {
-  static const std::vector<DeviceProfile> profiles = {
-      {"x86-64-avx2", "x86-64", "avx2 fma f16c", 256, 16, 32 * KiB, 512 * KiB, 8 * MiB, 2, 8 * GiB,
-       {"-mavx2", "-mfma", "-mf16c"}, kX86Baseline,
-       "AVX2 + FMA + F16C (Haswell and later, AMD Zen); caches of an AVX2-only EPYC"},
-      {"x86-64-avx512-vnni", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni", 512, 32, 32 * KiB, 1 * MiB,
-       32 * MiB, 2, 8 * GiB, {"-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"},
-       kX86Baseline, "AVX-512 with VNNI (Ice Lake, Sapphire Rapids, AMD Zen 4); caches of a Zen 4 EPYC"},
-      {"x86-64", "x86-64", "", 128, 16, 32 * KiB, 512 * KiB, 8 * MiB, 1, 4 * GiB, {}, {}, "any x86-64 CPU (SSE2)"},
-      {"arm64-neon-dotprod", "arm64", "asimd dotprod", 128, 32, 64 * KiB, 512 * KiB, 4 * MiB, 4, 6 * GiB,
-       {"-march=armv8.2-a+dotprod"}, kArm64Baseline, "Armv8.2 with dot product instructions"},
-      {"phone-8gb", "arm64", "asimd dotprod", 128, 32, 64 * KiB, 512 * KiB, 4 * MiB, 4, 3 * GiB,
-       {"-march=armv8.2-a+dotprod"}, kArm64Baseline, "a phone with 8 GB of RAM (3 GB for the model)"},
-  };
+  static const std::vector<DeviceProfile> profiles = [] {
+    std::vector<DeviceProfile> v = {
+        {"x86-64-avx2", "x86-64", "avx2 fma f16c", 256, 16, 32 * KiB, 512 * KiB, 8 * MiB, 2, 8 * GiB,
+         {"-mavx2", "-mfma", "-mf16c"}, kX86Baseline,
+         "AVX2 + FMA + F16C (Haswell and later, AMD Zen); caches of an AVX2-only EPYC"},
+        {"x86-64-avx512-vnni", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni", 512, 32, 32 * KiB, 1 * MiB,
+         32 * MiB, 2, 8 * GiB, {"-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-mf16c"},
+         kX86Baseline, "AVX-512 with VNNI (Ice Lake, Sapphire Rapids, AMD Zen 4); caches of a Zen 4 EPYC"},
+        {"x86-64", "x86-64", "", 128, 16, 32 * KiB, 512 * KiB, 8 * MiB, 1, 4 * GiB, {}, {}, "any x86-64 CPU (SSE2)"},
+    };
+    // Phones and boards. Figures from the vendors' product pages and Arm's technical reference
+    // manuals (TRM), as cited beside each; L2 is per core.
+    v.push_back(arm64Device(
+        "snapdragon-8-gen-3", kArmI8mmFeatures, kArmI8mm,
+        {{"Cortex-X4", 1, 3.3, 64 * KiB, 2 * MiB},      // Qualcomm SM8650 product brief; Arm Cortex-X4 TRM (L2 512 KiB-2 MiB)
+         {"Cortex-A720", 5, 3.15, 64 * KiB, 512 * KiB},  // 3 at 3.15 GHz + 2 at 2.96 GHz (product brief); Cortex-A720 TRM
+         {"Cortex-A520", 2, 2.27, 32 * KiB, 256 * KiB}},  // product brief; Cortex-A520 TRM (L2 shared by a pair)
+        6, 12 * MiB,                                      // L3 12 MiB: Qualcomm product brief
+        "LPDDR5X", 76.8, 12 * GiB,                        // LPDDR5X-9600 (4800 MHz) x 64 bit (brief); 12 GB: Galaxy S24 Ultra
+        "Qualcomm Snapdragon 8 Gen 3 (SM8650, Armv9.2): 1 Cortex-X4 + 5 Cortex-A720 big cores, 2 Cortex-A520",
+        "Qualcomm Snapdragon 8 Gen 3 Mobile Platform product brief (qualcomm.com); Arm Cortex-X4/A720/A520 TRMs; "
+        "Samsung Galaxy S24 Ultra specifications (RAM)"));
+    v.push_back(arm64Device(
+        "snapdragon-8-gen-2", kArmI8mmFeatures, kArmI8mm,
+        {{"Cortex-X3", 1, 3.2, 64 * KiB, 1 * MiB},       // Qualcomm SM8550 product brief; Arm Cortex-X3 TRM
+         {"Cortex-A715", 2, 2.8, 64 * KiB, 512 * KiB},   // product brief; Cortex-A715 TRM
+         {"Cortex-A710", 2, 2.8, 64 * KiB, 512 * KiB},   // product brief; Cortex-A710 TRM
+         {"Cortex-A510", 3, 2.0, 32 * KiB, 256 * KiB}},  // product brief; Cortex-A510 TRM
+        5, 8 * MiB,                                      // L3 8 MiB (product brief)
+        "LPDDR5X", 67.2, 8 * GiB,                        // LPDDR5X-8400 (4200 MHz) x 64 bit (brief); 8 GB: Galaxy S23
+        "Qualcomm Snapdragon 8 Gen 2 (SM8550, Armv9.0): 1 Cortex-X3 + 4 Cortex-A715/A710 big cores, 3 Cortex-A510",
+        "Qualcomm Snapdragon 8 Gen 2 Mobile Platform product brief; Arm Cortex-X3/A715/A710/A510 TRMs; Samsung Galaxy S23 "
+        "specifications (RAM)"));
+    v.push_back(arm64Device(
+        "tensor-g3", kArmI8mmFeatures, kArmI8mm,
+        {{"Cortex-X3", 1, 2.91, 64 * KiB, 1 * MiB},       // Google Pixel 8 Pro tech specs; Arm Cortex-X3 TRM
+         {"Cortex-A715", 4, 2.37, 64 * KiB, 256 * KiB},   // Pixel 8 Pro tech specs; L2 per core (unverified: 256 KiB)
+         {"Cortex-A510", 4, 1.70, 32 * KiB, 256 * KiB}},  // Pixel 8 Pro tech specs; Cortex-A510 TRM
+        5, 4 * MiB,                                       // L3 4 MiB (unverified; reviews' die analyses)
+        "LPDDR5X", 68.3, 12 * GiB,                        // LPDDR5X-8533 x 64 bit (unverified); 12 GB: Pixel 8 Pro
+        "Google Tensor G3 (Armv9.0): 1 Cortex-X3 + 4 Cortex-A715 big cores, 4 Cortex-A510",
+        "Google Pixel 8 Pro tech specs (store.google.com: CPU, 12 GB LPDDR5X); Arm Cortex-X3/A715/A510 TRMs"));
+    v.push_back(arm64Device(
+        "dimensity-9300", kArmI8mmFeatures, kArmI8mm,
+        {{"Cortex-X4", 4, 3.25, 64 * KiB, 1 * MiB},      // MediaTek Dimensity 9300 page: 1 at 3.25 GHz + 3 at 2.85 GHz; L2 (unverified)
+         {"Cortex-A720", 4, 2.0, 64 * KiB, 512 * KiB}},  // MediaTek Dimensity 9300 page; Cortex-A720 TRM
+        8, 8 * MiB,                                      // L3 8 MiB (unverified)
+        "LPDDR5T", 76.8, 12 * GiB,                       // LPDDR5T-9600 x 64 bit (MediaTek page); 12 GB: vivo X100
+        "MediaTek Dimensity 9300 (Armv9.2): 4 Cortex-X4 + 4 Cortex-A720, all big cores",
+        "MediaTek Dimensity 9300 product page (mediatek.com); Arm Cortex-X4/A720 TRMs; vivo X100 specifications (RAM)"));
+    v.push_back(arm64Device(
+        "raspberry-pi-5", "asimd dotprod fp16", kArmDotprodFp16,
+        {{"Cortex-A76", 4, 2.4, 64 * KiB, 512 * KiB}},  // Raspberry Pi 5 product brief: 512 KB per-core L2
+        4, 2 * MiB,                                     // 2 MB shared L3 (product brief)
+        "LPDDR4X", 17.1, 8 * GiB,                       // LPDDR4X-4267 x 32 bit (product brief); 8 GB model
+        "Raspberry Pi 5 (Broadcom BCM2712, Armv8.2): 4 Cortex-A76",
+        "Raspberry Pi 5 product brief (raspberrypi.com); Arm Cortex-A76 TRM (dotprod, fp16; no i8mm)"));
+    v.push_back(arm64Device("arm64-i8mm", kArmI8mmFeatures, kArmI8mm, {{"Armv8.6 core", 4, 0, 64 * KiB, 512 * KiB}}, 4, 4 * MiB,
+                            "", 0, 0, "any Arm CPU with int8 matrix multiply, bf16 and fp16 (Cortex-X2/A710 and later)", ""));
+    v.push_back(arm64Device("arm64-dotprod", "asimd dotprod", kArmDotprod, {{"Armv8.2 core", 4, 0, 64 * KiB, 512 * KiB}}, 4,
+                            2 * MiB, "", 0, 0, "any Armv8.2 CPU with the dot product instructions (Cortex-A55/A76 and later)", ""));
+    v.push_back(arm64Device("arm64", "asimd", kArmV8, {{"Armv8.0 core", 4, 0, 32 * KiB, 512 * KiB}}, 4, 0, "", 0, 0,
+                            "any 64-bit Arm CPU (Armv8.0 NEON: Cortex-A53 and later)", ""));
+    v.push_back(arm64Device("phone-8gb", "asimd dotprod", kArmDotprod, {{"Armv8.2 core", 4, 0, 64 * KiB, 512 * KiB}}, 4,
+                            2 * MiB, "LPDDR4X", 17.1, 8 * GiB, "a phone with 8 GB of RAM, dot product instructions (3 GB for the model)",
+                            "LPDDR4X-4267 x 32 bit as in a mid-range phone"));
+    return v;
+  }();
   return profiles;
 }
 
@@ -106,7 +193,8 @@ const DeviceProfile* findDeviceProfile(const std::string& name) {
     static const DeviceProfile native = detectNative();
     return &native;
   }
-  const std::string resolved = name == "x86-64-avx512" ? "x86-64-avx512-vnni" : name;
+  // Older names still resolve.
+  const std::string resolved = name == "x86-64-avx512" ? "x86-64-avx512-vnni" : name == "arm64-neon-dotprod" ? "arm64-dotprod" : name;
   for (const DeviceProfile& p : deviceProfiles())
     if (p.name == resolved) return &p;
   return nullptr;

@@ -244,24 +244,18 @@ inline void row_values_at(WeightFormat f, const uint8_t* weights, int64_t row, f
     }
     return;
   }
-  const bool q8 = f == WeightFormat::Q8_0x8;
+  const bool q8 = stored_format(f) == WeightFormat::Q8_0;
   const int64_t blocks = k / kBlockValues, r = row % kPackRows;
-  const int64_t quant_bytes = q8 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block));
+  const int64_t quant_bytes = packed_block_bytes(f);
   const uint8_t* group = weights + row / kPackRows * kPackRows * row_bytes(f, k);
   const auto* scales = reinterpret_cast<const PackedScales*>(group + blocks * quant_bytes);
   for (int64_t b = 0; b < blocks; ++b, out += kBlockValues) {
     const float d = f16_bits_to_f32(scales[b].d[r]);
     const uint8_t* quants = group + b * quant_bytes;
-    for (int c = 0; c < (q8 ? 8 : 4); ++c)
-      for (int j = 0; j < 4; ++j) {
-        if (q8) {
-          out[4 * c + j] = d * float(reinterpret_cast<const PackedQ8Block*>(quants)->q[c][r][j]);
-        } else {
-          const uint8_t v = reinterpret_cast<const PackedQ4Block*>(quants)->q[c][r][j];
-          out[4 * c + j] = d * float(int(v & 0x0F) - 8);
-          out[16 + 4 * c + j] = d * float(int(v >> 4) - 8);
-        }
-      }
+    for (int v = 0; v < kBlockValues; ++v) {
+      const uint8_t byte = quants[packed_quant_offset(f, int(r), v)];
+      out[v] = d * float(q8 ? int(int8_t(byte)) : int(v < 16 ? byte & 0x0F : byte >> 4) - 8);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// The loop nest of `linear` over packed weights (q8_0x8, q4_0x8, f32x8, f16x8: weight_format.h),
+// The loop nest of `linear` over packed weights (q8_0x8[k8], q4_0x8[k8], f32x8, f16x8: weight_format.h),
 // shared by the portable reference and the per-ISA variants, which differ only in their tile.
 // For quantized formats the activations are quantized to int8 blocks once per call. Each
 // thread then takes groups of kPackRows weight rows and runs the tile over the tokens,
@@ -77,7 +77,7 @@ void linear_packed(const Tensor* in, Tensor* out, const Attrs& a, Tile tile) {
     parallel_for(M, 4, [&](int64_t begin, int64_t end) {
       for (int64_t m = begin; m < end; ++m) quantize_row_q8(X + m * K, K, qp + m * K, dp + m * blocks, sp + m * blocks);
     });
-    quant_bytes = f == WeightFormat::Q8_0x8 ? int64_t(sizeof(PackedQ8Block)) : int64_t(sizeof(PackedQ4Block));
+    quant_bytes = packed_block_bytes(f);
   }
   const uint8_t* W = static_cast<const uint8_t*>(w.data);
   const int64_t group_bytes = kPackRows * row_bytes(f, K);
@@ -124,18 +124,14 @@ inline void reference_tile(WeightFormat f, const PackedGroup& g, const PackedInp
       float acc = 0.f;
       for (int64_t b = 0; b < g.blocks; ++b) {
         int32_t dot = 0;
-        if (f == WeightFormat::Q8_0x8) {
-          const auto* p = reinterpret_cast<const PackedQ8Block*>(g.data) + b;
-          for (int c = 0; c < 8; ++c)
-            for (int j = 0; j < 4; ++j) dot += int32_t(p->q[c][r][j]) * xq[b * kBlockValues + 4 * c + j];
+        const uint8_t* quants = g.data + b * packed_block_bytes(f);
+        if (stored_format(f) == WeightFormat::Q8_0) {
+          for (int v = 0; v < kBlockValues; ++v) dot += int32_t(int8_t(quants[packed_quant_offset(f, r, v)])) * xq[b * kBlockValues + v];
         } else {
-          const auto* p = reinterpret_cast<const PackedQ4Block*>(g.data) + b;
-          for (int c = 0; c < 4; ++c)
-            for (int j = 0; j < 4; ++j) {
-              const uint8_t v = p->q[c][r][j];
-              dot += int32_t(v & 0x0F) * xq[b * kBlockValues + 4 * c + j] +
-                     int32_t(v >> 4) * xq[b * kBlockValues + 16 + 4 * c + j];
-            }
+          for (int v = 0; v < kBlockValues; ++v) {
+            const uint8_t byte = quants[packed_quant_offset(f, r, v)];
+            dot += int32_t(v < 16 ? byte & 0x0F : byte >> 4) * xq[b * kBlockValues + v];
+          }
           dot -= 8 * x.row_sum(m + t)[b];
         }
         const float scale = f16_bits_to_f32(g.scales[b].d[r]) * x.row_d(m + t)[b];

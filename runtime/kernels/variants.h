@@ -18,7 +18,18 @@
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define EK_COMPILED_x86_avx2 1
 #endif
-#if defined(EK_COMPILED_x86_avx512vnni) || defined(EK_COMPILED_x86_avx2)
+// Likewise the i8mm kernel turns i8mm on for itself (arm64_i8mm/linear.cpp): GCC 12 with +i8mm
+// miscompiles plain signed int8 dot loops elsewhere, as with VNNI on x86.
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD) && (defined(__GNUC__) || defined(__clang__))
+#define EK_COMPILED_arm64_i8mm 1
+#endif
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#define EK_COMPILED_arm64_dotprod 1
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define EK_COMPILED_arm64_neon 1
+#endif
+#if defined(EK_COMPILED_x86_avx512vnni) || defined(EK_COMPILED_x86_avx2) || defined(EK_COMPILED_arm64_neon)
 #define EK_COMPILED_ANY_VARIANT 1
 #endif
 
@@ -32,17 +43,30 @@ struct KernelVariant {
   const char* isa;       // "x86-64" or "arm64"
   const char* features;  // CPU features it needs, space-separated (cpu_features.h names)
   uint32_t formats;      // weight formats it takes (format_bit), slot i[0]
+  // Vector registers a register tile keeps per token (accumulators), for quantized and for
+  // float formats: the compiler sizes tiles from them and the target's register count.
+  int quantized_registers_per_token, float_registers_per_token;
   const char* how;       // for report.json
 };
 
 inline constexpr KernelVariant kKernelVariants[] = {
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
-     format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8),
+     format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8), 2, 2,
      "8 interleaved weight rows in ymm lanes, int8 dot products by vpdpbusd, no horizontal sums"},
     {"x86_avx2", "linear", "x86-64", "avx2 fma f16c",
      format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
-     "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
+     2, 2, "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
+    {"arm64_i8mm", "linear", "arm64", "asimd dotprod i8mm", format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8),
+     4, 4, "8 interleaved weight rows in 8-value chunks, smmla 2x8 tiles (two tokens x two rows per instruction), single tokens by sdot"},
+    {"arm64_dotprod", "linear", "arm64", "asimd dotprod",
+     format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8) | format_bit(WeightFormat::F32x8) |
+         format_bit(WeightFormat::F16x8),
+     6, 4, "8 interleaved weight rows in 8-value chunks, sdot on two rows per register (f16 widened by fcvtl), lanes of a row added once per block"},
+    {"arm64_neon", "linear", "arm64", "asimd",
+     format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8) | format_bit(WeightFormat::F32x8) |
+         format_bit(WeightFormat::F16x8),
+     6, 4, "8 interleaved weight rows in 8-value chunks, smull + pairwise adds on two rows per register (f16 widened by fcvtl)"},
 };
 
 #if defined(EK_COMPILED_x86_avx512vnni)
@@ -52,6 +76,22 @@ void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
 #endif
 #if defined(EK_COMPILED_x86_avx2)
 namespace x86_avx2 {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+
+#if defined(EK_COMPILED_arm64_i8mm)
+namespace arm64_i8mm {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+#if defined(EK_COMPILED_arm64_dotprod)
+namespace arm64_dotprod {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+#if defined(EK_COMPILED_arm64_neon)
+namespace arm64_neon {
 void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
 }
 #endif

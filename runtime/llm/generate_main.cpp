@@ -1,7 +1,7 @@
 // model_generate: text generation with a compiled LLM bundle, streaming tokens to stdout.
 //   model_generate [--dir BUNDLE] (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]
 //                  [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0]
-//                  [--threads N] [--ignore-eos] [--json]
+//                  [--threads N (default: the target's big cores)] [--ignore-eos] [--json]
 // --json prints one object: prompt_ids, ids, text, prefill_tok_s, decode_tok_s, load_ms,
 // peak_rss_bytes. `edgecc generate` runs this tool.
 #include <cerrno>
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   std::string dir = ".", prompt;
   bool have_prompt = false, have_ids = false, json = false, ignore_eos = false;
   std::vector<int32_t> prompt_ids;
-  long long n = 32, threads = 1;
+  long long n = 32, threads = EDGECC_MODEL_NAMESPACE::kDefaultThreads;  // the target's big cores
   ek::SamplerOptions sampling;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -1,11 +1,12 @@
-// Packed weights (q8_0x8 / q4_0x8, runtime/weight_format.h) and the kernels that read them:
+// Packed weights (q8_0x8[k8] / q4_0x8[k8] / f32x8 / f16x8, runtime/weight_format.h) and the kernels that read them:
 //  - the layout is checked byte by byte against its description, written out here;
 //  - the portable reference tile is checked against an independent computation of the same
 //    arithmetic (exact integer block dot products, then one multiply-add of the scales per
 //    block, in block order), so it is bit-exact;
 //  - every ISA variant compiled into this binary is checked bit-exact against the reference
-//    (this file is built once per x86 target; ctest runs each build only where the CPU has
-//    its features and reports it as not run elsewhere);
+//    (this file is built once per x86 target and per arm64 level; ctest runs each x86 build
+//    only where the CPU has its features and reports it as not run elsewhere, and each arm64
+//    build under qemu-aarch64 with a CPU model that has its features);
 //  - the vectorized activation quantization is bit-exact with the one-value-at-a-time one.
 #include <gtest/gtest.h>
 
@@ -65,15 +66,9 @@ std::vector<uint8_t> randomStoredRows(WeightFormat f, int64_t n, int64_t k, uint
 }
 
 int64_t blockBytes(WeightFormat stored) { return stored == WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes; }
-WeightFormat packedOf(WeightFormat stored) {
-  switch (stored) {
-    case WeightFormat::Q8_0: return WeightFormat::Q8_0x8;
-    case WeightFormat::Q4_0: return WeightFormat::Q4_0x8;
-    case WeightFormat::F32: return WeightFormat::F32x8;
-    default: return WeightFormat::F16x8;
-  }
-}
-const WeightFormat kStored[] = {WeightFormat::Q8_0, WeightFormat::Q4_0, WeightFormat::F32, WeightFormat::F16};
+// Every packed layout; each test takes the stored rows of its stored format.
+const WeightFormat kPacked[] = {WeightFormat::Q8_0x8,   WeightFormat::Q4_0x8, WeightFormat::Q8_0x8k8,
+                                WeightFormat::Q4_0x8k8, WeightFormat::F32x8,  WeightFormat::F16x8};
 
 // Value c of row r of stored f32 / f16 rows.
 float storedFloat(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, int64_t r, int64_t c) {
@@ -101,11 +96,12 @@ float storedScale(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, i
 }
 
 TEST(PackedWeights, LayoutIsAsDescribed) {
-  for (WeightFormat f : kStored) {
+  for (WeightFormat p : kPacked) {
+    const WeightFormat f = ek::stored_format(p);
     const int64_t n = 16, k = 96, blocks = k / 32;
     const auto rows = randomStoredRows(f, n, k, 1);
     std::vector<uint8_t> packed(rows.size());
-    ek::pack_rows_x8(f, rows.data(), n, k, packed.data());
+    ek::pack_rows(p, rows.data(), n, k, packed.data());
     if (isFloat(f)) {  // group g, value c, row r at (g * k + c) * 8 + r
       const size_t e = floatBytes(f);
       for (int64_t g = 0; g < n / 8; ++g)
@@ -114,7 +110,7 @@ TEST(PackedWeights, LayoutIsAsDescribed) {
             ASSERT_EQ(std::memcmp(&packed[size_t((g * k + c) * 8 + r) * e], &rows[size_t((g * 8 + r) * k + c) * e], e), 0);
       std::vector<uint8_t> row(size_t(k) * e);
       for (int64_t r = 0; r < n; ++r) {
-        ek::unpack_row_x8(packedOf(f), packed.data(), r, k, row.data());
+        ek::unpack_row(p, packed.data(), r, k, row.data());
         ASSERT_EQ(std::memcmp(row.data(), rows.data() + size_t(r) * row.size(), row.size()), 0) << "row " << r;
       }
       continue;
@@ -129,29 +125,31 @@ TEST(PackedWeights, LayoutIsAsDescribed) {
           uint16_t d;
           std::memcpy(&d, group + blocks * quantBytes + (b * 8 + r) * 2, 2);
           ASSERT_EQ(ek::f16_bits_to_f32(d), storedScale(f, rows, k, g * 8 + r, b));
-          // Quants: [block][chunk c][row][4]; q4 bytes hold value 4c+j low, 16+4c+j high, unsigned.
-          for (int c = 0; c < (q8 ? 8 : 4); ++c)
-            for (int j = 0; j < 4; ++j) {
-              const uint8_t byte = group[b * quantBytes + (c * 8 + r) * 4 + j];
+          // Quants: [block][chunk c][row][W] with W = 4 (x8) or 8 (x8k8); q4 bytes hold value
+          // Wc+j low, 16+Wc+j high, unsigned.
+          const int w = p == WeightFormat::Q8_0x8k8 || p == WeightFormat::Q4_0x8k8 ? 8 : 4;
+          for (int c = 0; c < (q8 ? 32 : 16) / w; ++c)
+            for (int j = 0; j < w; ++j) {
+              const uint8_t byte = group[b * quantBytes + (c * 8 + r) * w + j];
               if (q8) {
-                ASSERT_EQ(int8_t(byte), storedQuant(f, rows, k, g * 8 + r, b, 4 * c + j));
+                ASSERT_EQ(int8_t(byte), storedQuant(f, rows, k, g * 8 + r, b, w * c + j));
               } else {
-                ASSERT_EQ((byte & 0x0F) - 8, storedQuant(f, rows, k, g * 8 + r, b, 4 * c + j));
-                ASSERT_EQ((byte >> 4) - 8, storedQuant(f, rows, k, g * 8 + r, b, 16 + 4 * c + j));
+                ASSERT_EQ((byte & 0x0F) - 8, storedQuant(f, rows, k, g * 8 + r, b, w * c + j));
+                ASSERT_EQ((byte >> 4) - 8, storedQuant(f, rows, k, g * 8 + r, b, 16 + w * c + j));
               }
             }
         }
     // And back: every row unpacks to its stored bytes.
     std::vector<uint8_t> row(size_t(k / 32 * blockBytes(f)));
     for (int64_t r = 0; r < n; ++r) {
-      ek::unpack_row_x8(packedOf(f), packed.data(), r, k, row.data());
+      ek::unpack_row(p, packed.data(), r, k, row.data());
       ASSERT_EQ(std::memcmp(row.data(), rows.data() + r * int64_t(row.size()), row.size()), 0) << "row " << r;
     }
   }
 }
 
 float fusedMultiplyAdd(float a, float b, float c) {  // as the kernels round (ggml_blocks.h's fmadd)
-#if defined(__FMA__)
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
   return std::fma(a, b, c);
 #else
   return a * b + c;
@@ -229,27 +227,28 @@ std::vector<float> activations(int64_t m, int64_t k, uint32_t seed) {
 
 TEST(PackedWeights, ReferenceTileIsExactBlockArithmetic) {
   uint32_t seed = 10;
-  for (WeightFormat f : kStored)
-    for (const Shape& s : shapesFor(f))
+  for (WeightFormat p : kPacked)
+    for (const Shape& s : shapesFor(ek::stored_format(p)))
       for (int threads : {1, 2}) {
+        const WeightFormat f = ek::stored_format(p);
         auto rows = randomStoredRows(f, s.n, s.k, ++seed);
         auto x = activations(s.m, s.k, ++seed);
         std::vector<uint8_t> packed(rows.size());
-        ek::pack_rows_x8(f, rows.data(), s.n, s.k, packed.data());
+        ek::pack_rows(p, rows.data(), s.n, s.k, packed.data());
         const auto want = expectedLinear(f, rows, x, s.m, s.n, s.k);
         ek::set_num_threads(threads);
         for (int64_t perTile : {1, 3, 8})
           for (int64_t perBlock : {0, 5}) {
-            const auto got = runLinear(&ek::linear, packedOf(f), packed, x, s.m, s.n, s.k, perTile, perBlock);
+            const auto got = runLinear(&ek::linear, p, packed, x, s.m, s.n, s.k, perTile, perBlock);
             ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
-                << ek::weight_format_name(packedOf(f)) << " m=" << s.m << " n=" << s.n << " k=" << s.k << " tile=" << perTile
+                << ek::weight_format_name(p) << " m=" << s.m << " n=" << s.n << " k=" << s.k << " tile=" << perTile
                 << " block=" << perBlock << " threads=" << threads;
           }
         ek::set_num_threads(1);
       }
 }
 
-#if defined(EK_COMPILED_ANY_VARIANT)  // builds with an x86 target's flags
+#if defined(EK_COMPILED_ANY_VARIANT)  // builds with an x86 target's flags, and every arm64 build
 // The ISA variants compiled into this binary (the build's flags decide).
 struct Variant {
   const char* name;
@@ -269,6 +268,15 @@ std::vector<Variant> compiledVariants() {
 #if defined(EK_COMPILED_x86_avx2)
   v.push_back({"x86_avx2::linear", &ek::x86_avx2::linear, formatsOf("x86_avx2")});
 #endif
+#if defined(EK_COMPILED_arm64_i8mm)
+  v.push_back({"arm64_i8mm::linear", &ek::arm64_i8mm::linear, formatsOf("arm64_i8mm")});
+#endif
+#if defined(EK_COMPILED_arm64_dotprod)
+  v.push_back({"arm64_dotprod::linear", &ek::arm64_dotprod::linear, formatsOf("arm64_dotprod")});
+#endif
+#if defined(EK_COMPILED_arm64_neon)
+  v.push_back({"arm64_neon::linear", &ek::arm64_neon::linear, formatsOf("arm64_neon")});
+#endif
   return v;
 }
 
@@ -277,21 +285,22 @@ TEST(PackedWeights, VariantsAreBitExactWithReference) {
   ASSERT_FALSE(variants.empty());
   uint32_t seed = 50;
   for (const Variant& v : variants)
-    for (WeightFormat f : kStored)
-      for (const Shape& s : shapesFor(f))
+    for (WeightFormat p : kPacked)
+      for (const Shape& s : shapesFor(ek::stored_format(p)))
         for (int threads : {1, 2}) {
-          if (!(v.formats & ek::format_bit(packedOf(f)))) continue;
+          if (!(v.formats & ek::format_bit(p))) continue;
+          const WeightFormat f = ek::stored_format(p);
           auto rows = randomStoredRows(f, s.n, s.k, ++seed);
           auto x = activations(s.m, s.k, ++seed);
           std::vector<uint8_t> packed(rows.size());
-          ek::pack_rows_x8(f, rows.data(), s.n, s.k, packed.data());
+          ek::pack_rows(p, rows.data(), s.n, s.k, packed.data());
           ek::set_num_threads(threads);
           for (int64_t perTile : {1, 2, 4, 8})
             for (int64_t perBlock : {0, 8}) {
-              const auto want = runLinear(&ek::linear, packedOf(f), packed, x, s.m, s.n, s.k, 1, 0);
-              const auto got = runLinear(v.fn, packedOf(f), packed, x, s.m, s.n, s.k, perTile, perBlock);
+              const auto want = runLinear(&ek::linear, p, packed, x, s.m, s.n, s.k, 1, 0);
+              const auto got = runLinear(v.fn, p, packed, x, s.m, s.n, s.k, perTile, perBlock);
               ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * 4), 0)
-                  << v.name << " " << ek::weight_format_name(packedOf(f)) << " m=" << s.m << " n=" << s.n << " k=" << s.k
+                  << v.name << " " << ek::weight_format_name(p) << " m=" << s.m << " n=" << s.n << " k=" << s.k
                   << " tile=" << perTile << " block=" << perBlock;
             }
           ek::set_num_threads(1);
@@ -301,11 +310,12 @@ TEST(PackedWeights, VariantsAreBitExactWithReference) {
 #endif
 
 TEST(PackedWeights, EmbeddingReadsPackedRows) {
-  for (WeightFormat f : kStored) {
+  for (WeightFormat p : kPacked) {
+    const WeightFormat f = ek::stored_format(p);
     const int64_t n = 24, k = 64;
     auto rows = randomStoredRows(f, n, k, 77);
     std::vector<uint8_t> packed(rows.size());
-    ek::pack_rows_x8(f, rows.data(), n, k, packed.data());
+    ek::pack_rows(p, rows.data(), n, k, packed.data());
     std::vector<int64_t> ids = {0, 23, 9, 9, 16};
     auto lookup = [&](WeightFormat format, std::vector<uint8_t>& table) {
       std::vector<float> y(ids.size() * size_t(k));
@@ -317,7 +327,7 @@ TEST(PackedWeights, EmbeddingReadsPackedRows) {
       ek::embedding(in, 2, out, a);
       return y;
     };
-    const auto want = lookup(f, rows), got = lookup(packedOf(f), packed);
+    const auto want = lookup(f, rows), got = lookup(p, packed);
     for (size_t i = 0; i < want.size(); ++i) {
       const int64_t r = ids[i / size_t(k)], j = int64_t(i % size_t(k));
       ASSERT_EQ(want[i], isFloat(f) ? storedFloat(f, rows, k, r, j)

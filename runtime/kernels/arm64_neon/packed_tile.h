@@ -1,0 +1,147 @@
+// The arm64 tiles of `linear` over packed weights (linear_packed.h). Quantized weights come in
+// 8-value chunks (q8_0x8k8, q4_0x8k8): one 16-byte register holds a chunk of two rows, and
+// the token's 8 activation bytes, repeated, feed both. `Dot` adds those products into 4 int32
+// lanes, two per row; a block ends with one pairwise add per 4 rows, the activation bias of
+// q4_0 (8 * sum(x)) and one multiply-add of the scales per token. Float: each k is one load
+// of 8 rows (f16 widened by fcvtl) and one multiply-add per token and 4 rows.
+//
+// `Dot` is the ISA's step: NEON smull + pairwise adds (armv8.0), or one sdot (dotprod).
+#pragma once
+#include <arm_neon.h>
+
+#include <cstring>
+
+#include "runtime/kernels/linear_packed.h"
+
+namespace ek::arm64 {
+
+// The 8 activation bytes at p, in both halves of a register.
+static inline int8x16_t repeat8(const int8_t* p) {  // static: each ISA file keeps its own
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return vreinterpretq_s8_s64(vdupq_n_s64(v));
+}
+static inline float32x4_t load_f16x4(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+
+// Most tokens per register tile: the compiler asks for no more than the registers hold.
+constexpr int kMaxTileTokens = 4;
+
+// Float formats: two accumulators per token and 4 rows (even and odd k), as the reference.
+template <int T>
+inline void float_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  float32x4_t acc[2][T][2];
+  for (int p = 0; p < 2; ++p)
+    for (int t = 0; t < T; ++t) acc[p][t][0] = acc[p][t][1] = vdupq_n_f32(0.f);
+  const float* x = in.x + m * in.k;
+  const bool f32 = f == WeightFormat::F32x8;
+  auto load = [&](int64_t c, float32x4_t& lo, float32x4_t& hi) {
+    if (f32) {
+      const float* w = reinterpret_cast<const float*>(g.data) + c * kPackRows;
+      lo = vld1q_f32(w), hi = vld1q_f32(w + 4);
+    } else {
+      const uint16_t* w = reinterpret_cast<const uint16_t*>(g.data) + c * kPackRows;
+      lo = load_f16x4(w), hi = load_f16x4(w + 4);
+    }
+  };
+  for (int64_t c = 0; c < in.k; ++c) {
+    float32x4_t lo, hi;
+    load(c, lo, hi);
+    const int p = int(c & 1);
+    for (int t = 0; t < T; ++t) {
+      const float32x4_t xv = vdupq_n_f32(x[t * in.k + c]);
+      acc[p][t][0] = vfmaq_f32(acc[p][t][0], lo, xv);
+      acc[p][t][1] = vfmaq_f32(acc[p][t][1], hi, xv);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    vst1q_f32(y + t * ldy, vaddq_f32(acc[0][t][0], acc[1][t][0]));
+    vst1q_f32(y + t * ldy + 4, vaddq_f32(acc[0][t][1], acc[1][t][1]));
+  }
+}
+
+// The int32 dot products of one block for T tokens: dot[t][i] holds rows 2i, 2i+1 in lanes
+// (2 per row). q4_0 nibbles go in unbiased (0..15); the caller takes the bias off.
+template <class Dot, int T>
+inline void block_dots(WeightFormat f, const uint8_t* quants, const Q8Activations& x, int64_t m, int64_t at,
+                       int32x4_t dot[T][4]) {
+  for (int t = 0; t < T; ++t)
+    for (int i = 0; i < 4; ++i) dot[t][i] = vdupq_n_s32(0);
+  if (stored_format(f) == WeightFormat::Q8_0) {
+    for (int c = 0; c < 4; ++c) {
+      const int8_t* w = reinterpret_cast<const int8_t*>(quants) + 64 * c;
+      const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), w2 = vld1q_s8(w + 32), w3 = vld1q_s8(w + 48);
+      for (int t = 0; t < T; ++t) {
+        const int8x16_t xx = repeat8(x.row_q(m + t) + at + 8 * c);
+        dot[t][0] = Dot::step(dot[t][0], w0, xx);
+        dot[t][1] = Dot::step(dot[t][1], w1, xx);
+        dot[t][2] = Dot::step(dot[t][2], w2, xx);
+        dot[t][3] = Dot::step(dot[t][3], w3, xx);
+      }
+    }
+    return;
+  }
+  const uint8x16_t low = vdupq_n_u8(0x0F);
+  for (int c = 0; c < 2; ++c) {
+    int8x16_t lo[4], hi[4];
+    for (int i = 0; i < 4; ++i) {
+      const uint8x16_t v = vld1q_u8(quants + 64 * c + 16 * i);
+      lo[i] = vreinterpretq_s8_u8(vandq_u8(v, low));
+      hi[i] = vreinterpretq_s8_u8(vshrq_n_u8(v, 4));
+    }
+    for (int t = 0; t < T; ++t) {
+      const int8x16_t xl = repeat8(x.row_q(m + t) + at + 8 * c), xh = repeat8(x.row_q(m + t) + at + 16 + 8 * c);
+      for (int i = 0; i < 4; ++i) dot[t][i] = Dot::step(Dot::step(dot[t][i], lo[i], xl), hi[i], xh);
+    }
+  }
+}
+
+// One block's end for one token: rows 0..3 and 4..7 as exact int32 dot products (lanes of a
+// row added, q4_0's bias taken off), then acc += dot * (dw * dx).
+static inline void block_end(WeightFormat f, int32x4_t r03, int32x4_t r47, const PackedScales& scales, float dx, int32_t sum,
+                             float32x4_t acc[2]) {
+  if (stored_format(f) == WeightFormat::Q4_0) {
+    const int32x4_t bias = vdupq_n_s32(8 * sum);
+    r03 = vsubq_s32(r03, bias), r47 = vsubq_s32(r47, bias);
+  }
+  const float32x4_t d = vdupq_n_f32(dx);
+  acc[0] = vfmaq_f32(acc[0], vcvtq_f32_s32(r03), vmulq_f32(load_f16x4(scales.d), d));
+  acc[1] = vfmaq_f32(acc[1], vcvtq_f32_s32(r47), vmulq_f32(load_f16x4(scales.d + 4), d));
+}
+
+template <class Dot, int T>
+inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  if (!is_quantized(f)) return float_tile_n<T>(f, g, in, m, y, ldy);
+  const Q8Activations& x = in.q8;
+  float32x4_t acc[T][2];
+  for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0.f);
+  for (int64_t b = 0; b < g.blocks; ++b) {
+    int32x4_t dot[T][4];
+    block_dots<Dot, T>(f, g.data + b * packed_block_bytes(f), x, m, b * kBlockValues, dot);
+    for (int t = 0; t < T; ++t)
+      block_end(f, vpaddq_s32(dot[t][0], dot[t][1]), vpaddq_s32(dot[t][2], dot[t][3]), g.scales[b], x.row_d(m + t)[b],
+                x.row_sum(m + t)[b], acc[t]);
+  }
+  for (int t = 0; t < T; ++t) {
+    vst1q_f32(y + t * ldy, acc[t][0]);
+    vst1q_f32(y + t * ldy + 4, acc[t][1]);
+  }
+}
+
+// Any number of tokens, in register tiles of at most kMaxTileTokens.
+template <class Dot>
+inline void packed_tile(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, int64_t tokens, float* y,
+                        int64_t ldy) {
+  for (int64_t t = 0; t < tokens;) {
+    const int64_t n = std::min<int64_t>(tokens - t, kMaxTileTokens);
+    float* yt = y + t * ldy;
+    switch (n) {
+      case 4: packed_tile_n<Dot, 4>(f, g, in, m + t, yt, ldy); break;
+      case 3: packed_tile_n<Dot, 3>(f, g, in, m + t, yt, ldy); break;
+      case 2: packed_tile_n<Dot, 2>(f, g, in, m + t, yt, ldy); break;
+      default: packed_tile_n<Dot, 1>(f, g, in, m + t, yt, ldy); break;
+    }
+    t += n;
+  }
+}
+
+}  // namespace ek::arm64
