@@ -8,6 +8,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   pybind11-dev python3-dev python3-numpy python3-onnx python3-torch
   libgtest-dev
+  g++-aarch64-linux-gnu qemu-user   # arm64 bundles: cross-built, tested under emulation
 )
 # npm fetches the llama.cpp reference (node-llama-cpp) for the tests; use the machine's own
 # Node.js when there is one.

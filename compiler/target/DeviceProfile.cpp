@@ -127,53 +127,57 @@ const std::vector<DeviceProfile>& deviceProfiles() {
          kX86Baseline, "AVX-512 with VNNI (Ice Lake, Sapphire Rapids, AMD Zen 4); caches of a Zen 4 EPYC"},
         {"x86-64", "x86-64", "", 128, 16, 32 * KiB, 512 * KiB, 8 * MiB, 1, 4 * GiB, {}, {}, "any x86-64 CPU (SSE2)"},
     };
-    // Phones and boards. Figures from the vendors' product pages and Arm's technical reference
-    // manuals (TRM), as cited beside each; L2 is per core.
+    // Phones and boards, with the source of each figure beside it ("unverified": the best public
+    // figure found, without a primary source). L2 is per core.
     v.push_back(arm64Device(
         "snapdragon-8-gen-3", kArmI8mmFeatures, kArmI8mm,
-        {{"Cortex-X4", 1, 3.3, 64 * KiB, 2 * MiB},      // Qualcomm SM8650 product brief; Arm Cortex-X4 TRM (L2 512 KiB-2 MiB)
-         {"Cortex-A720", 5, 3.15, 64 * KiB, 512 * KiB},  // 3 at 3.15 GHz + 2 at 2.96 GHz (product brief); Cortex-A720 TRM
-         {"Cortex-A520", 2, 2.27, 32 * KiB, 256 * KiB}},  // product brief; Cortex-A520 TRM (L2 shared by a pair)
-        6, 12 * MiB,                                      // L3 12 MiB: Qualcomm product brief
-        "LPDDR5X", 76.8, 12 * GiB,                        // LPDDR5X-9600 (4800 MHz) x 64 bit (brief); 12 GB: Galaxy S24 Ultra
+        {{"Cortex-X4", 1, 3.3, 64 * KiB, 2 * MiB},      // launch report; Cortex-X4: 64 KiB L1d, L2 0.5-2 MiB (2 MiB unverified)
+         {"Cortex-A720", 5, 3.2, 64 * KiB, 512 * KiB},   // 3 at 3.2 GHz + 2 at 3.0 GHz (fonearena launch report); L1d/L2 unverified
+         {"Cortex-A520", 2, 2.3, 32 * KiB, 256 * KiB}},   // launch report; L2 shared by a pair (WikiChip), size unverified
+        6, 12 * MiB,                                      // L3 12 MiB (SM8650 spec sheet, "Cache")
+        "LPDDR5X", 76.8, 12 * GiB,                        // LPDDR5X 4800 MHz = 9600 MT/s x 64 bit (spec sheet); 12 GB: Galaxy S24 Ultra
         "Qualcomm Snapdragon 8 Gen 3 (SM8650, Armv9.2): 1 Cortex-X4 + 5 Cortex-A720 big cores, 2 Cortex-A520",
-        "Qualcomm Snapdragon 8 Gen 3 Mobile Platform product brief (qualcomm.com); Arm Cortex-X4/A720/A520 TRMs; "
-        "Samsung Galaxy S24 Ultra specifications (RAM)"));
+        "SM8650 spec sheet (Cache, Memory Controller rows); fonearena.com Snapdragon 8 Gen 3 launch report (clusters); "
+        "Wikipedia Cortex-X4 (L1d, L2 range); arm-socs-table cpuinfo (dotprod, i8mm, bf16, fp16); droid-life.com Galaxy "
+        "S24 Ultra specs (RAM)"));
     v.push_back(arm64Device(
         "snapdragon-8-gen-2", kArmI8mmFeatures, kArmI8mm,
-        {{"Cortex-X3", 1, 3.2, 64 * KiB, 1 * MiB},       // Qualcomm SM8550 product brief; Arm Cortex-X3 TRM
-         {"Cortex-A715", 2, 2.8, 64 * KiB, 512 * KiB},   // product brief; Cortex-A715 TRM
-         {"Cortex-A710", 2, 2.8, 64 * KiB, 512 * KiB},   // product brief; Cortex-A710 TRM
-         {"Cortex-A510", 3, 2.0, 32 * KiB, 256 * KiB}},  // product brief; Cortex-A510 TRM
-        5, 8 * MiB,                                      // L3 8 MiB (product brief)
-        "LPDDR5X", 67.2, 8 * GiB,                        // LPDDR5X-8400 (4200 MHz) x 64 bit (brief); 8 GB: Galaxy S23
+        {{"Cortex-X3", 1, 3.2, 64 * KiB, 1 * MiB},       // launch report (clusters); L1d/L2 unverified
+         {"Cortex-A715", 2, 2.8, 64 * KiB, 512 * KiB},   // launch report; L2 unverified
+         {"Cortex-A710", 2, 2.8, 64 * KiB, 512 * KiB},   // launch report; L2 unverified
+         {"Cortex-A510", 3, 2.0, 32 * KiB, 256 * KiB}},  // launch report; L2 unverified
+        5, 8 * MiB,                                      // L3 8 MiB (Ice Universe leak)
+        "LPDDR5X", 67.2, 12 * GiB,                       // LPDDR5X 4200 MHz = 8400 MT/s x 64 bit; 12 GB: Galaxy S23 Ultra
         "Qualcomm Snapdragon 8 Gen 2 (SM8550, Armv9.0): 1 Cortex-X3 + 4 Cortex-A715/A710 big cores, 3 Cortex-A510",
-        "Qualcomm Snapdragon 8 Gen 2 Mobile Platform product brief; Arm Cortex-X3/A715/A710/A510 TRMs; Samsung Galaxy S23 "
-        "specifications (RAM)"));
+        "thetechnoclast.com Snapdragon 8 Gen 2 launch report (clusters); SM8550 spec sheet (memory); arm-socs-table cpuinfo "
+        "(dotprod, i8mm, bf16, fp16); slashgear.com Galaxy S23/S24 RAM report"));
     v.push_back(arm64Device(
         "tensor-g3", kArmI8mmFeatures, kArmI8mm,
-        {{"Cortex-X3", 1, 2.91, 64 * KiB, 1 * MiB},       // Google Pixel 8 Pro tech specs; Arm Cortex-X3 TRM
-         {"Cortex-A715", 4, 2.37, 64 * KiB, 256 * KiB},   // Pixel 8 Pro tech specs; L2 per core (unverified: 256 KiB)
-         {"Cortex-A510", 4, 1.70, 32 * KiB, 256 * KiB}},  // Pixel 8 Pro tech specs; Cortex-A510 TRM
+        {{"Cortex-X3", 1, 2.91, 64 * KiB, 1 * MiB},       // androidauthority.com / phonearena.com G3 specs; caches unverified
+         {"Cortex-A715", 4, 2.37, 64 * KiB, 256 * KiB},   // same; L2 unverified
+         {"Cortex-A510", 4, 1.70, 32 * KiB, 256 * KiB}},  // same; L2 unverified
         5, 4 * MiB,                                       // L3 4 MiB (unverified; reviews' die analyses)
         "LPDDR5X", 68.3, 12 * GiB,                        // LPDDR5X-8533 x 64 bit (unverified); 12 GB: Pixel 8 Pro
         "Google Tensor G3 (Armv9.0): 1 Cortex-X3 + 4 Cortex-A715 big cores, 4 Cortex-A510",
-        "Google Pixel 8 Pro tech specs (store.google.com: CPU, 12 GB LPDDR5X); Arm Cortex-X3/A715/A510 TRMs"));
+        "androidauthority.com and phonearena.com Tensor G3 specs (clusters, 12 GB in the Pixel 8 Pro); arm-socs-table "
+        "cpuinfo (dotprod, i8mm, fp16; NEON bf16 unconfirmed); memory speed and caches unverified"));
     v.push_back(arm64Device(
         "dimensity-9300", kArmI8mmFeatures, kArmI8mm,
-        {{"Cortex-X4", 4, 3.25, 64 * KiB, 1 * MiB},      // MediaTek Dimensity 9300 page: 1 at 3.25 GHz + 3 at 2.85 GHz; L2 (unverified)
-         {"Cortex-A720", 4, 2.0, 64 * KiB, 512 * KiB}},  // MediaTek Dimensity 9300 page; Cortex-A720 TRM
-        8, 8 * MiB,                                      // L3 8 MiB (unverified)
-        "LPDDR5T", 76.8, 12 * GiB,                       // LPDDR5T-9600 x 64 bit (MediaTek page); 12 GB: vivo X100
+        {{"Cortex-X4", 4, 3.25, 64 * KiB, 1 * MiB},      // 1 at 3.25 GHz + 3 at 2.85 GHz (Geekbench report); L2 unverified
+         {"Cortex-A720", 4, 2.0, 64 * KiB, 512 * KiB}},  // same; L2 unverified
+        8, 8 * MiB,                                      // L3 8 MiB + 10 MiB system cache (Geekbench report)
+        "LPDDR5T", 76.8, 16 * GiB,                       // LPDDR5T 9600 MT/s (launch report) x 64 bit (unverified); 16 GB: vivo X100 Pro
         "MediaTek Dimensity 9300 (Armv9.2): 4 Cortex-X4 + 4 Cortex-A720, all big cores",
-        "MediaTek Dimensity 9300 product page (mediatek.com); Arm Cortex-X4/A720 TRMs; vivo X100 specifications (RAM)"));
+        "meterpreter.org Dimensity 9300 Geekbench report (clusters, caches); droidholic.com launch report (LPDDR5T-9600); "
+        "arm-socs-table cpuinfo (dotprod, i8mm, bf16, fp16); techlusive.in vivo X100 series report (RAM)"));
     v.push_back(arm64Device(
         "raspberry-pi-5", "asimd dotprod fp16", kArmDotprodFp16,
-        {{"Cortex-A76", 4, 2.4, 64 * KiB, 512 * KiB}},  // Raspberry Pi 5 product brief: 512 KB per-core L2
-        4, 2 * MiB,                                     // 2 MB shared L3 (product brief)
-        "LPDDR4X", 17.1, 8 * GiB,                       // LPDDR4X-4267 x 32 bit (product brief); 8 GB model
+        {{"Cortex-A76", 4, 2.4, 64 * KiB, 512 * KiB}},  // launch announcement: 512 KB per-core L2; L1d: cpuinfo
+        4, 2 * MiB,                                     // 2 MB shared L3 (launch announcement)
+        "LPDDR4X", 17.1, 8 * GiB,                       // LPDDR4X-4267 x 32 bit (launch announcement); 8 GB model
         "Raspberry Pi 5 (Broadcom BCM2712, Armv8.2): 4 Cortex-A76",
-        "Raspberry Pi 5 product brief (raspberrypi.com); Arm Cortex-A76 TRM (dotprod, fp16; no i8mm)"));
+        "Raspberry Pi 5 launch announcement (CPU, 512 KB L2 per core, 2 MB L3, LPDDR4X-4267); pytorch/cpuinfo "
+        "src/arm/cache.c (A76 L1d); arm-socs-table cpuinfo (dotprod, fp16; no i8mm, bf16)"));
     v.push_back(arm64Device("arm64-i8mm", kArmI8mmFeatures, kArmI8mm, {{"Armv8.6 core", 4, 0, 64 * KiB, 512 * KiB}}, 4, 4 * MiB,
                             "", 0, 0, "any Arm CPU with int8 matrix multiply, bf16 and fp16 (Cortex-X2/A710 and later)", ""));
     v.push_back(arm64Device("arm64-dotprod", "asimd dotprod", kArmDotprod, {{"Armv8.2 core", 4, 0, 64 * KiB, 512 * KiB}}, 4,
