@@ -35,7 +35,7 @@ const char* kUsage =
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
     "  edgecc targets [--json | --names]   device profiles: ISA features, vector width, registers,\n"
-    "                 caches, cores (\"native\" is this CPU, detected)\n"
+    "                 caches, cores, memory and RAM of phones and boards with their sources (\"native\": this CPU)\n"
     "  edgecc ops          list the ONNX operators the importer accepts\n";
 
 int usage(const std::string& why) {
@@ -122,24 +122,54 @@ int cmdTargets(int argc, char** argv) {
   if (args.has("--names")) {
     for (const auto& p : profiles) std::printf("%s\n", p.name.c_str());
   } else if (args.has("--json")) {
+    auto str = [](const std::string& v) {
+      std::string out = "\"";
+      for (char c : v) out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+      return out + "\"";
+    };
     std::printf("[\n");
     for (size_t i = 0; i < profiles.size(); ++i) {
       const auto& p = profiles[i];
       std::printf("  {\"name\": \"%s\", \"isa\": \"%s\", \"features\": \"%s\", \"vector_bits\": %d, \"vector_registers\": %d, "
-                  "\"l1_bytes\": %lld, \"l2_bytes\": %lld, \"l3_bytes\": %lld, \"cores\": %d, \"ram_budget_bytes\": %lld}%s\n",
+                  "\"l1_bytes\": %lld, \"l2_bytes\": %lld, \"l3_bytes\": %lld, \"cores\": %d, \"ram_budget_bytes\": %lld,\n"
+                  "   \"clusters\": [",
                   p.name.c_str(), p.isa.c_str(), p.features.c_str(), p.vector_bits, p.vector_registers, (long long)p.l1_bytes,
-                  (long long)p.l2_bytes, (long long)p.l3_bytes, p.cores, (long long)p.ram_budget_bytes,
+                  (long long)p.l2_bytes, (long long)p.l3_bytes, p.cores, (long long)p.ram_budget_bytes);
+      for (size_t c = 0; c < p.clusters.size(); ++c) {
+        const auto& k = p.clusters[c];
+        std::printf("%s{\"core\": %s, \"count\": %d, \"max_ghz\": %g, \"l1d_bytes\": %lld, \"l2_bytes\": %lld}", c ? ", " : "",
+                    str(k.core).c_str(), k.count, k.max_ghz, (long long)k.l1d_bytes, (long long)k.l2_bytes);
+      }
+      std::printf("], \"memory\": %s, \"dram_gbps\": %g, \"ram_bytes\": %lld, \"description\": %s, \"sources\": %s}%s\n",
+                  str(p.memory).c_str(), p.dram_gbps, (long long)p.ram_bytes, str(p.description).c_str(), str(p.sources).c_str(),
                   i + 1 < profiles.size() ? "," : "");
     }
     std::printf("]\n");
   } else {
-    std::printf("%-20s %-7s %6s %5s %8s %8s %8s %5s  %s\n", "target", "isa", "vector", "regs", "L1d", "L2", "L3", "cores", "features");
-    for (const auto& p : profiles)
-      std::printf("%-20s %-7s %6d %5d %8s %8s %8s %5d  %s\n", p.name.c_str(), p.isa.c_str(), p.vector_bits, p.vector_registers,
-                  size(p.l1_bytes).c_str(), size(p.l2_bytes).c_str(), size(p.l3_bytes).c_str(), p.cores,
-                  p.features.empty() ? "-" : p.features.c_str());
+    std::printf("%-20s %-7s %6s %5s %8s %8s %8s %5s %-8s %6s %6s  %s\n", "target", "isa", "vector", "regs", "L1d", "L2", "L3",
+                "cores", "memory", "GB/s", "RAM", "features");
+    for (const auto& p : profiles) {
+      const std::string gbps = p.dram_gbps > 0 ? std::to_string(int(p.dram_gbps + 0.5)) : "-";
+      const std::string ram = p.ram_bytes > 0 ? std::to_string(p.ram_bytes >> 30) + " GB" : "-";
+      std::printf("%-20s %-7s %6d %5d %8s %8s %8s %5d %-8s %6s %6s  %s\n", p.name.c_str(), p.isa.c_str(), p.vector_bits,
+                  p.vector_registers, size(p.l1_bytes).c_str(), size(p.l2_bytes).c_str(), size(p.l3_bytes).c_str(), p.cores,
+                  p.memory.empty() ? "-" : p.memory.c_str(), gbps.c_str(), ram.c_str(), p.features.empty() ? "-" : p.features.c_str());
+    }
     std::printf("\n");
-    for (const auto& p : profiles) std::printf("%-20s %s\n", p.name.c_str(), p.description.c_str());
+    for (const auto& p : profiles) {
+      std::printf("%-20s %s\n", p.name.c_str(), p.description.c_str());
+      if (p.clusters.size() > 1 || (!p.clusters.empty() && p.clusters[0].max_ghz > 0)) {
+        std::string line;
+        for (const auto& k : p.clusters) {
+          char part[96];
+          std::snprintf(part, sizeof part, "%s%d x %s %.2f GHz (L1d %s, L2 %s)", line.empty() ? "" : ", ", k.count, k.core.c_str(),
+                        k.max_ghz, size(k.l1d_bytes).c_str(), size(k.l2_bytes).c_str());
+          line += part;
+        }
+        std::printf("%-20s   cores: %s; kernels use %d\n", "", line.c_str(), p.cores);
+      }
+      if (!p.sources.empty()) std::printf("%-20s   sources: %s\n", "", p.sources.c_str());
+    }
   }
   return 0;
 }

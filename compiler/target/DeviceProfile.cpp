@@ -95,6 +95,7 @@ const std::vector<std::string> kArmDotprodFp16 = {"-march=armv8.2-a+dotprod+fp16
 // kernel enables it for itself (runtime/kernels/arm64_i8mm/), and the CPU check asks for it.
 const std::vector<std::string> kArmI8mm = {"-march=armv8.2-a+dotprod+fp16+bf16"};
 const char* const kArmI8mmFeatures = "asimd dotprod i8mm fp16 bf16";
+const std::vector<std::string> kArmI8mmNoBf16 = {"-march=armv8.2-a+dotprod+fp16"};
 
 DeviceProfile arm64Device(std::string name, std::string features, std::vector<std::string> flags, std::vector<CoreCluster> clusters,
                           int bigCores, int64_t l3, std::string memory, double gbps, int64_t ram, std::string description,
@@ -152,7 +153,7 @@ const std::vector<DeviceProfile>& deviceProfiles() {
         "thetechnoclast.com Snapdragon 8 Gen 2 launch report (clusters); SM8550 spec sheet (memory); arm-socs-table cpuinfo "
         "(dotprod, i8mm, bf16, fp16); slashgear.com Galaxy S23/S24 RAM report"));
     v.push_back(arm64Device(
-        "tensor-g3", kArmI8mmFeatures, kArmI8mm,
+        "tensor-g3", "asimd dotprod i8mm fp16", kArmI8mmNoBf16,  // NEON bf16 unconfirmed in its cpuinfo
         {{"Cortex-X3", 1, 2.91, 64 * KiB, 1 * MiB},       // androidauthority.com / phonearena.com G3 specs; caches unverified
          {"Cortex-A715", 4, 2.37, 64 * KiB, 256 * KiB},   // same; L2 unverified
          {"Cortex-A510", 4, 1.70, 32 * KiB, 256 * KiB}},  // same; L2 unverified
