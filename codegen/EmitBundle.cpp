@@ -521,7 +521,10 @@ struct Emitter {
                                        : "#   cmake -B build && cmake --build build\n")
       << "cmake_minimum_required(VERSION 3.13)\nproject(edgecc_bundle CXX)\n"
       << "set(CMAKE_CXX_STANDARD 17)\nset(CMAKE_CXX_STANDARD_REQUIRED ON)\n"
-      << "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n\n"
+      << "if(NOT CMAKE_BUILD_TYPE)\n  set(CMAKE_BUILD_TYPE Release)\nendif()\n"
+      << "# Only the kernels the model calls end up in the binaries (a kernel file holds many ops).\n"
+      << "if(CMAKE_CXX_COMPILER_ID MATCHES \"GNU|Clang\")\n  add_compile_options(-ffunction-sections -fdata-sections)\n"
+      << "  if(APPLE)\n    add_link_options(-Wl,-dead_strip)\n  else()\n    add_link_options(-Wl,--gc-sections)\n  endif()\nendif()\n\n"
       << "file(GLOB EDGECC_RUNTIME_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/runtime/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/runtime/kernels/*.cpp\n"
       << "     ${CMAKE_CURRENT_SOURCE_DIR}/runtime/kernels/*/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/runtime/llm/*.cpp)\n"
       << "list(FILTER EDGECC_RUNTIME_SOURCES EXCLUDE REGEX \"(_main|cpu_guard)\\\\.cpp$\")  # the tools' own files\n"
