@@ -15,6 +15,7 @@
 #include "compiler/driver/Pipeline.h"
 #include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
+#include "runtime/llm/json_output.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -122,11 +123,7 @@ int cmdTargets(int argc, char** argv) {
   if (args.has("--names")) {
     for (const auto& p : profiles) std::printf("%s\n", p.name.c_str());
   } else if (args.has("--json")) {
-    auto str = [](const std::string& v) {
-      std::string out = "\"";
-      for (char c : v) out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-      return out + "\"";
-    };
+    auto str = ek::json_string;
     std::printf("[\n");
     for (size_t i = 0; i < profiles.size(); ++i) {
       const auto& p = profiles[i];

@@ -16,8 +16,8 @@ std::string kib(int64_t bytes) { return std::to_string(bytes / 1024) + " KiB"; }
 // Tile sizes of `linear` over packed weights (runtime/kernels/linear_packed.h). A tile keeps
 // the variant's accumulator registers per token (kernels/variants.h) and needs a few more for
 // weights and broadcasts (8 quantized, 4 float): as many tokens as fit the register file, at
-// most 8. Tokens are taken in blocks whose activations fill at most half of L2, so they stay
-// there while every weight group streams past once per block.
+// most the kernel's largest tile. Tokens are taken in blocks whose activations fill at most
+// half of L2, so they stay there while every weight group streams past once per block.
 struct LinearTiles {
   int64_t tokensPerTile, tokensPerBlock;
   std::string why;
@@ -26,7 +26,7 @@ struct LinearTiles {
 LinearTiles linearTiles(const DeviceProfile& t, const ek::KernelVariant& v, ek::WeightFormat format, int64_t k) {
   const bool quantized = ek::is_quantized(format);
   const int perToken = quantized ? v.quantized_registers_per_token : v.float_registers_per_token;
-  const int64_t tile = std::clamp<int64_t>((t.vector_registers - (quantized ? 8 : 4)) / perToken, 1, 8);
+  const int64_t tile = std::clamp<int64_t>((t.vector_registers - (quantized ? 8 : 4)) / perToken, 1, v.max_tile_tokens);
   // int8 values, then a scale and a sum per block; or the f32 activations themselves
   const int64_t rowBytes = quantized ? k + k / ek::kBlockValues * 8 : 4 * k;
   int64_t block = std::max<int64_t>(tile, t.l2_bytes / 2 / std::max<int64_t>(rowBytes, 1) / tile * tile);

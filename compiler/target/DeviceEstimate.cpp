@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "runtime/llm/json_output.h"
+
 namespace edgecc {
 namespace {
 
@@ -43,12 +45,6 @@ std::string mib(int64_t bytes) {
   return s;
 }
 
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) out += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
 
 DeviceEstimate estimateOnDevice(const DeviceProfile& device, const TokenCost& cost, int64_t context) {
@@ -67,7 +63,7 @@ DeviceEstimate estimateOnDevice(const DeviceProfile& device, const TokenCost& co
 std::string estimateJson(const DeviceProfile& device, const TokenCost& cost, const DeviceEstimate& e) {
   std::ostringstream j;
   j << "{\n    \"note\": \"an estimate from the program and the device profile, not a measurement\",\n"
-    << "    \"device\": " << jsonString(device.name) << ", \"memory\": " << jsonString(device.memory)
+    << "    \"device\": " << ek::json_string(device.name) << ", \"memory\": " << ek::json_string(device.memory)
     << ", \"dram_gbps\": " << device.dram_gbps << ", \"context\": " << e.context << ",\n"
     << "    \"bytes_per_token\": {\"weights\": " << cost.weight_bytes << ", \"kv_cache\": " << cost.kv_bytes_per_position * e.context
     << ", \"activations\": " << cost.activation_bytes << "},\n"
@@ -76,7 +72,7 @@ std::string estimateJson(const DeviceProfile& device, const TokenCost& cost, con
     << "    \"multiply_adds_per_token\": {\"int8\": " << cost.int8_macs << ", \"f32\": " << cost.float_macs << "},\n"
     << "    \"energy_mj_per_token\": {\"dram\": " << e.dram_mj << ", \"arithmetic\": " << e.compute_mj
     << ", \"total\": " << e.dram_mj + e.compute_mj << "},\n"
-    << "    \"basis\": " << jsonString(e.basis) << "\n  }";
+    << "    \"basis\": " << ek::json_string(e.basis) << "\n  }";
   return j.str();
 }
 

@@ -5,15 +5,8 @@
 #include "runtime/kernels/arm64_neon/packed_tile.h"
 
 namespace ek::arm64_dotprod {
-namespace {
 
-struct SdotDot {
-  static int32x4_t step(int32x4_t acc, int8x16_t w, int8x16_t x) { return vdotq_s32(acc, w, x); }
-};
-
-}  // namespace
-
-void linear(const Tensor* in, int, Tensor* out, const Attrs& a) { linear_packed(in, out, a, arm64::packed_tile<SdotDot>); }
+void linear(const Tensor* in, int, Tensor* out, const Attrs& a) { linear_packed(in, out, a, arm64::packed_tile<arm64::SdotDot>); }
 
 }  // namespace ek::arm64_dotprod
 #endif

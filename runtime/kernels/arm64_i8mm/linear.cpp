@@ -21,10 +21,6 @@
 namespace ek::arm64_i8mm {
 namespace {
 
-struct SdotDot {
-  static int32x4_t step(int32x4_t acc, int8x16_t w, int8x16_t x) { return vdotq_s32(acc, w, x); }
-};
-
 // Tokens t and t+1's 8 activation bytes at `at`: the A operand of smmla.
 inline int8x16_t token_pair(const Q8Activations& x, int64_t t, int64_t at) {
   return vcombine_s8(vld1_s8(x.row_q(t) + at), vld1_s8(x.row_q(t + 1) + at));
@@ -86,7 +82,7 @@ void tile(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m
     }
     t += 2 * pairs;
   }
-  if (t < tokens) arm64::packed_tile_n<SdotDot, 1>(f, g, in, m + t, y + t * ldy, ldy);
+  if (t < tokens) arm64::packed_tile_n<arm64::SdotDot, 1>(f, g, in, m + t, y + t * ldy, ldy);
 }
 
 }  // namespace

@@ -23,8 +23,15 @@ static inline int8x16_t repeat8(const int8_t* p) {  // static: each ISA file kee
 }
 static inline float32x4_t load_f16x4(const uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 
-// Most tokens per register tile: the compiler asks for no more than the registers hold.
+// Most tokens per register tile (the variant table's max_tile_tokens for these kernels).
 constexpr int kMaxTileTokens = 4;
+
+#if defined(__ARM_FEATURE_DOTPROD)
+// The dotprod step: one sdot, four products into each lane.
+struct SdotDot {
+  static int32x4_t step(int32x4_t acc, int8x16_t w, int8x16_t x) { return vdotq_s32(acc, w, x); }
+};
+#endif
 
 // Float formats: two accumulators per token and 4 rows (even and odd k), as the reference.
 template <int T>
