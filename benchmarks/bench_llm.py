@@ -6,7 +6,7 @@ medians are reported:
     edgecc:    the bundle's model_generate (compiled with --target, default native)
     llama.cpp: both builds within reach, and the ratio is taken against the faster of the two
                for each figure (the table names which): llama-bench built natively
-               (scripts/build_llama_bench.sh), and libllama from node-llama-cpp, whose prebuilt
+               (scripts/build_llama_tools.sh), and libllama from node-llama-cpp, whose prebuilt
                CPU variants are chosen at load (tests/reference/llama_ref)
 No flash attention on either side; edgecc's KV cache is f32, llama-bench's its default f16 (it
 takes no f32 cache; at these contexts the cache is a few percent of the bytes). The DRAM read

@@ -162,8 +162,9 @@ struct Emitter {
     std::ostringstream h;
     h << "\n  // LLM interface. The bundle owns the KV cache; each call appends at position().\n"
       << "  // prefill() takes any number of tokens (split into runs of kMaxBatch); logits() are the\n"
-      << "  // last token's. Errors: ids outside the vocabulary, a full context.\n"
-      << "  bool prefill(const int32_t* ids, size_t n, std::string* error);\n"
+      << "  // last token's; `all_logits`, when given, receives every token's (n x kVocabSize floats).\n"
+      << "  // Errors: ids outside the vocabulary, a full context.\n"
+      << "  bool prefill(const int32_t* ids, size_t n, std::string* error, float* all_logits = nullptr);\n"
       << "  bool decode(int32_t id, std::string* error) { return prefill(&id, 1, error); }\n"
       << "  const float* logits() const { return logits_.data(); }\n"
       << "  int64_t position() const { return position_; }\n";
@@ -176,7 +177,7 @@ struct Emitter {
     s << "const ek::LlmInput kLlmInputs[] = {";
     for (size_t i = 0; i < kv->inputRoles.size(); ++i) s << (i ? ", " : "") << kv->inputRoles[i];
     s << "};\n\n"
-      << "bool Model::prefill(const int32_t* ids, size_t n, std::string* error) {\n"
+      << "bool Model::prefill(const int32_t* ids, size_t n, std::string* error, float* all_logits) {\n"
       << "  if (!ek::check_tokens(ids, n, position_, kMaxContext, kVocabSize, error)) return false;\n"
       << "  const int64_t start = position_;  // all or nothing: a failed call leaves the cache as it was\n"
       << "  for (size_t done = 0; done < n;) {\n"
@@ -188,6 +189,13 @@ struct Emitter {
       << "    if (!run(in, out, error)) {\n      position_ = start;\n      return false;\n    }\n"
       << "    const ek::Tensor& l = out[" << kv->logitsOutput << "];  // the last row is the last token's\n"
       << "    std::memcpy(logits_.data(), l.as<float>() + (l.numel() - kVocabSize), sizeof(float) * kVocabSize);\n"
+      << "    if (all_logits) {  // every row: [1, count, kVocabSize]\n"
+      << "      if (l.numel() != count * kVocabSize) {\n"
+      << "        position_ = start;\n"
+      << "        if (error) *error = \"this bundle computes only the last token's logits (compile it with --all-logits)\";\n"
+      << "        return false;\n      }\n"
+      << "      std::memcpy(all_logits + done * size_t(kVocabSize), l.as<float>(), sizeof(float) * size_t(l.numel()));\n"
+      << "    }\n"
       << "    done += size_t(count);\n  }\n  return true;\n}\n\n";
     return s.str();
   }

@@ -90,7 +90,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     auto file = gguf::File::open(modelPath);
     if (!file) return file.takeError();
     ggufFile = std::move(*file);
-    module = importGguf(ctx, *ggufFile, GgufImportOptions{options.max_context, options.max_batch});
+    module = importGguf(ctx, *ggufFile, GgufImportOptions{options.max_context, options.max_batch, options.all_logits});
   } else {
     ImportOptions import = options.import;
     if (options.max_context > 0) {

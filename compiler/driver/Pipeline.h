@@ -21,6 +21,7 @@ struct CompileOptions {
   // always get a cache (0: the model's context length); ONNX models get one when > 0.
   int64_t max_context = 0;
   int64_t max_batch = 0;
+  bool all_logits = false;  // GGUF: logits for every position (perplexity), not just the last
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts

@@ -3,10 +3,12 @@
 //   edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--target NAME] [--bundle-dir DIR] [--repeat N]
 //   edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X]
 //   edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n N] ...
+//   edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] ...
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,10 +30,12 @@ namespace {
 const char* kUsage =
     "usage:\n"
     "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
-    "                 [--max-context N] [--max-batch N] [--dump-after PASS] [--namespace NS]\n"
+    "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--target NAME] [--bundle-dir DIR]\n"
+    "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
+    "                 [--max-context N] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
@@ -173,7 +177,7 @@ int cmdTargets(int argc, char** argv) {
 
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
-                         "--max-batch"});
+                         "--max-batch"}, {"--all-logits"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -182,6 +186,7 @@ int cmdCompile(int argc, char** argv) {
   options.target = a.get("--target", options.target);
   options.dump_after = a.get("--dump-after");
   options.cpp_namespace = a.get("--namespace", options.cpp_namespace);
+  options.all_logits = a.has("--all-logits");
   std::string why;
   if (!readLlmOptions(a, &options, &why)) return usage(why);
   for (const std::string& d : a.all("--dim")) {
@@ -281,26 +286,29 @@ int cmdTestOnnx(int argc, char** argv) {
 }
 
 // Compiles (into a cache) when given a model file, builds the bundle's model_generate tool and
-// runs it with the generation flags; its output streams straight through.
-int cmdGenerate(int argc, char** argv) {
-  const std::vector<std::string> passValue = {"--prompt", "--prompt-ids", "-n", "--temperature", "--top-k", "--top-p",
-                                              "--repeat-penalty", "--seed", "--threads"};
-  const std::vector<std::string> passBool = {"--json", "--ignore-eos"};
+// runs it with `toolArgs` plus the flags in `passValue` / `passBool`; its output streams
+// straight through. Shared by generate and perplexity.
+int runGenerateTool(int argc, char** argv, const std::string& command, const std::vector<std::string>& passValue,
+                    const std::vector<std::string>& passBool, const std::vector<std::string>& ownFlags, bool allLogits,
+                    const std::function<std::string(const Args&, std::vector<std::string>*)>& toolArgs) {
   std::vector<std::string> valueFlags = passValue;
+  valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
   valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
-  if (a.positional.size() != 1) return usage("generate takes one model file or bundle directory");
-  if (a.get("--prompt").empty() == a.get("--prompt-ids").empty()) return usage("generate needs --prompt TEXT or --prompt-ids 1,2,3");
+  if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");
+  std::vector<std::string> cmd;
+  if (std::string why = toolArgs(a, &cmd); !why.empty()) return usage(why);
   edgecc::CompileOptions options;
   options.target = a.get("--target", options.target);
+  options.all_logits = allLogits;
   std::string why;
   if (!readLlmOptions(a, &options, &why)) return usage(why);
   if (llvm::sys::Process::StandardErrIsDisplayed())
     options.progress = [](const std::string& stage) { std::fprintf(stderr, "edgecc: %s\n", stage.c_str()); };
   auto tool = edgecc::prepareGenerate(a.positional[0], options, a.get("--bundle-dir"));
   if (!tool) return report(tool.takeError());
-  std::vector<std::string> cmd = {tool->exe, "--dir", tool->bundle};
+  cmd.insert(cmd.begin(), {tool->exe, "--dir", tool->bundle});
   for (auto& [flag, value] : a.flags) {
     if (std::find(passValue.begin(), passValue.end(), flag) != passValue.end()) cmd.insert(cmd.end(), {flag, value});
     if (std::find(passBool.begin(), passBool.end(), flag) != passBool.end()) cmd.push_back(flag);
@@ -309,10 +317,32 @@ int cmdGenerate(int argc, char** argv) {
   std::string err;
   int rc = llvm::sys::ExecuteAndWait(cmd[0], argv2, std::nullopt, {}, 0, 0, &err);
   if (rc < 0) {
-    std::fprintf(stderr, "edgecc: error: the generation tool failed to run: %s\n", err.c_str());
+    std::fprintf(stderr, "edgecc: error: the bundle's model_generate tool failed to run: %s\n", err.c_str());
     return 1;
   }
   return rc;
+}
+
+int cmdGenerate(int argc, char** argv) {
+  return runGenerateTool(
+      argc, argv, "generate",
+      {"--prompt", "--prompt-ids", "-n", "--temperature", "--top-k", "--top-p", "--repeat-penalty", "--seed", "--threads"},
+      {"--json", "--ignore-eos"}, {}, /*allLogits=*/false, [](const Args& a, std::vector<std::string>*) -> std::string {
+        if (a.get("--prompt").empty() == a.get("--prompt-ids").empty()) return "generate needs --prompt TEXT or --prompt-ids 1,2,3";
+        return "";
+      });
+}
+
+// Perplexity over a text file, chunked as llama-perplexity does (runtime/llm/perplexity.h).
+int cmdPerplexity(int argc, char** argv) {
+  return runGenerateTool(argc, argv, "perplexity", {"--ctx", "--chunks", "--threads"}, {"--json"}, {"--text"}, /*allLogits=*/true,
+                         [](const Args& a, std::vector<std::string>* cmd) -> std::string {
+                           const std::string text = a.get("--text");
+                           if (text.empty()) return "perplexity needs --text FILE";
+                           if (!llvm::sys::fs::exists(text)) return text + ": no such text file";
+                           cmd->insert(cmd->end(), {"--perplexity", text});
+                           return "";
+                         });
 }
 
 }  // namespace
@@ -329,6 +359,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return cmdRun(argc, argv);
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
+  if (cmd == "perplexity") return cmdPerplexity(argc, argv);
   if (cmd == "ops") {
     for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
     return 0;

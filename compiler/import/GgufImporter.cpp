@@ -125,12 +125,16 @@ class GgufImporter {
       x = op<graph::AddOp>(x.getType(), x, *down);
     }
 
-    // Only the last position's logits: an app samples from them, and the vocabulary
-    // projection is the largest matmul of a decode step.
+    // Only the last position's logits, unless asked for all: an app samples from them, and
+    // the vocabulary projection is the largest matmul of a decode step.
     setLoc("output");
-    Value lastIndex = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {S - SymDim(1)}, kNumSymbols));
-    Value last = op<graph::GatherOp>(type({1, h_.embd}), x, lastIndex, b_.getI64IntegerAttr(1));
-    last = op<graph::ReshapeOp>(type({1, 1, h_.embd}), last);
+    Value last = x;
+    const SymDim rows = options_.all_logits ? S : SymDim(1);
+    if (!options_.all_logits) {
+      Value lastIndex = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {S - SymDim(1)}, kNumSymbols));
+      last = op<graph::GatherOp>(type({1, h_.embd}), x, lastIndex, b_.getI64IntegerAttr(1));
+      last = op<graph::ReshapeOp>(type({1, 1, h_.embd}), last);
+    }
     auto outNorm = vector("output_norm.weight", h_.embd);
     if (!outNorm) return outNorm.takeError();
     last = op<graph::RmsNormOp>(last.getType(), last, *outNorm, b_.getF32FloatAttr(float(h_.eps)));
@@ -140,7 +144,7 @@ class GgufImporter {
       if (!w) return w.takeError();
       head = *w;
     }
-    results.push_back(op<graph::LinearOp>(type({1, 1, h_.vocab}), last, head.value, head.format));
+    results.push_back(op<graph::LinearOp>(type({1, rows, h_.vocab}), last, head.value, head.format));
     for (int64_t l = 0; l < h_.layers; ++l) {
       resultNames.push_back("present_k." + std::to_string(l));
       resultNames.push_back("present_v." + std::to_string(l));

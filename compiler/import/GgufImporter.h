@@ -5,7 +5,7 @@
 //
 // The graph has the same form as a PyTorch export with an explicit cache: inputs
 // `input_ids` [1, seq] (i32) and `past_k.N` / `past_v.N` [1, kv_heads, past, head_dim],
-// outputs `logits` [1, 1, vocab] (the last position only) and `present_k.N` / `present_v.N`.
+// outputs `logits` [1, 1, vocab] (the last position only, unless all_logits: [1, seq, vocab]) and `present_k.N` / `present_v.N`.
 // So the KV-cache pass turns both importers' graphs into an in-place cache the same way.
 #pragma once
 
@@ -25,6 +25,7 @@ struct GgufImportOptions {
   int64_t max_context = 0;  // bound of `past` (the cache capacity); 0: the model's context length,
                             // at most kDefaultMaxContext
   int64_t max_batch = 0;    // bound of `seq` (tokens per call); 0: min(max_context, 64)
+  bool all_logits = false;  // logits for every position (perplexity); else the last one only
 };
 
 // Errors read "FILE: reason" and name the tensor or key at fault. The weights are copied into

@@ -1,22 +1,29 @@
-// model_generate: text generation with a compiled LLM bundle, streaming tokens to stdout.
+// model_generate: text generation with a compiled LLM bundle, streaming tokens to stdout;
+// or the perplexity of the bundle over a text file.
 //   model_generate [--dir BUNDLE] (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]
 //                  [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0]
 //                  [--threads N (default: the target's big cores)] [--ignore-eos] [--json]
+//   model_generate [--dir BUNDLE] --perplexity TEXT_FILE [--ctx N (default: the bundle's context)]
+//                  [--chunks N] [--threads N] [--json]
 // --json prints one object: prompt_ids, ids, text, prefill_tok_s, decode_tok_s, load_ms,
-// peak_rss_bytes. `edgecc generate` runs this tool.
+// peak_rss_bytes; for --perplexity: ppl, ppl_error, bits_per_byte, chunks, n_ctx, tokens,
+// scored_tokens, scored_bytes, seconds. `edgecc generate` and `edgecc perplexity` run this tool.
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "model.h"
 #include "runtime/llm/generate.h"
 #include "runtime/llm/json_output.h"
+#include "runtime/llm/perplexity.h"
 #include "runtime/llm/tokenizer.h"
 #include "runtime/parallel.h"
 
@@ -57,10 +64,44 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   return ids;
 }
 
+// --perplexity: llama-perplexity's chunking (runtime/llm/perplexity.h); progress on stderr.
+int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::string& path, long long n_ctx,
+                   long long max_chunks, bool json) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) die(path + ": cannot open the text file");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::vector<int32_t> tokens = tokenizer.encode(text.str(), /*add_special=*/true);
+  const int32_t bos = tokenizer.vocab().add_bos ? tokenizer.vocab().bos : -1;
+  auto piece_bytes = [&](int32_t id) { return int64_t(tokenizer.token_to_piece(id).size()); };
+  auto progress = [&](int64_t done, int64_t total, const ek::PerplexityResult& r) {
+    std::fprintf(stderr, "\rperplexity: chunk %lld/%lld, ppl %.4f", (long long)done, (long long)total, r.ppl());
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  ek::PerplexityResult r;
+  std::string error;
+  if (!ek::perplexity(model, tokens, n_ctx, max_chunks, bos, int32_t(M::kVocabSize), piece_bytes, progress, &r, &error))
+    die(path + ": " + error);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (json) {
+    std::printf("{\"ppl\": %.6f, \"ppl_error\": %.6f, \"bits_per_byte\": %.6f, \"chunks\": %lld, \"n_ctx\": %lld, "
+                "\"tokens\": %zu, \"scored_tokens\": %lld, \"scored_bytes\": %lld, \"seconds\": %.3f}\n",
+                r.ppl(), r.ppl_error(), r.bits_per_byte(), (long long)r.chunks, n_ctx, tokens.size(),
+                (long long)r.scored_tokens, (long long)r.scored_bytes, seconds);
+  } else {
+    std::printf("PPL = %.4f +/- %.5f, %.4f bits per byte (%lld chunks of %lld tokens, %lld scored, %.1f s)\n", r.ppl(),
+                r.ppl_error(), r.bits_per_byte(), (long long)r.chunks, n_ctx, (long long)r.scored_tokens, seconds);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string dir = ".", prompt;
+  std::string perplexity_file;
+  long long n_ctx = M::kMaxContext, max_chunks = -1;
   bool have_prompt = false, have_ids = false, json = false, ignore_eos = false;
   std::vector<int32_t> prompt_ids;
   long long n = 32, threads = EDGECC_MODEL_NAMESPACE::kDefaultThreads;  // the target's big cores
@@ -88,11 +129,15 @@ int main(int argc, char** argv) {
       if (!*text || *end || errno || *text == '-') die("--seed needs an integer in 0..2^64-1", 2);
     }
     else if (arg == "--threads") { if (!parse_int(next(), &threads) || threads < 1 || threads > 256) die("--threads needs an integer in 1..256", 2); }
+    else if (arg == "--perplexity") perplexity_file = next();
+    else if (arg == "--ctx") { if (!parse_int(next(), &n_ctx) || n_ctx < 4 || n_ctx > M::kMaxContext) die("--ctx needs an integer in 4.." + std::to_string(M::kMaxContext) + " (the bundle's context)", 2); }
+    else if (arg == "--chunks") { if (!parse_int(next(), &max_chunks) || max_chunks < 1) die("--chunks needs a positive integer", 2); }
     else if (arg == "--ignore-eos") ignore_eos = true;
     else if (arg == "--json") json = true;
     else die("unknown argument '" + arg + "'", 2);
   }
-  if (have_prompt == have_ids) die("give exactly one of --prompt TEXT or --prompt-ids 1,2,3", 2);
+  if (perplexity_file.empty() && have_prompt == have_ids) die("give exactly one of --prompt TEXT or --prompt-ids 1,2,3", 2);
+  if (!perplexity_file.empty() && (have_prompt || have_ids)) die("--perplexity takes no prompt", 2);
   if (n <= 0) die("-n must be a positive number of tokens, got " + std::to_string(n), 2);
   if (n > M::kMaxContext) die("-n " + std::to_string(n) + " exceeds the bundle's context of " + std::to_string(M::kMaxContext), 2);
   ek::set_num_threads(int(threads));
@@ -114,6 +159,11 @@ int main(int argc, char** argv) {
     die("--prompt needs the bundle's tokenizer, and " + vocab_path + " cannot be opened (use --prompt-ids)");
   }
   const double load_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  if (!perplexity_file.empty()) {
+    if (!tokenizer) die("--perplexity needs the bundle's tokenizer, and " + vocab_path + " cannot be opened");
+    if (!tokenizer->ok()) die("tokenizer: " + tokenizer->error());
+    return run_perplexity(*model, *tokenizer, perplexity_file, n_ctx, max_chunks, json);
+  }
 
   if (have_prompt) {
     if (!tokenizer->ok()) die("tokenizer: " + tokenizer->error());
