@@ -15,6 +15,7 @@
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/Pipeline.h"
 #include "compiler/import/OnnxImporter.h"
+#include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
 
@@ -26,11 +27,15 @@ namespace {
 
 py::dict compileModel(const std::string& model, const std::string& outDir, const std::string& target,
                       const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
-                      int64_t maxContext, int64_t maxBatch) {
+                      int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
+                      bool allLogits) {
   edgecc::CompileOptions options;
   options.target = target;
   options.max_context = maxContext;
   options.max_batch = maxBatch;
+  options.weights = weights;
+  options.weights_head = weightsHead;
+  options.all_logits = allLogits;
   options.import.dims = dims;
   options.import.max_dims = maxDims;
   llvm::Expected<edgecc::CompileResult> r = [&] {
@@ -159,6 +164,24 @@ class Bundle {
                            "--top-p", number(topP), "--repeat-penalty", number(repeatPenalty), "--seed",
                            std::to_string(seed), "--threads", std::to_string(threads), "--json"});
     if (ignoreEos) cmd.push_back("--ignore-eos");
+    return runGenerateTool(cmd);
+  }
+
+  // Perplexity over a text file, chunked as llama-perplexity does (the bundle must have been
+  // compiled with all_logits=True). Returns the tool's --json result as a dict.
+  py::dict perplexity(const std::string& textFile, int64_t ctx, int64_t chunks, int threads) {
+    std::vector<std::string> cmd = {"--perplexity", textFile, "--threads", std::to_string(threads), "--json"};
+    if (ctx > 0) cmd.insert(cmd.end(), {"--ctx", std::to_string(ctx)});
+    if (chunks > 0) cmd.insert(cmd.end(), {"--chunks", std::to_string(chunks)});
+    return runGenerateTool(cmd);
+  }
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  // Runs the bundle's model_generate tool (built on first use) with `cmd`; its last output
+  // line is a JSON object.
+  py::dict runGenerateTool(std::vector<std::string> cmd) {
     std::string out;
     int rc = 0;
     {
@@ -172,14 +195,11 @@ class Bundle {
       rc = edgecc::runProgram(cmd, &out);
     }
     while (!out.empty() && out.back() == '\n') out.pop_back();
-    if (rc != 0) throw std::runtime_error(out.empty() ? "generation failed" : out);
+    if (rc != 0) throw std::runtime_error(out.empty() ? "the bundle's model_generate tool failed" : out);
     const std::string last = out.substr(out.find_last_of('\n') == std::string::npos ? 0 : out.find_last_of('\n') + 1);
     return py::module_::import("json").attr("loads")(last).cast<py::dict>();
   }
 
-  const std::string& dir() const { return dir_; }
-
- private:
   std::string dir_;
 };
 
@@ -189,11 +209,14 @@ PYBIND11_MODULE(edgecc, m) {
   m.doc() = "edgecc: compile ONNX transformer models into standalone C++ bundles";
   m.def("compile", &compileModel, py::arg("model"), py::arg("out_dir"), py::arg("target") = "x86-64-avx2",
         py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("max_dims") = std::map<std::string, int64_t>{},
-        py::arg("max_context") = 0, py::arg("max_batch") = 0,
+        py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
+        py::arg("all_logits") = false,
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
-        "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
+        "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. `weights` converts float "
+        "weights to f32, f16, q8_0 or q4_0 while compiling (`weights_head`: the embedding table and output head); "
+        "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
         "target. Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
     std::vector<std::string> names;
@@ -202,6 +225,19 @@ PYBIND11_MODULE(edgecc, m) {
     return names;
   }, "Names of the known device profiles (\"native\": this CPU, detected).");
   m.def("supported_ops", &edgecc::supportedOnnxOps, "ONNX operators the importer accepts.");
+  m.def("quantize_rows", [](py::array_t<float, py::array::c_style | py::array::forcecast> rows, const std::string& format) {
+    auto f = edgecc::parseQuantizableFormat(format);
+    if (!f) throw std::invalid_argument("unknown format '" + format + "' (f32, f16, q8_0, q4_0)");
+    if (rows.ndim() != 2) throw std::invalid_argument("quantize_rows takes a 2-D array [rows, k]");
+    const int64_t n = rows.shape(0), k = rows.shape(1);
+    if (k % edgecc::blockValues(*f) != 0)
+      throw std::invalid_argument("rows of " + std::to_string(k) + " values are not whole blocks of " +
+                                  std::to_string(edgecc::blockValues(*f)));
+    std::string out(size_t(n * ek::row_bytes(*f, k)), '\0');
+    edgecc::quantizeRows(*f, rows.data(), n, k, reinterpret_cast<uint8_t*>(out.data()));
+    return py::bytes(out);
+  }, py::arg("rows"), py::arg("format"),
+        "Rows of float32 values in a stored weight format (ggml's bytes: the compiler's --weights arithmetic).");
   py::class_<Bundle>(m, "Bundle")
       .def(py::init<std::string>(), py::arg("dir"))
       .def("run", &Bundle::run, py::arg("inputs"),
@@ -212,5 +248,9 @@ PYBIND11_MODULE(edgecc, m) {
            "Generate up to n tokens after `prompt` (text, or a list of token ids). Returns a dict: prompt_ids, ids, "
            "text, prefill_tok_s, decode_tok_s, load_ms, peak_rss_bytes. Raises RuntimeError with the bundle's message "
            "(context full, id outside the vocabulary, ...).")
+      .def("perplexity", &Bundle::perplexity, py::arg("text_file"), py::arg("ctx") = 0, py::arg("chunks") = 0,
+           py::arg("threads") = 1,
+           "Perplexity over a text file, chunked as llama-perplexity (compile with all_logits=True). Returns a dict: "
+           "ppl, ppl_error, bits_per_byte, chunks, n_ctx, tokens, scored_tokens, scored_bytes, seconds.")
       .def_property_readonly("dir", &Bundle::dir);
 }

@@ -115,7 +115,7 @@ llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const Com
     bundle = bundleDir;
     if (bundle.empty()) {
       std::string key = options.target + "/" + std::to_string(options.max_context) + "/" + std::to_string(options.max_batch) +
-                        (options.all_logits ? "/all-logits" : "");
+                        (options.all_logits ? "/all-logits" : "") + "/" + options.weights + "/" + options.weights_head;
       bundle = bundleCacheDir(model, ek::fnv1a64(key.data(), key.size()), "generate");
     }
     // report.json is written last: its presence means a complete bundle.

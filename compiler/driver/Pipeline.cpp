@@ -103,7 +103,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   attachTarget(**module, *profile);  // before the first pass: passes read the device from the module
   if (options.dump_after == "import") (*module)->print(llvm::errs());
 
-  auto run = [&](void (*add)(OpPassManager&)) -> Error {
+  auto run = [&](llvm::function_ref<void(OpPassManager&)> add) -> Error {
     PassManager pm(&ctx);
     add(pm);
     if (!options.dump_after.empty() && options.dump_after != "import")
@@ -118,6 +118,15 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   if (gguf || options.max_context > 0) {
     stage("KV cache");
     if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
+  }
+
+  if (!options.weights.empty() || !options.weights_head.empty()) {
+    const std::string weights = options.weights.empty() ? options.weights_head : options.weights;
+    stage("quantizing float weights to " + weights);
+    QuantizeWeightsOptions q;
+    q.weights = weights;
+    q.head = options.weights_head;
+    if (Error e = run([&](OpPassManager& pm) { pm.addPass(createQuantizeWeights(q)); })) return std::move(e);
   }
 
   CompileResult result;

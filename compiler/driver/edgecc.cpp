@@ -31,11 +31,13 @@ const char* kUsage =
     "usage:\n"
     "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
+    "                 [--weights f32|f16|q8_0|q4_0] [--weights-head FORMAT]   convert float weights while compiling\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
-    "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--target NAME] [--bundle-dir DIR]\n"
+    "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"
+    "                 [--bundle-dir DIR]\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
-    "                 [--max-context N] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
+    "                 [--max-context N] [--weights FORMAT] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
@@ -101,8 +103,11 @@ bool parseInt(const std::string& s, int64_t* out) {
   return true;
 }
 
-// --max-context / --max-batch, shared by compile and generate.
+// --max-context / --max-batch / --weights / --weights-head, shared by compile, generate and
+// perplexity.
 bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string* why) {
+  options->weights = a.get("--weights");
+  options->weights_head = a.get("--weights-head");
   for (auto [flag, field] : {std::pair{"--max-context", &options->max_context}, {"--max-batch", &options->max_batch}}) {
     const std::string v = a.get(flag);
     if (v.empty()) continue;
@@ -177,7 +182,7 @@ int cmdTargets(int argc, char** argv) {
 
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
-                         "--max-batch"}, {"--all-logits"});
+                         "--max-batch", "--weights", "--weights-head"}, {"--all-logits"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -293,7 +298,7 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
                     const std::function<std::string(const Args&, std::vector<std::string>*)>& toolArgs) {
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
-  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch"});
+  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");

@@ -69,6 +69,22 @@ def PlanMemory : Pass<"edgecc-plan-memory", "mlir::ModuleOp"> {
   let options = [Option<"alignment", "alignment", "int64_t", "64", "Byte alignment of every buffer">];
 }
 
+def QuantizeWeights : Pass<"edgecc-quantize-weights", "mlir::ModuleOp"> {
+  let summary = "Convert float linear and embedding weights to a block format (--weights)";
+  let description = [{
+    Every f32/f16 constant read only as a weight (graph.linear's right-hand side, or an
+    embedding table) whose rows are whole blocks becomes `weights` with ggml's arithmetic
+    (compiler/quantize), so a GGUF file quantized here and by llama-quantize holds the same
+    bytes. The head (embedding tables and a linear that produces a function result) takes
+    `head` instead; empty: q8_0 when `weights` is q4_0 (llama.cpp also keeps its output
+    layer at higher precision), else `weights`.
+  }];
+  let options = [
+    Option<"weights", "weights", "std::string", "\"\"", "Format for weights: f32, f16, q8_0, q4_0">,
+    Option<"head", "head", "std::string", "\"\"", "Format for the embedding table and output head">
+  ];
+}
+
 def AttachTarget : Pass<"edgecc-attach-target", "mlir::ModuleOp"> {
   let summary = "Attach a device profile to the module (edgecc.target)";
   let description = [{

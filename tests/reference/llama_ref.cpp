@@ -15,6 +15,9 @@
 //       Teacher forcing: one batch with logits at every position. Prints
 //       {"top1":[argmax per position]}; --logits writes n_ids x n_vocab float32.
 //   llama_ref tokenize MODEL.gguf --text STRING [--no-special]
+//   llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16 [--pure]
+//       llama_model_quantize (what llama-quantize runs) with its defaults, or --pure: every
+//       2-D tensor in the one type (the output layer too).
 //       Prints {"ids":[...]} (add_special unless --no-special, parse_special off).
 //
 // --threads defaults to 1: ggml's worker threads spin-wait, so more threads than
@@ -52,10 +55,10 @@ namespace {
 }
 
 struct Args {
-  std::string cmd, model, text, logits_path;
+  std::string cmd, model, text, logits_path, out_path, type;
   std::vector<llama_token> ids;
   int n = -1, threads = 1;
-  bool special = true, verbose = false, timings = false;
+  bool special = true, verbose = false, timings = false, pure = false;
 };
 
 std::vector<llama_token> parse_ids(const std::string& s) {
@@ -85,6 +88,7 @@ const char* kUsage =
     "usage: llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]\n"
     "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]\n"
     "       llama_ref tokenize MODEL.gguf --text STRING [--no-special]\n"
+    "       llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16 [--pure]\n"
     "       (any command: --verbose)";
 
 Args parse_args(int argc, char** argv) {
@@ -92,7 +96,7 @@ Args parse_args(int argc, char** argv) {
   Args a;
   a.cmd = argv[1];
   a.model = argv[2];
-  if (a.cmd != "generate" && a.cmd != "forced" && a.cmd != "tokenize") die("unknown command '" + a.cmd + "'\n" + kUsage);
+  if (a.cmd != "generate" && a.cmd != "forced" && a.cmd != "tokenize" && a.cmd != "quantize") die("unknown command '" + a.cmd + "'\n" + kUsage);
   bool have_ids = false, have_text = false;
   for (int i = 3; i < argc; ++i) {
     std::string f = argv[i];
@@ -107,11 +111,16 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--timings") a.timings = true;
     else if (f == "--text") { a.text = value(); have_text = true; }
     else if (f == "--no-special") a.special = false;
+    else if (f == "--out") a.out_path = value();
+    else if (f == "--type") a.type = value();
+    else if (f == "--pure") a.pure = true;
     else if (f == "--verbose") a.verbose = true;
     else die("unknown option '" + f + "'\n" + kUsage);
   }
   if (a.cmd == "tokenize") {
     if (!have_text) die("tokenize needs --text");
+  } else if (a.cmd == "quantize") {
+    if (a.out_path.empty() || a.type.empty()) die("quantize needs --out OUT.gguf and --type");
   } else {
     if (!have_ids) die(a.cmd + " needs --ids");
     if (a.cmd == "generate" && a.n < 0) die("generate needs -n N");
@@ -161,6 +170,18 @@ int main(int argc, char** argv) {
   }
   if (ggml_backend_dev_count() == 0) die("no ggml backends found in " LLAMA_REF_BINS);
   llama_backend_init();
+
+  if (a.cmd == "quantize") {
+    llama_model_quantize_params qp = llama_model_quantize_default_params();
+    qp.nthread = a.threads;
+    qp.pure = a.pure;
+    if (a.type == "q8_0") qp.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
+    else if (a.type == "q4_0") qp.ftype = LLAMA_FTYPE_MOSTLY_Q4_0;
+    else if (a.type == "f16") qp.ftype = LLAMA_FTYPE_MOSTLY_F16;
+    else die("quantize: unknown --type '" + a.type + "' (q8_0, q4_0, f16)");
+    if (llama_model_quantize(a.model.c_str(), a.out_path.c_str(), &qp) != 0) die("llama_model_quantize failed");
+    return 0;
+  }
 
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;

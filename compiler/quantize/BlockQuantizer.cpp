@@ -1,0 +1,80 @@
+#include "compiler/quantize/BlockQuantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "runtime/half.h"
+
+namespace edgecc {
+
+namespace {
+
+constexpr int kQK = ek::kBlockValues;  // values per Q8_0 / Q4_0 block
+
+// ggml's quantize_row_q8_0_ref: scale = absmax / 127, values rounded half away from zero.
+void quantizeBlockQ8_0(const float* x, uint8_t* block) {
+  float amax = 0.0f;
+  for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  const float d = amax / 127.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const uint16_t dh = ek::f32_to_f16_bits(d);
+  std::memcpy(block, &dh, 2);
+  for (int j = 0; j < kQK; ++j) block[2 + j] = uint8_t(int8_t(std::roundf(x[j] * id)));
+}
+
+// ggml's quantize_row_q4_0_ref: the value of largest magnitude maps to -8, others to
+// trunc(x / d + 8.5) clamped to 15; the low nibbles hold values 0..15, the high ones 16..31.
+void quantizeBlockQ4_0(const float* x, uint8_t* block) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < kQK; ++j)
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  const float d = max / -8.0f;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  const uint16_t dh = ek::f32_to_f16_bits(d);
+  std::memcpy(block, &dh, 2);
+  for (int j = 0; j < kQK / 2; ++j) {
+    const int lo = std::min(15, int(int8_t(x[j] * id + 8.5f)));
+    const int hi = std::min(15, int(int8_t(x[kQK / 2 + j] * id + 8.5f)));
+    block[2 + j] = uint8_t(lo | (hi << 4));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> quantizableFormatNames() { return {"f32", "f16", "q8_0", "q4_0"}; }
+
+std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name) {
+  for (ek::WeightFormat f : {ek::WeightFormat::F32, ek::WeightFormat::F16, ek::WeightFormat::Q8_0, ek::WeightFormat::Q4_0})
+    if (name == ek::weight_format_name(f)) return f;
+  return std::nullopt;
+}
+
+int64_t blockValues(ek::WeightFormat format) { return ek::is_quantized(format) ? kQK : 1; }
+
+void quantizeRows(ek::WeightFormat format, const float* x, int64_t rows, int64_t k, uint8_t* out) {
+  const int64_t rowBytes = ek::row_bytes(format, k);
+  for (int64_t r = 0; r < rows; ++r, x += k, out += rowBytes) {
+    switch (format) {
+      case ek::WeightFormat::F32: std::memcpy(out, x, size_t(k) * 4); break;
+      case ek::WeightFormat::F16:
+        for (int64_t j = 0; j < k; ++j) {
+          const uint16_t h = ek::f32_to_f16_bits(x[j]);
+          std::memcpy(out + 2 * j, &h, 2);
+        }
+        break;
+      case ek::WeightFormat::Q8_0:
+        for (int64_t b = 0; b < k / kQK; ++b) quantizeBlockQ8_0(x + b * kQK, out + b * ek::kQ8_0BlockBytes);
+        break;
+      case ek::WeightFormat::Q4_0:
+        for (int64_t b = 0; b < k / kQK; ++b) quantizeBlockQ4_0(x + b * kQK, out + b * ek::kQ4_0BlockBytes);
+        break;
+      default: break;  // parseQuantizableFormat offers no other
+    }
+  }
+}
+
+}  // namespace edgecc

@@ -1,0 +1,27 @@
+// Float weights to ggml's block formats at compile time, with ggml's own arithmetic (its
+// quantize_row_*_ref functions, which llama-quantize uses without an importance matrix), so a
+// tensor quantized here is byte-identical to the same tensor quantized by llama-quantize.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/weight_format.h"
+
+namespace edgecc {
+
+// The formats float weights can be converted to (as `--weights` names them).
+std::vector<std::string> quantizableFormatNames();
+std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name);
+
+// Values per block of `format` (1 for f32/f16): a row of k values converts only when
+// k is a multiple of it.
+int64_t blockValues(ek::WeightFormat format);
+
+// Converts `rows` rows of `k` floats into `format`'s stored rows (ek::row_bytes(format, k)
+// bytes each) at `out`.
+void quantizeRows(ek::WeightFormat format, const float* x, int64_t rows, int64_t k, uint8_t* out);
+
+}  // namespace edgecc
