@@ -3,7 +3,8 @@
 # Llama-style decoder (PyTorch export, KV cache as explicit past/present tensors), compiles it
 # once with the sequence and cache lengths kept symbolic, builds the bundle with the system
 # compiler, runs a 5-token prefill and then one decode step on that cache with the same
-# bundle, and prints the outputs against PyTorch with timings.
+# bundle, and prints the outputs against PyTorch with timings. Then the trained default LLM
+# (models/brown-6m): compile, generate text, and its held-out perplexity at f16 and q4_0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh > /dev/null
@@ -37,11 +38,14 @@ PY
 done
 
 echo
-echo "== LLM: a tiny Llama GGUF (seeded random weights, Q8_0, synthetic SentencePiece vocabulary)"
-/usr/bin/python3 examples/models/make_gguf.py --preset tiny --type q8_0 -o "$OUT/tiny-q8_0.gguf"
-echo "== compiling it with an in-place KV cache of 256 positions"
-build/bin/edgecc compile "$OUT/tiny-q8_0.gguf" -o "$OUT/llm" --max-context 256
-echo "== edgecc generate (greedy; random weights, so the text is noise, but it streams)"
-build/bin/edgecc generate "$OUT/llm" --prompt "Once upon a time" -n 24 --ignore-eos
+MODEL_LLM=models/brown-6m/model-f16.gguf
+echo "== LLM: the default model, $MODEL_LLM (a 5.8M-parameter Llama trained on the Brown corpus;"
+echo "   models/brown-6m/README.md says how), compiled with an in-place KV cache of 256 positions"
+build/bin/edgecc compile "$MODEL_LLM" -o "$OUT/llm" --max-context 256
+echo "== edgecc generate (sampled: temperature 0.7, top-k 40, seed 1)"
+build/bin/edgecc generate "$OUT/llm" --prompt "The jury said that" -n 48 --temperature 0.7 --top-k 40 --seed 1
 echo "== the same with --json (ids, text, timings)"
-build/bin/edgecc generate "$OUT/llm" --prompt "Once upon a time" -n 24 --ignore-eos --json
+build/bin/edgecc generate "$OUT/llm" --prompt "The jury said that" -n 48 --temperature 0.7 --top-k 40 --seed 1 --json
+echo "== held-out perplexity (llama-perplexity's chunking), f16 weights and q4_0 converted while compiling"
+build/bin/edgecc perplexity "$MODEL_LLM" --text models/brown-6m/heldout.txt --chunks 32 2>/dev/null
+build/bin/edgecc perplexity "$MODEL_LLM" --text models/brown-6m/heldout.txt --chunks 32 --weights q4_0 2>/dev/null
