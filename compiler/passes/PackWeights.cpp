@@ -2,6 +2,7 @@
 
 #include "compiler/ir/ConstantData.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/passes/PatternUtils.h"
 #include "compiler/target/TargetAttr.h"
 
 namespace edgecc {
@@ -11,11 +12,6 @@ namespace edgecc {
 namespace {
 
 using namespace mlir;
-
-StringAttr formatOf(Operation* user) {
-  if (auto l = dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();
-  return cast<graph::EmbeddingOp>(user).getFormatAttr();
-}
 
 struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
   void runOnOperation() override {
@@ -32,7 +28,7 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
         const bool asWeight = (isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
                               (isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
         if (!asWeight) return;
-        auto f = graph::parseWeightFormat(formatOf(user).getValue());
+        auto f = graph::parseWeightFormat(weightFormatOf(user).getValue());
         if (!f || (stored && *stored != *f)) return;
         stored = f;
         linearReads |= isa<graph::LinearOp>(user);

@@ -9,6 +9,12 @@
 
 namespace edgecc {
 
+// The `format` attribute of an op that reads a stored weight (graph.linear or graph.embedding).
+inline mlir::StringAttr weightFormatOf(mlir::Operation* user) {
+  if (auto l = llvm::dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();
+  return llvm::cast<graph::EmbeddingOp>(user).getFormatAttr();
+}
+
 // The value of a constant whose elements are all equal (a scalar or a splat).
 inline std::optional<double> scalarConstant(mlir::Value v) {
   mlir::ElementsAttr c = constantValue(v);

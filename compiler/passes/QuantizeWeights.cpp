@@ -1,5 +1,6 @@
 #include "compiler/ir/ConstantData.h"
 #include "compiler/passes/Passes.h"
+#include "compiler/passes/PatternUtils.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/half.h"
@@ -11,11 +12,6 @@ namespace edgecc {
 namespace {
 
 using namespace mlir;
-
-StringAttr formatOf(Operation* user) {
-  if (auto l = dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();
-  return cast<graph::EmbeddingOp>(user).getFormatAttr();
-}
 
 bool feedsReturn(Operation* op) {
   for (Operation* user : op->getUsers())
@@ -49,7 +45,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
         const bool asWeight = (isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
                               (isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
         if (!asWeight) return;
-        auto f = graph::parseWeightFormat(formatOf(user).getValue());
+        auto f = graph::parseWeightFormat(weightFormatOf(user).getValue());
         if (!f || (*f != ek::WeightFormat::F32 && *f != ek::WeightFormat::F16)) return;
         isHead |= isa<graph::EmbeddingOp>(user) || feedsReturn(user);
       }
