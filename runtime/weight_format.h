@@ -5,6 +5,10 @@
 //   f32, f16    rows of K values;
 //   q8_0, q4_0  rows of blocks of 32 values: an f16 scale d, then 32 int8 q (x = d * q) or
 //               16 bytes of nibbles (x = d * (nibble - 8), low nibbles are values 0..15).
+//   q2_k .. q6_k  the k-quants: rows of super-blocks of 256 values in sub-blocks of 16 or 32,
+//               each sub-block with its own small integer scale (and, for q2_k/q4_k/q5_k, min)
+//               under the super-block's f16 scales: x = d * scale * q - dmin * min. The bit
+//               layouts are in kernels/kquant_blocks.h.
 // Packed at compile time for a kernel (the `pack-weights` pass; importers never see these):
 //   q8_0x8, q4_0x8  groups of kPackRows rows. Per group and block of 32 columns, the quants of
 //               the group's rows interleaved in 4-value chunks (one 32-byte load feeds all 8
@@ -23,13 +27,15 @@
 namespace ek {
 
 enum class WeightFormat : int64_t {
-  F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7, Q8_0x8k8 = 8, Q4_0x8k8 = 9
+  F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7, Q8_0x8k8 = 8, Q4_0x8k8 = 9,
+  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14
 };
-constexpr int64_t kNumWeightFormats = 10;
+constexpr int64_t kNumWeightFormats = 15;
 
 constexpr int64_t kBlockValues = 32;
 constexpr int64_t kQ8_0BlockBytes = 34;
 constexpr int64_t kQ4_0BlockBytes = 18;
+constexpr int64_t kSuperBlockValues = 256;  // k-quants
 constexpr int kPackRows = 8;
 
 // The quants of one block column of a packed group: [chunk][row][W values], W = 4 (x8) or 8 (x8k8).
@@ -53,7 +59,8 @@ static_assert(sizeof(PackedQ4Block) + sizeof(PackedScales) == kPackRows * kQ4_0B
 static_assert(sizeof(PackedQ8Block) == 256 && sizeof(PackedQ4Block) == 128 && sizeof(PackedScales) == 16, "layout");
 static_assert(sizeof(PackedQ8BlockK8) == sizeof(PackedQ8Block) && sizeof(PackedQ4BlockK8) == sizeof(PackedQ4Block), "layout");
 
-inline bool is_packed(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q8_0x8); }
+inline bool is_packed(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q8_0x8) && int64_t(f) <= int64_t(WeightFormat::Q4_0x8k8); }
+inline bool is_k_quant(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q2_K) && int64_t(f) <= int64_t(WeightFormat::Q6_K); }
 // The stored format a packed one rearranges (itself for the others).
 inline WeightFormat stored_format(WeightFormat f) {
   switch (f) {
@@ -76,22 +83,33 @@ inline int packed_quant_offset(WeightFormat f, int r, int v) {
   const int w = chunk_values(f), at = stored_format(f) == WeightFormat::Q4_0 ? v % 16 : v;
   return (at / w * kPackRows + r) * w + at % w;
 }
-// Formats of blocks of 32 with a scale: activations are quantized to 8 bits for them.
+// Block formats (integer quants under scales): activations are quantized to 8 bits for them.
 inline bool is_quantized(WeightFormat f) {
   const WeightFormat s = stored_format(f);
-  return s == WeightFormat::Q8_0 || s == WeightFormat::Q4_0;
+  return s == WeightFormat::Q8_0 || s == WeightFormat::Q4_0 || is_k_quant(s);
 }
 
-// Bytes of one row of k values (for packed formats: a group's bytes / kPackRows).
-inline int64_t row_bytes(WeightFormat f, int64_t k) {
+// Values and bytes of one block (1 value for f32 / f16); a row holds whole blocks.
+inline int64_t block_values(WeightFormat f) {
+  return is_k_quant(f) ? kSuperBlockValues : is_quantized(f) ? kBlockValues : 1;
+}
+inline int64_t block_bytes(WeightFormat f) {
   switch (stored_format(f)) {
-    case WeightFormat::F32: return k * 4;
-    case WeightFormat::F16: return k * 2;
-    case WeightFormat::Q8_0: return k / kBlockValues * kQ8_0BlockBytes;
-    case WeightFormat::Q4_0: return k / kBlockValues * kQ4_0BlockBytes;
+    case WeightFormat::F32: return 4;
+    case WeightFormat::F16: return 2;
+    case WeightFormat::Q8_0: return kQ8_0BlockBytes;
+    case WeightFormat::Q4_0: return kQ4_0BlockBytes;
+    case WeightFormat::Q2_K: return 84;
+    case WeightFormat::Q3_K: return 110;
+    case WeightFormat::Q4_K: return 144;
+    case WeightFormat::Q5_K: return 176;
+    case WeightFormat::Q6_K: return 210;
     default: return 0;
   }
 }
+
+// Bytes of one row of k values (for packed formats: a group's bytes / kPackRows).
+inline int64_t row_bytes(WeightFormat f, int64_t k) { return k / block_values(f) * block_bytes(f); }
 
 // The format's name in the IR ("q8_0x8"), and back; nullptr / false for unknown ones.
 inline const char* weight_format_name(WeightFormat f) {
@@ -106,6 +124,11 @@ inline const char* weight_format_name(WeightFormat f) {
     case WeightFormat::F16x8: return "f16x8";
     case WeightFormat::Q8_0x8k8: return "q8_0x8k8";
     case WeightFormat::Q4_0x8k8: return "q4_0x8k8";
+    case WeightFormat::Q2_K: return "q2_k";
+    case WeightFormat::Q3_K: return "q3_k";
+    case WeightFormat::Q4_K: return "q4_k";
+    case WeightFormat::Q5_K: return "q5_k";
+    case WeightFormat::Q6_K: return "q6_k";
   }
   return nullptr;
 }

@@ -130,6 +130,18 @@ const char* tensorTypeName(uint32_t type) {
     case TensorType::Q5_K: return "q5_k";
     case TensorType::Q6_K: return "q6_k";
     case TensorType::Q8_K: return "q8_k";
+    case TensorType::IQ2_XXS: return "iq2_xxs";
+    case TensorType::IQ2_XS: return "iq2_xs";
+    case TensorType::IQ3_XXS: return "iq3_xxs";
+    case TensorType::IQ1_S: return "iq1_s";
+    case TensorType::IQ4_NL: return "iq4_nl";
+    case TensorType::IQ3_S: return "iq3_s";
+    case TensorType::IQ2_S: return "iq2_s";
+    case TensorType::IQ4_XS: return "iq4_xs";
+    case TensorType::IQ1_M: return "iq1_m";
+    case TensorType::TQ1_0: return "tq1_0";
+    case TensorType::TQ2_0: return "tq2_0";
+    case TensorType::MXFP4: return "mxfp4";
     case TensorType::I8: return "i8";
     case TensorType::I16: return "i16";
     case TensorType::I32: return "i32";
@@ -165,6 +177,18 @@ bool tensorTypeBlock(uint32_t type, int64_t* block_elems, int64_t* block_bytes) 
     case TensorType::Q5_K: e = 256; b = 176; break;
     case TensorType::Q6_K: e = 256; b = 210; break;
     case TensorType::Q8_K: e = 256; b = 292; break;
+    case TensorType::IQ2_XXS: e = 256; b = 66; break;
+    case TensorType::IQ2_XS: e = 256; b = 74; break;
+    case TensorType::IQ3_XXS: e = 256; b = 98; break;
+    case TensorType::IQ1_S: e = 256; b = 50; break;
+    case TensorType::IQ4_NL: e = 32; b = 18; break;
+    case TensorType::IQ3_S: e = 256; b = 110; break;
+    case TensorType::IQ2_S: e = 256; b = 82; break;
+    case TensorType::IQ4_XS: e = 256; b = 136; break;
+    case TensorType::IQ1_M: e = 256; b = 56; break;
+    case TensorType::TQ1_0: e = 256; b = 54; break;
+    case TensorType::TQ2_0: e = 256; b = 66; break;
+    case TensorType::MXFP4: e = 32; b = 17; break;
     default: return false;
   }
   *block_elems = e;

@@ -241,11 +241,21 @@ class GgufImporter {
     switch (gguf::TensorType(t->type)) {
       case gguf::TensorType::F32: format = "f32"; element = b_.getF32Type(); break;
       case gguf::TensorType::F16: format = "f16"; element = b_.getF16Type(); break;
-      case gguf::TensorType::Q8_0: format = "q8_0"; element = b_.getIntegerType(8); width = graph::storedRowBytes(format, cols); break;
-      case gguf::TensorType::Q4_0: format = "q4_0"; element = b_.getIntegerType(8); width = graph::storedRowBytes(format, cols); break;
-      default:
-        return fail("tensor '" + name + "' has type " + gguf::tensorTypeName(t->type) +
-                    "; supported: f32, f16, q8_0, q4_0");
+      case gguf::TensorType::Q8_0: case gguf::TensorType::Q4_0: case gguf::TensorType::Q2_K: case gguf::TensorType::Q3_K:
+      case gguf::TensorType::Q4_K: case gguf::TensorType::Q5_K: case gguf::TensorType::Q6_K:
+        format = gguf::tensorTypeName(t->type);  // the same names as ek::weight_format_name
+        element = b_.getIntegerType(8);
+        width = graph::storedRowBytes(format, cols);
+        if (width < 0) return fail("tensor '" + name + "' has rows of " + std::to_string(cols) + " values, not whole " + format + " blocks");
+        break;
+      default: {
+        const std::string type = gguf::tensorTypeName(t->type);
+        const bool iq = type.rfind("iq", 0) == 0 || type.rfind("tq", 0) == 0;
+        return fail("tensor '" + name + "' has type " + type + "; supported: f32, f16, q8_0, q4_0, q2_k, q3_k, q4_k, q5_k, q6_k" +
+                    (iq ? " (the i-quants and ternary types are not; re-quantize the f16 model with llama-quantize to a k-quant, "
+                          "e.g. Q4_K_M, or compile the f16 model with --weights q4_k)"
+                        : ""));
+      }
     }
     auto tt = RankedTensorType::get({rows, width}, element);
     auto attr = makeElementsAttr(tt, std::string(reinterpret_cast<const char*>(t->data), t->bytes), name);

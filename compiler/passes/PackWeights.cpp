@@ -45,7 +45,7 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
       const ek::WeightFormat packed = *packedIt;
       // Values per row: the float formats store them as elements, the block formats as bytes.
       int64_t k = type.getDimSize(1);
-      if (ek::is_quantized(*stored)) k = k / ek::row_bytes(*stored, ek::kBlockValues) * ek::kBlockValues;
+      if (ek::is_quantized(*stored)) k = k / ek::block_bytes(*stored) * ek::block_values(*stored);
       std::vector<uint8_t> rows = elementsBytes(c.getValue());
       std::string out(rows.size(), '\0');
       ek::pack_rows(packed, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));

@@ -317,7 +317,7 @@ std::optional<ek::WeightFormat> parseWeightFormat(StringRef format) {
 int64_t storedRowBytes(StringRef format, int64_t k) {
   auto f = parseWeightFormat(format);
   if (!f) return -1;
-  if (ek::is_quantized(*f) && k % ek::kBlockValues != 0) return -1;
+  if (k % ek::block_values(*f) != 0) return -1;
   return ek::row_bytes(*f, k);
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "runtime/half.h"
+#include "runtime/kernels/kquant_blocks.h"
 #include "runtime/weight_format.h"
 #if (defined(__F16C__) && defined(__AVX__)) || defined(__AVX2__)
 #include <immintrin.h>
@@ -199,6 +200,7 @@ inline float row_dot_q8(WeightFormat f, const uint8_t* row, const int8_t* q, con
 
 // out[0..k) = the row's values (packed formats: see row_values_at).
 inline void row_values(WeightFormat f, const uint8_t* row, float* out, int64_t k) {
+  if (is_k_quant(f)) return k_row_values(f, row, out, k);
   switch (f) {
     default: break;  // packed formats: row_values_at
     case WeightFormat::F32: std::memcpy(out, row, size_t(k) * 4); break;

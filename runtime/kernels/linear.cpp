@@ -1,14 +1,46 @@
-// y = x W^T with W kept as stored (f32, f16, Q8_0, Q4_0 rows): the matmul of LLM weights.
-// Rows of W are split across threads; each output is one contiguous dot product. For
-// quantized weights the activations are quantized to 8 bits first, as llama.cpp does.
+// y = x W^T with W kept as stored (f32, f16, Q8_0, Q4_0 rows, k-quant super-blocks): the
+// matmul of LLM weights. Rows of W are split across threads; each output is one contiguous
+// dot product. For quantized weights the activations are quantized to 8 bits first, as
+// llama.cpp does.
+#include <algorithm>
 #include <vector>
 
 #include "runtime/kernels/ggml_blocks.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/kquant_blocks.h"
 #include "runtime/kernels/linear_packed.h"
 #include "runtime/parallel.h"
 
 namespace ek {
+
+// k-quant rows: each super-block is decoded once and meets every row of x while it is hot.
+static void linear_k_quant(WeightFormat f, const float* X, int64_t M, int64_t K, const uint8_t* W, int64_t N, float* Y) {
+  const int64_t blocks = K / kSuperBlockValues, stride = row_bytes(f, K), bytes = block_bytes(f);
+  static thread_local std::vector<int8_t> q_scratch;  // as in linear(): per-thread reuse
+  static thread_local std::vector<float> d_scratch;
+  static thread_local std::vector<int16_t> sums_scratch;
+  q_scratch.resize(size_t(M * K));
+  d_scratch.resize(size_t(M * blocks));
+  sums_scratch.resize(size_t(M * blocks * kGroups));
+  int8_t* q = q_scratch.data();
+  float* d = d_scratch.data();
+  int16_t* sums = sums_scratch.data();
+  for (int64_t m = 0; m < M; ++m) quantize_row_q8_k(X + m * K, K, q + m * K, d + m * blocks, sums + m * blocks * kGroups);
+  parallel_for(N, 16, [&](int64_t begin, int64_t end) {
+    static thread_local std::vector<float> acc;
+    acc.resize(size_t(M));
+    KQuantBlock w;
+    for (int64_t n = begin; n < end; ++n) {
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int64_t b = 0; b < blocks; ++b) {
+        decode_k_block(f, W + n * stride + b * bytes, &w);
+        for (int64_t m = 0; m < M; ++m)
+          acc[size_t(m)] += k_block_dot(w, q + m * K + b * kSuperBlockValues, d[m * blocks + b], sums + (m * blocks + b) * kGroups);
+      }
+      for (int64_t m = 0; m < M; ++m) Y[m * N + n] = acc[size_t(m)];
+    }
+  });
+}
 
 // in: x [..., K] f32, w [N, row bytes]; i[0] = WeightFormat (packed formats: see
 // linear_packed.h for the other slots).
@@ -21,6 +53,7 @@ void linear(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const float* X = x.as<float>();
   const uint8_t* W = static_cast<const uint8_t*>(w.data);
   float* Y = out[0].as<float>();
+  if (is_k_quant(f)) return linear_k_quant(f, X, M, K, W, N, Y);
   if (f == WeightFormat::Q8_0 || f == WeightFormat::Q4_0) {
     // Scratch reused across calls (a decode step makes hundreds of them); the workers see it
     // through these pointers, not by name: each thread has its own thread_local.

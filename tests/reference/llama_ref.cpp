@@ -15,7 +15,7 @@
 //       Teacher forcing: one batch with logits at every position. Prints
 //       {"top1":[argmax per position]}; --logits writes n_ids x n_vocab float32.
 //   llama_ref tokenize MODEL.gguf --text STRING [--no-special]
-//   llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16 [--pure]
+//   llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16|q2_k|q3_k_m|q4_k_m|... [--pure]
 //       llama_model_quantize (what llama-quantize runs) with its defaults, or --pure: every
 //       2-D tensor in the one type (the output layer too).
 //       Prints {"ids":[...]} (add_special unless --no-special, parse_special off).
@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef LLAMA_REF_BINS
@@ -88,7 +89,7 @@ const char* kUsage =
     "usage: llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]\n"
     "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]\n"
     "       llama_ref tokenize MODEL.gguf --text STRING [--no-special]\n"
-    "       llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16 [--pure]\n"
+    "       llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16|q2_k|q3_k_m|q4_k_m|... [--pure]\n"
     "       (any command: --verbose)";
 
 Args parse_args(int argc, char** argv) {
@@ -175,10 +176,16 @@ int main(int argc, char** argv) {
     llama_model_quantize_params qp = llama_model_quantize_default_params();
     qp.nthread = a.threads;
     qp.pure = a.pure;
-    if (a.type == "q8_0") qp.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
-    else if (a.type == "q4_0") qp.ftype = LLAMA_FTYPE_MOSTLY_Q4_0;
-    else if (a.type == "f16") qp.ftype = LLAMA_FTYPE_MOSTLY_F16;
-    else die("quantize: unknown --type '" + a.type + "' (q8_0, q4_0, f16)");
+    // llama-quantize's names; with --pure the k-quant mixes are their one base type.
+    const std::pair<const char*, llama_ftype> types[] = {
+        {"q8_0", LLAMA_FTYPE_MOSTLY_Q8_0},     {"q4_0", LLAMA_FTYPE_MOSTLY_Q4_0},     {"f16", LLAMA_FTYPE_MOSTLY_F16},
+        {"q2_k", LLAMA_FTYPE_MOSTLY_Q2_K},     {"q3_k_s", LLAMA_FTYPE_MOSTLY_Q3_K_S}, {"q3_k_m", LLAMA_FTYPE_MOSTLY_Q3_K_M},
+        {"q3_k_l", LLAMA_FTYPE_MOSTLY_Q3_K_L}, {"q4_k_s", LLAMA_FTYPE_MOSTLY_Q4_K_S}, {"q4_k_m", LLAMA_FTYPE_MOSTLY_Q4_K_M},
+        {"q5_k_s", LLAMA_FTYPE_MOSTLY_Q5_K_S}, {"q5_k_m", LLAMA_FTYPE_MOSTLY_Q5_K_M}, {"q6_k", LLAMA_FTYPE_MOSTLY_Q6_K}};
+    bool known = false;
+    for (const auto& [name, ftype] : types)
+      if (a.type == name) qp.ftype = ftype, known = true;
+    if (!known) die("quantize: unknown --type '" + a.type + "' (q8_0, q4_0, f16, q2_k, q3_k_s|m|l, q4_k_s|m, q5_k_s|m, q6_k)");
     if (llama_model_quantize(a.model.c_str(), a.out_path.c_str(), &qp) != 0) die("llama_model_quantize failed");
     return 0;
   }
