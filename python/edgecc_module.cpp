@@ -18,10 +18,17 @@
 #include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
+#include "runtime/kernels/ggml_blocks.h"
 
 namespace py = pybind11;
 
 namespace {
+
+std::string formatList() {
+  std::string names;
+  for (const std::string& n : edgecc::quantizableFormatNames()) names += (names.empty() ? "" : ", ") + n;
+  return names;
+}
 
 [[noreturn]] void raise(llvm::Error e) { throw std::runtime_error(llvm::toString(std::move(e))); }
 
@@ -215,7 +222,7 @@ PYBIND11_MODULE(edgecc, m) {
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
         "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. `weights` converts float "
-        "weights to f32, f16, q8_0 or q4_0 while compiling (`weights_head`: the embedding table and output head); "
+        "weights to f32, f16, q8_0, q4_0, q6_k, q5_k, q4_k, q3_k or q2_k while compiling (`weights_head`: the embedding table and output head); "
         "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
         "target. Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
@@ -227,7 +234,7 @@ PYBIND11_MODULE(edgecc, m) {
   m.def("supported_ops", &edgecc::supportedOnnxOps, "ONNX operators the importer accepts.");
   m.def("quantize_rows", [](py::array_t<float, py::array::c_style | py::array::forcecast> rows, const std::string& format) {
     auto f = edgecc::parseQuantizableFormat(format);
-    if (!f) throw std::invalid_argument("unknown format '" + format + "' (f32, f16, q8_0, q4_0)");
+    if (!f) throw std::invalid_argument("unknown format '" + format + "' (" + formatList() + ")");
     if (rows.ndim() != 2) throw std::invalid_argument("quantize_rows takes a 2-D array [rows, k]");
     const int64_t n = rows.shape(0), k = rows.shape(1);
     if (k % edgecc::blockValues(*f) != 0)
@@ -238,6 +245,20 @@ PYBIND11_MODULE(edgecc, m) {
     return py::bytes(out);
   }, py::arg("rows"), py::arg("format"),
         "Rows of float32 values in a stored weight format (ggml's bytes: the compiler's --weights arithmetic).");
+  m.def("dequantize_rows", [](py::bytes data, const std::string& format, int64_t k) {
+    auto f = edgecc::parseQuantizableFormat(format);
+    if (!f) throw std::invalid_argument("unknown format '" + format + "' (" + formatList() + ")");
+    const std::string bytes = data;
+    const int64_t rowBytes = ek::row_bytes(*f, k);
+    if (k <= 0 || k % edgecc::blockValues(*f) != 0 || rowBytes == 0 || int64_t(bytes.size()) % rowBytes != 0)
+      throw std::invalid_argument("the bytes are not whole " + format + " rows of " + std::to_string(k) + " values");
+    const int64_t n = int64_t(bytes.size()) / rowBytes;
+    py::array_t<float> out({n, k});
+    for (int64_t r = 0; r < n; ++r)
+      ek::row_values(*f, reinterpret_cast<const uint8_t*>(bytes.data()) + r * rowBytes, out.mutable_data(r, 0), k);
+    return out;
+  }, py::arg("data"), py::arg("format"), py::arg("k"),
+        "Stored weight rows back to float32 [rows, k], as the bundles' kernels read them.");
   py::class_<Bundle>(m, "Bundle")
       .def(py::init<std::string>(), py::arg("dir"))
       .def("run", &Bundle::run, py::arg("inputs"),

@@ -126,7 +126,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     QuantizeWeightsOptions q;
     q.weights = weights;
     q.head = options.weights_head;
-    if (Error e = run([&](OpPassManager& pm) { pm.addPass(createQuantizeWeights(q)); })) return std::move(e);
+    if (Error e = run([&](OpPassManager& pm) { pm.addPass(createQuantizeWeights(q, stage)); })) return std::move(e);
   }
 
   CompileResult result;

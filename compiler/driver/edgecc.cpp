@@ -31,7 +31,7 @@ const char* kUsage =
     "usage:\n"
     "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
-    "                 [--weights f32|f16|q8_0|q4_0] [--weights-head FORMAT]   convert float weights while compiling\n"
+    "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"

@@ -76,11 +76,12 @@ def QuantizeWeights : Pass<"edgecc-quantize-weights", "mlir::ModuleOp"> {
     embedding table) whose rows are whole blocks becomes `weights` with ggml's arithmetic
     (compiler/quantize), so a GGUF file quantized here and by llama-quantize holds the same
     bytes. The head (embedding tables and a linear that produces a function result) takes
-    `head` instead; empty: q8_0 when `weights` is q4_0 (llama.cpp also keeps its output
-    layer at higher precision), else `weights`.
+    `head` instead; empty: q8_0 when `weights` is q4_0 and q6_k when it is a k-quant
+    (llama.cpp's mixes also keep the output layer at higher precision), else `weights`.
+    Rows that are not whole 256-value super-blocks take q8_0 under a k-quant.
   }];
   let options = [
-    Option<"weights", "weights", "std::string", "\"\"", "Format for weights: f32, f16, q8_0, q4_0">,
+    Option<"weights", "weights", "std::string", "\"\"", "Format for weights: f32, f16, q8_0, q4_0, q6_k, q5_k, q4_k, q3_k, q2_k">,
     Option<"head", "head", "std::string", "\"\"", "Format for the embedding table and output head">
   ];
 }

@@ -5,6 +5,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/half.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace edgecc {
 #define GEN_PASS_DEF_QUANTIZEWEIGHTS
 #include "compiler/passes/Passes.h.inc"
@@ -19,15 +22,37 @@ bool feedsReturn(Operation* op) {
   return false;
 }
 
+// Rows are independent: split them over the build machine's cores (the bytes do not depend
+// on the split).
+void quantizeRowsInParallel(ek::WeightFormat to, const float* x, int64_t rows, int64_t k, uint8_t* out) {
+  const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(1, rows / 16));
+  std::vector<std::thread> workers;
+  const int64_t per = (rows + threads - 1) / threads, rowBytes = ek::row_bytes(to, k);
+  for (int64_t begin = 0; begin < rows; begin += per)
+    workers.emplace_back([=] { quantizeRows(to, x + begin * k, std::min(per, rows - begin), k, out + begin * rowBytes); });
+  for (std::thread& w : workers) w.join();
+}
+
+// llama.cpp's mixes keep the output layer at higher precision: q8_0 under q4_0, q6_k under
+// the k-quants.
+std::string defaultHead(const std::string& body) {
+  auto f = parseQuantizableFormat(body);
+  if (f && ek::is_k_quant(*f)) return "q6_k";
+  return body == "q4_0" ? "q8_0" : body;
+}
+
 struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
+  QuantizeWeightsPass(const QuantizeWeightsOptions& options, std::function<void(const std::string&)> progress)
+      : QuantizeWeightsBase(options), progress_(std::move(progress)) {}
+  std::function<void(const std::string&)> progress_;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     const std::string bodyName = weights;
     if (bodyName.empty()) return;
     auto body = parseQuantizableFormat(bodyName);
-    const std::string headName = !head.empty() ? std::string(head) : bodyName == "q4_0" ? "q8_0" : bodyName;
+    const std::string headName = !head.empty() ? std::string(head) : defaultHead(bodyName);
     auto headFormat = parseQuantizableFormat(headName);
     for (auto [flag, parsed, name] : {std::tuple{"weights", body, bodyName}, {"head", headFormat, headName}})
       if (!parsed) {
@@ -37,6 +62,13 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
                            << name << "' (known: " << known << ")";
         return signalPassFailure();
       }
+    // The constants to convert first (for progress by bytes), then the work.
+    struct Job {
+      graph::ConstantOp constant;
+      ek::WeightFormat to;
+    };
+    std::vector<Job> jobs;
+    int64_t totalValues = 0;
     module.walk([&](graph::ConstantOp c) {
       // Only constants every user reads as a float weight: linear's right-hand side, or a table.
       bool isHead = false;
@@ -50,24 +82,33 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
         isHead |= isa<graph::EmbeddingOp>(user) || feedsReturn(user);
       }
       if (c->use_empty()) return;
-      const ek::WeightFormat to = isHead ? *headFormat : *body;
       auto type = cast<RankedTensorType>(c.getType());
-      if (type.getRank() != 2) return;
+      if (type.getRank() != 2 || !(type.getElementType().isF16() || type.getElementType().isF32())) return;
+      ek::WeightFormat to = isHead ? *headFormat : *body;
+      // Rows of partial super-blocks take q8_0, as llama-quantize falls back to a 32-value
+      // format; rows of partial 32-blocks stay as they are.
+      if (type.getDimSize(1) % blockValues(to) != 0 && ek::is_k_quant(to)) to = ek::WeightFormat::Q8_0;
+      if (type.getDimSize(1) % blockValues(to) != 0) return;
+      jobs.push_back({c, to});
+      totalValues += type.getNumElements();
+    });
+    int64_t doneValues = 0, reportedTenth = 0;
+    for (const Job& job : jobs) {
+      graph::ConstantOp c = job.constant;
+      const ek::WeightFormat to = job.to;
+      auto type = cast<RankedTensorType>(c.getType());
       const int64_t rows = type.getDimSize(0), k = type.getDimSize(1);
-      if (k % blockValues(to) != 0) return;  // rows of partial blocks stay as they are
       const std::vector<uint8_t> bytes = elementsBytes(c.getValue());
       std::vector<float> values(size_t(rows * k));
       if (type.getElementType().isF16()) {
         for (size_t i = 0; i < values.size(); ++i)
           values[i] = ek::f16_bits_to_f32(uint16_t(bytes[2 * i] | (bytes[2 * i + 1] << 8)));
-      } else if (type.getElementType().isF32()) {
-        std::memcpy(values.data(), bytes.data(), values.size() * 4);
       } else {
-        return;
+        std::memcpy(values.data(), bytes.data(), values.size() * 4);
       }
       const int64_t rowBytes = ek::row_bytes(to, k);
       std::string out(size_t(rows * rowBytes), '\0');
-      quantizeRows(to, values.data(), rows, k, reinterpret_cast<uint8_t*>(out.data()));
+      quantizeRowsInParallel(to, values.data(), rows, k, reinterpret_cast<uint8_t*>(out.data()));
       OpBuilder b(c);
       Type element = to == ek::WeightFormat::F32   ? Type(b.getF32Type())
                      : to == ek::WeightFormat::F16 ? Type(b.getF16Type())
@@ -78,9 +119,23 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       c.getResult().setType(newType);
       const StringAttr name = b.getStringAttr(ek::weight_format_name(to));
       for (Operation* user : c->getUsers()) user->setAttr("format", name);
-    });
+      // A line per tenth of the values, for models big enough to wait on.
+      doneValues += rows * k;
+      const int64_t tenth = totalValues ? doneValues * 10 / totalValues : 10;
+      if (progress_ && totalValues >= (int64_t(16) << 20) && tenth > reportedTenth) {
+        reportedTenth = tenth;
+        progress_("quantized " + std::to_string(tenth * 10) + "% of " + std::to_string(totalValues / 1000000) +
+                  "M weights");
+      }
+    }
   }
 };
 
 }  // namespace
+
+std::unique_ptr<Pass> createQuantizeWeights(const QuantizeWeightsOptions& options,
+                                            std::function<void(const std::string&)> progress) {
+  return std::make_unique<QuantizeWeightsPass>(options, std::move(progress));
+}
+
 }  // namespace edgecc

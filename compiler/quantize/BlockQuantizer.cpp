@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "compiler/quantize/KQuantizer.h"
 #include "runtime/half.h"
 
 namespace edgecc {
@@ -45,15 +46,23 @@ void quantizeBlockQ4_0(const float* x, uint8_t* block) {
 
 }  // namespace
 
-std::vector<std::string> quantizableFormatNames() { return {"f32", "f16", "q8_0", "q4_0"}; }
+constexpr ek::WeightFormat kQuantizable[] = {ek::WeightFormat::F32,  ek::WeightFormat::F16,  ek::WeightFormat::Q8_0,
+                                             ek::WeightFormat::Q4_0, ek::WeightFormat::Q6_K, ek::WeightFormat::Q5_K,
+                                             ek::WeightFormat::Q4_K, ek::WeightFormat::Q3_K, ek::WeightFormat::Q2_K};
+
+std::vector<std::string> quantizableFormatNames() {
+  std::vector<std::string> names;
+  for (ek::WeightFormat f : kQuantizable) names.push_back(ek::weight_format_name(f));
+  return names;
+}
 
 std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name) {
-  for (ek::WeightFormat f : {ek::WeightFormat::F32, ek::WeightFormat::F16, ek::WeightFormat::Q8_0, ek::WeightFormat::Q4_0})
+  for (ek::WeightFormat f : kQuantizable)
     if (name == ek::weight_format_name(f)) return f;
   return std::nullopt;
 }
 
-int64_t blockValues(ek::WeightFormat format) { return ek::is_quantized(format) ? kQK : 1; }
+int64_t blockValues(ek::WeightFormat format) { return ek::block_values(format); }
 
 void quantizeRows(ek::WeightFormat format, const float* x, int64_t rows, int64_t k, uint8_t* out) {
   const int64_t rowBytes = ek::row_bytes(format, k);
@@ -72,7 +81,7 @@ void quantizeRows(ek::WeightFormat format, const float* x, int64_t rows, int64_t
       case ek::WeightFormat::Q4_0:
         for (int64_t b = 0; b < k / kQK; ++b) quantizeBlockQ4_0(x + b * kQK, out + b * ek::kQ4_0BlockBytes);
         break;
-      default: break;  // parseQuantizableFormat offers no other
+      default: quantizeRowKQuant(format, x, k, out); break;
     }
   }
 }

@@ -74,7 +74,9 @@ NAME_BY_TYPE = {v: k for k, v in TYPE_BY_NAME.items()}
 # llama_ftype written to general.file_type
 FILE_TYPE = {GGML_F32: 0, GGML_F16: 1, GGML_Q4_0: 2, GGML_Q8_0: 7}
 # (block size in elements, bytes per block)
-BLOCK = {GGML_F32: (1, 4), GGML_F16: (1, 2), GGML_Q4_0: (32, 18), GGML_Q8_0: (32, 34)}
+BLOCK = {GGML_F32: (1, 4), GGML_F16: (1, 2), GGML_Q4_0: (32, 18), GGML_Q8_0: (32, 34),
+         # the k-quants (read only: files from llama-quantize) q2_k .. q6_k
+         10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210)}
 QK = 32
 
 # llama.cpp token types (llama_token_type)
