@@ -120,12 +120,13 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
   }
 
-  if (!options.weights.empty() || !options.weights_head.empty()) {
+  if (!options.weights.empty() || !options.weights_head.empty() || !options.weight_overrides.empty()) {
     const std::string weights = options.weights.empty() ? options.weights_head : options.weights;
-    stage("quantizing float weights to " + weights);
+    stage("quantizing float weights" + (weights.empty() ? std::string() : " to " + weights));
     QuantizeWeightsOptions q;
     q.weights = weights;
     q.head = options.weights_head;
+    q.overrides = options.weight_overrides;
     if (Error e = run([&](OpPassManager& pm) { pm.addPass(createQuantizeWeights(q, stage)); })) return std::move(e);
   }
 

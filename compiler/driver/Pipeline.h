@@ -24,6 +24,7 @@ struct CompileOptions {
   bool all_logits = false;  // GGUF: logits for every position (perplexity), not just the last
   std::string weights;       // convert float weights to this format ("" keeps them as stored)
   std::string weights_head;  // ... and the embedding table / output head to this ("": see QuantizeWeights)
+  std::vector<std::string> weight_overrides;  // NAME=FORMAT: that float weight tensor alone in FORMAT
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts

@@ -32,12 +32,14 @@ const char* kUsage =
     "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
+    "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"
     "                 [--bundle-dir DIR]\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
     "                 [--max-context N] [--weights FORMAT] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
+    "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
@@ -108,6 +110,7 @@ bool parseInt(const std::string& s, int64_t* out) {
 bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string* why) {
   options->weights = a.get("--weights");
   options->weights_head = a.get("--weights-head");
+  options->weight_overrides = a.all("--weights-override");
   for (auto [flag, field] : {std::pair{"--max-context", &options->max_context}, {"--max-batch", &options->max_batch}}) {
     const std::string v = a.get(flag);
     if (v.empty()) continue;
@@ -182,7 +185,7 @@ int cmdTargets(int argc, char** argv) {
 
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
-                         "--max-batch", "--weights", "--weights-head"}, {"--all-logits"});
+                         "--max-batch", "--weights", "--weights-head", "--weights-override"}, {"--all-logits"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -298,7 +301,8 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
                     const std::function<std::string(const Args&, std::vector<std::string>*)>& toolArgs) {
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
-  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head"});
+  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head",
+                                        "--weights-override"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");
@@ -340,7 +344,8 @@ int cmdGenerate(int argc, char** argv) {
 
 // Perplexity over a text file, chunked as llama-perplexity does (runtime/llm/perplexity.h).
 int cmdPerplexity(int argc, char** argv) {
-  return runGenerateTool(argc, argv, "perplexity", {"--ctx", "--chunks", "--threads"}, {"--json"}, {"--text"}, /*allLogits=*/true,
+  return runGenerateTool(argc, argv, "perplexity", {"--ctx", "--chunks", "--threads", "--save-logits", "--compare-logits"},
+                         {"--json"}, {"--text"}, /*allLogits=*/true,
                          [](const Args& a, std::vector<std::string>* cmd) -> std::string {
                            const std::string text = a.get("--text");
                            if (text.empty()) return "perplexity needs --text FILE";

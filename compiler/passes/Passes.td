@@ -82,7 +82,8 @@ def QuantizeWeights : Pass<"edgecc-quantize-weights", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"weights", "weights", "std::string", "\"\"", "Format for weights: f32, f16, q8_0, q4_0, q6_k, q5_k, q4_k, q3_k, q2_k">,
-    Option<"head", "head", "std::string", "\"\"", "Format for the embedding table and output head">
+    Option<"head", "head", "std::string", "\"\"", "Format for the embedding table and output head">,
+    ListOption<"overrides", "overrides", "std::string", "Per-tensor formats, NAME=FORMAT (NAME: the weight constant's name)">
   ];
 }
 

@@ -6,6 +6,9 @@
 #include "runtime/half.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
 namespace edgecc {
@@ -49,19 +52,31 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    auto unknown = [&](const std::string& flag, const std::string& name) {
+      std::string known;
+      for (const std::string& n : quantizableFormatNames()) known += (known.empty() ? "" : ", ") + n;
+      module.emitError() << "unknown " << flag << " format '" << name << "' (known: " << known << ")";
+      signalPassFailure();
+    };
+    // Formats: the body's (empty: float weights not named in an override stay as they are),
+    // the head's, and each override's.
     const std::string bodyName = weights;
-    if (bodyName.empty()) return;
-    auto body = parseQuantizableFormat(bodyName);
-    const std::string headName = !head.empty() ? std::string(head) : defaultHead(bodyName);
-    auto headFormat = parseQuantizableFormat(headName);
-    for (auto [flag, parsed, name] : {std::tuple{"weights", body, bodyName}, {"head", headFormat, headName}})
-      if (!parsed) {
-        std::string known;
-        for (const std::string& n : quantizableFormatNames()) known += (known.empty() ? "" : ", ") + n;
-        module.emitError() << "unknown --" << (std::string(flag) == "head" ? "weights-head" : "weights") << " format '"
-                           << name << "' (known: " << known << ")";
-        return signalPassFailure();
-      }
+    std::optional<ek::WeightFormat> body, headFormat;
+    if (!bodyName.empty()) {
+      const std::string headName = !head.empty() ? std::string(head) : defaultHead(bodyName);
+      body = parseQuantizableFormat(bodyName);
+      if (!body) return unknown("--weights", bodyName);
+      headFormat = parseQuantizableFormat(headName);
+      if (!headFormat) return unknown("--weights-head", headName);
+    }
+    std::map<std::string, ek::WeightFormat> perTensor;
+    for (const std::string& o : overrides) {
+      const size_t eq = o.find('=');
+      auto f = eq == std::string::npos ? std::nullopt : parseQuantizableFormat(o.substr(eq + 1));
+      if (!f) return unknown("--weights-override", o);
+      perTensor[o.substr(0, eq)] = *f;
+    }
+    std::set<std::string> overridden;
     // The constants to convert first (for progress by bytes), then the work.
     struct Job {
       graph::ConstantOp constant;
@@ -84,7 +99,10 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       if (c->use_empty()) return;
       auto type = cast<RankedTensorType>(c.getType());
       if (type.getRank() != 2 || !(type.getElementType().isF16() || type.getElementType().isF32())) return;
-      ek::WeightFormat to = isHead ? *headFormat : *body;
+      auto named = perTensor.find(c.getName().value_or("").str());
+      if (named == perTensor.end() && !body) return;
+      ek::WeightFormat to = named != perTensor.end() ? named->second : isHead ? *headFormat : *body;
+      if (named != perTensor.end()) overridden.insert(named->first);
       // Rows of partial super-blocks take q8_0, as llama-quantize falls back to a 32-value
       // format; rows of partial 32-blocks stay as they are.
       if (type.getDimSize(1) % blockValues(to) != 0 && ek::is_k_quant(to)) to = ek::WeightFormat::Q8_0;
@@ -92,6 +110,11 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       jobs.push_back({c, to});
       totalValues += type.getNumElements();
     });
+    for (const auto& [name, format] : perTensor)
+      if (!overridden.count(name)) {
+        module.emitError() << "--weights-override: no float weight tensor named '" << name << "'";
+        return signalPassFailure();
+      }
     int64_t doneValues = 0, reportedTenth = 0;
     for (const Job& job : jobs) {
       graph::ConstantOp c = job.constant;

@@ -5,9 +5,10 @@
 //                  [--threads N (default: the target's big cores)] [--ignore-eos] [--json]
 //   model_generate [--dir BUNDLE] --perplexity TEXT_FILE [--ctx N (default: the bundle's context)]
 //                  [--chunks N] [--threads N] [--json]
+//                  [--save-logits FILE | --compare-logits FILE]   (logit_compare.h: KL, top-1)
 // --json prints one object: prompt_ids, ids, text, prefill_tok_s, decode_tok_s, load_ms,
 // peak_rss_bytes; for --perplexity: ppl, ppl_error, bits_per_byte, chunks, n_ctx, tokens,
-// scored_tokens, scored_bytes, seconds. `edgecc generate` and `edgecc perplexity` run this tool.
+// scored_tokens, scored_bytes, seconds; with --compare-logits also kl, kl_p99, kl_max, top1. `edgecc generate` and `edgecc perplexity` run this tool.
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -23,6 +25,7 @@
 #include "model.h"
 #include "runtime/llm/generate.h"
 #include "runtime/llm/json_output.h"
+#include "runtime/llm/logit_compare.h"
 #include "runtime/llm/perplexity.h"
 #include "runtime/llm/tokenizer.h"
 #include "runtime/parallel.h"
@@ -66,7 +69,7 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 
 // --perplexity: llama-perplexity's chunking (runtime/llm/perplexity.h); progress on stderr.
 int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::string& path, long long n_ctx,
-                   long long max_chunks, bool json) {
+                   long long max_chunks, bool json, const std::string& save_logits, const std::string& compare_logits) {
   std::ifstream in(path, std::ios::binary);
   if (!in) die(path + ": cannot open the text file");
   std::stringstream text;
@@ -81,17 +84,42 @@ int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::s
   const auto t0 = std::chrono::steady_clock::now();
   ek::PerplexityResult r;
   std::string error;
-  if (!ek::perplexity(model, tokens, n_ctx, max_chunks, bos, int32_t(M::kVocabSize), piece_bytes, progress, &r, &error))
+  const int32_t n_vocab = int32_t(M::kVocabSize);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> logits_file(nullptr, &std::fclose);
+  ek::LogitComparison comparison;
+  std::function<bool(const float*)> on_scored;
+  if (!save_logits.empty()) {
+    logits_file.reset(std::fopen(save_logits.c_str(), "wb"));
+    if (!logits_file || !ek::write_log_probs_header(logits_file.get(), n_vocab)) die(save_logits + ": cannot write");
+    on_scored = [&](const float* logits) {
+      if (!ek::write_log_probs(logits_file.get(), logits, n_vocab)) die(save_logits + ": cannot write (disk full?)");
+      return true;
+    };
+  } else if (!compare_logits.empty()) {
+    logits_file.reset(std::fopen(compare_logits.c_str(), "rb"));
+    if (!logits_file) die(compare_logits + ": cannot open");
+    if (std::string why = ek::read_log_probs_header(logits_file.get(), n_vocab); !why.empty()) die(compare_logits + ": " + why);
+    on_scored = [&](const float* logits) { return ek::compare_log_probs(logits_file.get(), logits, n_vocab, &comparison); };
+  }
+  if (!ek::perplexity(model, tokens, n_ctx, max_chunks, bos, n_vocab, piece_bytes, progress, &r, &error, on_scored))
     die(path + ": " + error);
+  if (logits_file && std::fclose(logits_file.release()) != 0) die(save_logits + ": cannot write");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (json) {
     std::printf("{\"ppl\": %.6f, \"ppl_error\": %.6f, \"bits_per_byte\": %.6f, \"chunks\": %lld, \"n_ctx\": %lld, "
-                "\"tokens\": %zu, \"scored_tokens\": %lld, \"scored_bytes\": %lld, \"seconds\": %.3f}\n",
+                "\"tokens\": %zu, \"scored_tokens\": %lld, \"scored_bytes\": %lld, \"seconds\": %.3f",
                 r.ppl(), r.ppl_error(), r.bits_per_byte(), (long long)r.chunks, n_ctx, tokens.size(),
                 (long long)r.scored_tokens, (long long)r.scored_bytes, seconds);
+    if (!compare_logits.empty())
+      std::printf(", \"kl\": %.8f, \"kl_p99\": %.8f, \"kl_max\": %.8f, \"top1\": %.6f", comparison.kl_mean(),
+                  comparison.kl_quantile(0.99), comparison.kl_quantile(1.0), comparison.top1());
+    std::printf("}\n");
   } else {
     std::printf("PPL = %.4f +/- %.5f, %.4f bits per byte (%lld chunks of %lld tokens, %lld scored, %.1f s)\n", r.ppl(),
                 r.ppl_error(), r.bits_per_byte(), (long long)r.chunks, n_ctx, (long long)r.scored_tokens, seconds);
+    if (!compare_logits.empty())
+      std::printf("KL divergence from the reference: mean %.6f, 99th percentile %.6f; same top-1 token %.2f %%\n",
+                  comparison.kl_mean(), comparison.kl_quantile(0.99), 100 * comparison.top1());
   }
   return 0;
 }
@@ -100,7 +128,7 @@ int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::s
 
 int main(int argc, char** argv) {
   std::string dir = ".", prompt;
-  std::string perplexity_file;
+  std::string perplexity_file, save_logits, compare_logits;
   long long n_ctx = M::kMaxContext, max_chunks = -1;
   bool have_prompt = false, have_ids = false, json = false, ignore_eos = false;
   std::vector<int32_t> prompt_ids;
@@ -130,6 +158,8 @@ int main(int argc, char** argv) {
     }
     else if (arg == "--threads") { if (!parse_int(next(), &threads) || threads < 1 || threads > 256) die("--threads needs an integer in 1..256", 2); }
     else if (arg == "--perplexity") perplexity_file = next();
+    else if (arg == "--save-logits") save_logits = next();
+    else if (arg == "--compare-logits") compare_logits = next();
     else if (arg == "--ctx") { if (!parse_int(next(), &n_ctx) || n_ctx < 4 || n_ctx > M::kMaxContext) die("--ctx needs an integer in 4.." + std::to_string(M::kMaxContext) + " (the bundle's context)", 2); }
     else if (arg == "--chunks") { if (!parse_int(next(), &max_chunks) || max_chunks < 1) die("--chunks needs a positive integer", 2); }
     else if (arg == "--ignore-eos") ignore_eos = true;
@@ -138,6 +168,9 @@ int main(int argc, char** argv) {
   }
   if (perplexity_file.empty() && have_prompt == have_ids) die("give exactly one of --prompt TEXT or --prompt-ids 1,2,3", 2);
   if (!perplexity_file.empty() && (have_prompt || have_ids)) die("--perplexity takes no prompt", 2);
+  if ((!save_logits.empty() || !compare_logits.empty()) && perplexity_file.empty())
+    die("--save-logits and --compare-logits go with --perplexity", 2);
+  if (!save_logits.empty() && !compare_logits.empty()) die("give one of --save-logits and --compare-logits", 2);
   if (n <= 0) die("-n must be a positive number of tokens, got " + std::to_string(n), 2);
   if (n > M::kMaxContext) die("-n " + std::to_string(n) + " exceeds the bundle's context of " + std::to_string(M::kMaxContext), 2);
   ek::set_num_threads(int(threads));
@@ -162,7 +195,7 @@ int main(int argc, char** argv) {
   if (!perplexity_file.empty()) {
     if (!tokenizer) die("--perplexity needs the bundle's tokenizer, and " + vocab_path + " cannot be opened");
     if (!tokenizer->ok()) die("tokenizer: " + tokenizer->error());
-    return run_perplexity(*model, *tokenizer, perplexity_file, n_ctx, max_chunks, json);
+    return run_perplexity(*model, *tokenizer, perplexity_file, n_ctx, max_chunks, json, save_logits, compare_logits);
   }
 
   if (have_prompt) {

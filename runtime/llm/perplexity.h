@@ -38,13 +38,16 @@ inline double negative_log_prob(const float* logits, int32_t n_vocab, int32_t ta
 
 // Scores `tokens` (already starting with <s> if the vocabulary adds one) with `model`.
 // `piece_bytes(id)` gives a token's text length for bits per byte. `max_chunks` < 0: all.
-// `on_chunk(done, total, result)` reports progress. Returns false with *error on a model error,
-// or when the text is shorter than two chunks (as llama-perplexity refuses).
+// `on_chunk(done, total, result)` reports progress; `on_scored(logits)`, when given, sees the
+// logits of every scored position in order (to store or compare them: logit_compare.h).
+// Returns false with *error on a model error, or when the text is shorter than two chunks
+// (as llama-perplexity refuses).
 template <class Model>
 bool perplexity(Model& model, const std::vector<int32_t>& tokens, int64_t n_ctx, int64_t max_chunks, int32_t bos,
                 int32_t n_vocab, const std::function<int64_t(int32_t)>& piece_bytes,
                 const std::function<void(int64_t, int64_t, const PerplexityResult&)>& on_chunk,
-                PerplexityResult* result, std::string* error) {
+                PerplexityResult* result, std::string* error,
+                const std::function<bool(const float*)>& on_scored = {}) {
   if (n_ctx < 4) {
     *error = "the context must be at least 4 tokens, got " + std::to_string(n_ctx);
     return false;
@@ -72,6 +75,10 @@ bool perplexity(Model& model, const std::vector<int32_t>& tokens, int64_t n_ctx,
       result->nll2 += v * v;
       result->scored_tokens += 1;
       result->scored_bytes += piece_bytes(chunk[size_t(j + 1)]);
+      if (on_scored && !on_scored(logits.data() + size_t(j) * size_t(n_vocab))) {
+        *error = "the stored reference log-probabilities end early (not from the same text, --ctx and --chunks?)";
+        return false;
+      }
     }
     result->chunks = c + 1;
     if (on_chunk) on_chunk(c + 1, n_chunks, *result);
