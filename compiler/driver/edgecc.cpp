@@ -15,6 +15,8 @@
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
+#include "compiler/driver/QualityReport.h"
+#include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
 #include "runtime/llm/json_output.h"
@@ -23,6 +25,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/ADT/SmallString.h"
 #include "runtime/weights_format.h"
 
 namespace {
@@ -40,6 +44,9 @@ const char* kUsage =
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
     "                 [--max-context N] [--weights FORMAT] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
+    "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
+    "                 [--compare QUANTIZED.gguf]... [--sensitivity q4_k,q2_k] [--ctx N] [--chunks N] [--threads N]\n"
+    "                 [--target NAME] [--work DIR] [--json FILE] [--svg FILE]   table: bits/weight, size, PPL, KL, top-1\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
@@ -355,6 +362,71 @@ int cmdPerplexity(int argc, char** argv) {
                          });
 }
 
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= s.size();) {
+    const size_t comma = std::min(s.find(',', start), s.size());
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The accuracy of each weight format on one model and text (QualityReport.h).
+int cmdQuality(int argc, char** argv) {
+  Args a(argc, argv, 2, {"--text", "--formats", "--compare", "--sensitivity", "--ctx", "--chunks", "--threads", "--target",
+                         "--work", "--json", "--svg"}, {});
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.size() != 1) return usage("quality takes one float model file");
+  edgecc::QualityOptions o;
+  o.model = a.positional[0];
+  o.text = a.get("--text");
+  if (o.text.empty()) return usage("quality needs --text FILE");
+  if (a.has("--formats")) o.formats = splitList(a.get("--formats"));
+  o.compare_files = a.all("--compare");
+  o.sensitivity_formats = splitList(a.get("--sensitivity"));
+  for (const std::string& f : o.formats)
+    if (!edgecc::parseQuantizableFormat(f)) return usage("--formats: unknown format '" + f + "'");
+  for (const std::string& f : o.sensitivity_formats)
+    if (!edgecc::parseQuantizableFormat(f)) return usage("--sensitivity: unknown format '" + f + "'");
+  for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads}}) {
+    const std::string v = a.get(flag);
+    if (!v.empty() && (!parseInt(v, field) || *field < 1)) return usage(std::string(flag) + " wants a positive integer, got '" + v + "'");
+  }
+  o.target = a.get("--target", o.target);
+  llvm::SmallString<128> work(a.get("--work"));
+  if (work.empty()) {
+    if (llvm::sys::fs::createUniqueDirectory("edgecc-quality", work)) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot create a work directory"));
+  }
+  o.work_dir = std::string(work);
+  const auto start = std::chrono::steady_clock::now();
+  o.progress = [&](const std::string& stage) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "edgecc: [%7.1f s] %s\n", s, stage.c_str());
+  };
+  auto result = edgecc::measureQuality(o);
+  if (a.get("--work").empty()) llvm::sys::fs::remove_directories(o.work_dir);
+  if (!result) return report(result.takeError());
+  std::printf("%s", edgecc::qualityTable(*result).c_str());
+  auto write = [](const std::string& path, const std::string& text) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) return false;
+    os << text;
+    return true;
+  };
+  if (a.has("--json") && !write(a.get("--json"), edgecc::qualityJson(*result))) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), a.get("--json") + ": cannot write"));
+  if (a.has("--svg")) {
+    const std::string svg = a.get("--svg");
+    if (!write(svg, edgecc::qualitySvg(*result))) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), svg + ": cannot write"));
+    if (!result->sensitivity.empty()) {
+      const std::string sens = svg.size() > 4 && svg.substr(svg.size() - 4) == ".svg" ? svg.substr(0, svg.size() - 4) + "-sensitivity.svg" : svg + "-sensitivity.svg";
+      if (!write(sens, edgecc::sensitivitySvg(*result))) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), sens + ": cannot write"));
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -370,6 +442,7 @@ int main(int argc, char** argv) {
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "perplexity") return cmdPerplexity(argc, argv);
+  if (cmd == "quality") return cmdQuality(argc, argv);
   if (cmd == "ops") {
     for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
     return 0;
