@@ -34,14 +34,14 @@ struct Measured {
 // Builds `model` with `compile` into a fresh directory, runs its perplexity tool over the text
 // (storing or comparing log-probabilities), then removes the bundle.
 llvm::Expected<Measured> measure(const QualityOptions& o, const std::string& model, const CompileOptions& compile,
-                                 const std::string& logitsFlag, const std::string& logitsFile) {
+                                 const std::string& logitsFlag, const std::string& logitsFile, int64_t chunks) {
   const std::string bundle = o.work_dir + "/bundle";
   llvm::sys::fs::remove_directories(bundle);
   auto tool = prepareGenerate(model, compile, bundle);
   if (!tool) return tool.takeError();
   std::vector<std::string> cmd = {tool->exe, "--dir", tool->bundle, "--perplexity", o.text, "--json", logitsFlag, logitsFile};
   if (o.ctx > 0) cmd.insert(cmd.end(), {"--ctx", std::to_string(o.ctx)});
-  if (o.chunks > 0) cmd.insert(cmd.end(), {"--chunks", std::to_string(o.chunks)});
+  if (chunks > 0) cmd.insert(cmd.end(), {"--chunks", std::to_string(chunks)});
   if (o.threads > 0) cmd.insert(cmd.end(), {"--threads", std::to_string(o.threads)});
   const std::string out = o.work_dir + "/run.out", err = o.work_dir + "/run.err";
   std::vector<llvm::StringRef> argv(cmd.begin(), cmd.end());
@@ -107,7 +107,7 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
   stage("reference: " + o.model + " with f32 weights");
   CompileOptions f32 = base;
   f32.weights = "f32";
-  auto ref = measure(o, o.model, f32, "--save-logits", referenceLogits);
+  auto ref = measure(o, o.model, f32, "--save-logits", referenceLogits, o.chunks);
   if (!ref) return ref.takeError();
   const double parameters = ref->weight_bytes / 4;  // every weight (norms too) as f32
   report.reference = rowOf("f32", "edgecc --weights f32", *ref, parameters);
@@ -117,13 +117,13 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
     stage("--weights " + format);
     CompileOptions c = base;
     c.weights = format;
-    auto m = measure(o, o.model, c, "--compare-logits", referenceLogits);
+    auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
     if (!m) return m.takeError();
     report.rows.push_back(rowOf(format, "edgecc --weights " + format, *m, parameters));
   }
   for (const std::string& file : o.compare_files) {
     stage("file " + file);
-    auto m = measure(o, file, base, "--compare-logits", referenceLogits);
+    auto m = measure(o, file, base, "--compare-logits", referenceLogits, o.chunks);
     if (!m) return m.takeError();
     report.rows.push_back(rowOf(llvm::sys::path::filename(file).str(), "file", *m, parameters));
   }
@@ -142,9 +142,11 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
               ": " + tensor + " alone in " + format);
         CompileOptions c = f32;
         c.weight_overrides = {tensor + "=" + format};
-        auto m = measure(o, o.model, c, "--compare-logits", referenceLogits);
+        // A prefix of the reference's positions: fewer chunks read the start of its file.
+        const int64_t chunks = o.sensitivity_chunks > 0 && (o.chunks <= 0 || o.sensitivity_chunks < o.chunks) ? o.sensitivity_chunks : o.chunks;
+        auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, chunks);
         if (!m) return m.takeError();
-        report.sensitivity.push_back({tensor, format, m->kl, m->ppl});
+        report.sensitivity.push_back({tensor, format, m->kl, m->ppl, m->chunks});
       }
   }
   llvm::sys::fs::remove(referenceLogits);
@@ -167,7 +169,8 @@ std::string qualityTable(const QualityReport& r) {
     std::vector<std::string> formats;
     for (const SensitivityRow& x : r.sensitivity)
       if (std::find(formats.begin(), formats.end(), x.format) == formats.end()) formats.push_back(x.format);
-    s += "\nper-tensor sensitivity: KL from f32 when the tensor alone is quantized\n\n| tensor |";
+    s += "\nper-tensor sensitivity: KL from f32 when the tensor alone is quantized (first " +
+         std::to_string(r.sensitivity.front().chunks) + " chunks)\n\n| tensor |";
     for (const std::string& f : formats) s += " KL " + f + " |";
     s += "\n|---|";
     for (size_t i = 0; i < formats.size(); ++i) s += "---|";
@@ -198,7 +201,7 @@ std::string qualityJson(const QualityReport& r) {
   llvm::json::Array rows, sens;
   for (const QualityRow& q : r.rows) rows.push_back(row(q));
   for (const SensitivityRow& x : r.sensitivity)
-    sens.push_back(llvm::json::Object{{"tensor", x.tensor}, {"weights", x.format}, {"kl", x.kl}, {"ppl", x.ppl}});
+    sens.push_back(llvm::json::Object{{"tensor", x.tensor}, {"weights", x.format}, {"kl", x.kl}, {"ppl", x.ppl}, {"chunks", x.chunks}});
   llvm::json::Object out{{"reference", row(r.reference)}, {"rows", std::move(rows)}, {"sensitivity", std::move(sens)},
                          {"chunks", r.chunks}, {"n_ctx", r.n_ctx}, {"scored_tokens", r.scored_tokens}};
   std::string s;

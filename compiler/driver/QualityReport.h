@@ -22,6 +22,7 @@ struct QualityOptions {
   std::vector<std::string> compare_files;        // quantized files of the same model
   std::vector<std::string> sensitivity_formats;  // e.g. {"q4_k", "q2_k"}: one run per tensor and format
   int64_t ctx = 0, chunks = -1, threads = 0;     // 0 / -1: the bundle's context, every chunk
+  int64_t sensitivity_chunks = -1;                // the first chunks only, for the many sensitivity runs
   std::string target = "native";
   std::string work_dir;  // bundles are built here one at a time, then removed
   std::function<void(const std::string&)> progress;
@@ -37,6 +38,7 @@ struct QualityRow {
 struct SensitivityRow {
   std::string tensor, format;
   double kl = 0, ppl = 0;
+  int64_t chunks = 0;
 };
 
 struct QualityReport {

@@ -45,8 +45,8 @@ const char* kUsage =
     "                 [--max-context N] [--weights FORMAT] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
-    "                 [--compare QUANTIZED.gguf]... [--sensitivity q4_k,q2_k] [--ctx N] [--chunks N] [--threads N]\n"
-    "                 [--target NAME] [--work DIR] [--json FILE] [--svg FILE]   table: bits/weight, size, PPL, KL, top-1\n"
+    "                 [--compare QUANTIZED.gguf]... [--sensitivity q4_k,q2_k [--sensitivity-chunks N]] [--ctx N] [--chunks N]\n"
+    "                 [--threads N] [--target NAME] [--work DIR] [--json FILE] [--svg FILE]   table: bits/weight, size, PPL, KL, top-1\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
@@ -374,8 +374,8 @@ std::vector<std::string> splitList(const std::string& s) {
 
 // The accuracy of each weight format on one model and text (QualityReport.h).
 int cmdQuality(int argc, char** argv) {
-  Args a(argc, argv, 2, {"--text", "--formats", "--compare", "--sensitivity", "--ctx", "--chunks", "--threads", "--target",
-                         "--work", "--json", "--svg"}, {});
+  Args a(argc, argv, 2, {"--text", "--formats", "--compare", "--sensitivity", "--sensitivity-chunks", "--ctx", "--chunks",
+                         "--threads", "--target", "--work", "--json", "--svg"}, {});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("quality takes one float model file");
   edgecc::QualityOptions o;
@@ -389,7 +389,8 @@ int cmdQuality(int argc, char** argv) {
     if (!edgecc::parseQuantizableFormat(f)) return usage("--formats: unknown format '" + f + "'");
   for (const std::string& f : o.sensitivity_formats)
     if (!edgecc::parseQuantizableFormat(f)) return usage("--sensitivity: unknown format '" + f + "'");
-  for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads}}) {
+  for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads},
+                             {"--sensitivity-chunks", &o.sensitivity_chunks}}) {
     const std::string v = a.get(flag);
     if (!v.empty() && (!parseInt(v, field) || *field < 1)) return usage(std::string(flag) + " wants a positive integer, got '" + v + "'");
   }
