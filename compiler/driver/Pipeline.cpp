@@ -32,7 +32,7 @@ void registerAllPasses() {
   registerCSEPass();
 }
 
-void addGraphPasses(OpPassManager& pm) {
+void addGraphPasses(OpPassManager& pm, std::unique_ptr<Pass> quantize) {
   pm.addPass(createFoldConstants());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -40,6 +40,9 @@ void addGraphPasses(OpPassManager& pm) {
   pm.addPass(createFuseActivations());
   pm.addPass(createFuseAttention());
   pm.addPass(createMatMulToLinear());
+  // Once every weight is a linear's, and before gate and up fuse: a per-tensor format sees
+  // the model's own tensors (and gate and up in different formats do not fuse).
+  if (quantize) pm.addPass(std::move(quantize));
   pm.addPass(createFuseGateUp());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDeadCodeElimination());
@@ -113,21 +116,19 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     if (failed(pm.run(**module))) return error(diagnostics.empty() ? modelPath + ": compilation failed" : diagnostics);
     return Error::success();
   };
-  stage("graph passes (fold, fuse)");
-  if (Error e = run(addGraphPasses)) return std::move(e);
+  std::unique_ptr<Pass> quantize;
+  if (!options.weights.empty() || !options.weights_head.empty() || !options.weight_overrides.empty()) {
+    QuantizeWeightsOptions q;
+    q.weights = options.weights.empty() ? options.weights_head : options.weights;
+    q.head = options.weights_head;
+    q.overrides = options.weight_overrides;
+    quantize = createQuantizeWeights(q, stage);
+  }
+  stage(quantize ? "graph passes (fold, fuse, quantize weights)" : "graph passes (fold, fuse)");
+  if (Error e = run([&](OpPassManager& pm) { addGraphPasses(pm, std::move(quantize)); })) return std::move(e);
   if (gguf || options.max_context > 0) {
     stage("KV cache");
     if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
-  }
-
-  if (!options.weights.empty() || !options.weights_head.empty() || !options.weight_overrides.empty()) {
-    const std::string weights = options.weights.empty() ? options.weights_head : options.weights;
-    stage("quantizing float weights" + (weights.empty() ? std::string() : " to " + weights));
-    QuantizeWeightsOptions q;
-    q.weights = weights;
-    q.head = options.weights_head;
-    q.overrides = options.weight_overrides;
-    if (Error e = run([&](OpPassManager& pm) { pm.addPass(createQuantizeWeights(q, stage)); })) return std::move(e);
   }
 
   CompileResult result;

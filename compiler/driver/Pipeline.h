@@ -40,7 +40,7 @@ void registerDialects(mlir::DialectRegistry& registry);
 void registerAllPasses();
 
 // Graph-level cleanup and fusion, then lowering and planning.
-void addGraphPasses(mlir::OpPassManager& pm);
+void addGraphPasses(mlir::OpPassManager& pm, std::unique_ptr<mlir::Pass> quantize = nullptr);
 void addLoweringPasses(mlir::OpPassManager& pm);
 
 // Compiles an ONNX or GGUF model (told apart by the file's magic) into a bundle in outDir.

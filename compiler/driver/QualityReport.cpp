@@ -44,6 +44,7 @@ llvm::Expected<Measured> measure(const QualityOptions& o, const std::string& mod
   if (chunks > 0) cmd.insert(cmd.end(), {"--chunks", std::to_string(chunks)});
   if (o.threads > 0) cmd.insert(cmd.end(), {"--threads", std::to_string(o.threads)});
   const std::string out = o.work_dir + "/run.out", err = o.work_dir + "/run.err";
+  llvm::sys::fs::remove(out), llvm::sys::fs::remove(err);  // the redirects do not truncate
   std::vector<llvm::StringRef> argv(cmd.begin(), cmd.end());
   const std::optional<llvm::StringRef> redirects[] = {llvm::StringRef(""), llvm::StringRef(out), llvm::StringRef(err)};
   std::string why;
