@@ -16,7 +16,12 @@ via tests/reference/llama_ref, --pure: every 2-D tensor in that type) writes a G
      (measured on the full held-out text). The same check for llama-quantize's Q4_K_M mix.
   4. The compile path: the f16 file compiled with --weights q4_k --weights-head q4_k has
      exactly the perplexity of llama.cpp's q4_k file (same bytes, same kernels).
-  5. Bad input: an i-quant tensor (iq4_xs) is refused in one line naming the tensor and type.
+  5. `edgecc quality`: its q4_k row has exactly the perplexity `edgecc perplexity --weights q4_k`
+     gives, and the KL and top-1 it reports for llama.cpp's q4_k file (against the f32 build)
+     agree with numpy's KL and top-1 between llama.cpp's own logits of the f16 model and of
+     that file, within KL_RTOL and TOP1_ATOL (0.2 % and 0 measured): the two engines' logits differ by ~1e-3 of the
+     quantization's effect on them, and only 124 positions are scored.
+  6. Bad input: an i-quant tensor (iq4_xs) is refused in one line naming the tensor and type.
 
 Prints a table, exits 1 on any failure.
 """
@@ -43,6 +48,25 @@ TYPES = [("q2_k", "q2_k", 10), ("q3_k", "q3_k_m", 11), ("q4_k", "q4_k_s", 12), (
 DECODE_RTOL = 1e-6
 PPL_RTOL = 2e-3
 GGML_IQ4_XS = 23
+KL_RTOL, TOP1_ATOL = 0.05, 0.03
+
+
+def llama_log_probs(llama_ref, gguf, text_file):
+    """llama.cpp's log-softmax at the positions llama-perplexity scores (tq.CTX, tq.CHUNKS)."""
+    import json
+    text = open(text_file, encoding="utf-8").read()
+    ids = json.loads(tq.run([llama_ref, "tokenize", gguf, "--text", text]).stdout)["ids"]
+    rows = []
+    for c in range(tq.CHUNKS):
+        chunk = ids[c * tq.CTX:(c + 1) * tq.CTX]
+        chunk[0] = 1
+        with tempfile.NamedTemporaryFile(suffix=".f32") as f:
+            tq.run([llama_ref, "forced", gguf, "--ids", ",".join(map(str, chunk)), "--logits", f.name])
+            logits = np.fromfile(f.name, dtype=np.float32).reshape(tq.CTX, -1).astype(np.float64)
+        for j in range(tq.CTX // 2, tq.CTX - 1):
+            row = logits[j] - logits[j].max()
+            rows.append(row - np.log(np.exp(row).sum()))
+    return np.stack(rows)
 
 
 def retype_tensor(src, dst, name, new_type):
@@ -71,9 +95,14 @@ def main():
     os.makedirs(work, exist_ok=True)
     ref_dir = tq.run(["bash", tq.SETUP]).stdout.strip().splitlines()[-1].split(": ", 1)[1]
     llama_ref = os.path.join(ref_dir, "bin", "llama_ref")
-    sys.path.insert(0, os.path.join(ref_dir, "src", "gguf-py"))
-    from gguf import quants as ggml_quants  # noqa: E402  llama.cpp's numpy reference
-    from gguf import GGMLQuantizationType  # noqa: E402
+    # llama.cpp's numpy reference, without the package's __init__ (it imports yaml and more
+    # for its writer): a bare package object whose submodules load from the source.
+    import types
+    package = types.ModuleType("gguf")
+    package.__path__ = [os.path.join(ref_dir, "src", "gguf-py", "gguf")]
+    sys.modules["gguf"] = package
+    from gguf import quants as ggml_quants  # noqa: E402
+    from gguf.constants import GGMLQuantizationType  # noqa: E402
     text = os.path.join(work, "text.txt")
     with open(tq.TEXT, encoding="utf-8") as f, open(text, "w", encoding="utf-8") as o:
         o.write(f.read(6000))
@@ -120,6 +149,24 @@ def main():
     theirs = tq.edgecc_ppl(edgecc, files["q4_k"], text, work)
     check("--weights q4_k vs llama-quantize's q4_k file", ours["ppl"] == theirs["ppl"],
           f"ppl {ours['ppl']:.6f} vs {theirs['ppl']:.6f}")
+
+    qjson = os.path.join(work, "quality.json")
+    tq.run([edgecc, "quality", MODEL, "--text", text, "--formats", "q4_k", "--compare", files["q4_k"], "--ctx",
+            str(tq.CTX), "--chunks", str(tq.CHUNKS), "--json", qjson, "--work", os.path.join(work, "quality")])
+    import json
+    q = json.load(open(qjson))
+    ours = tq.edgecc_ppl(edgecc, MODEL, text, work, "--weights", "q4_k")
+    check("quality q4_k row vs edgecc perplexity", q["rows"][0]["ppl"] == round(ours["ppl"], 6) or
+          abs(q["rows"][0]["ppl"] - ours["ppl"]) <= 1e-6 * ours["ppl"], f"{q['rows'][0]['ppl']:.6f} vs {ours['ppl']:.6f}")
+    p = llama_log_probs(llama_ref, MODEL, text)
+    lq = llama_log_probs(llama_ref, files["q4_k"], text)
+    kl = float(np.mean(np.sum(np.exp(p) * (p - lq), axis=1)))
+    top1 = float(np.mean(p.argmax(axis=1) == lq.argmax(axis=1)))
+    row = q["rows"][1]
+    check("quality KL vs numpy on llama.cpp's logits", abs(row["kl"] - kl) <= KL_RTOL * kl,
+          f"edgecc {row['kl']:.5f}, llama.cpp {kl:.5f} (bound {KL_RTOL:g} relative)")
+    check("quality top-1 vs llama.cpp's logits", abs(row["top1"] - top1) <= TOP1_ATOL,
+          f"edgecc {row['top1']:.4f}, llama.cpp {top1:.4f} (bound {TOP1_ATOL:g})")
 
     bad = os.path.join(work, "brown-iq4_xs.gguf")
     retype_tensor(files["q4_k"], bad, "blk.0.ffn_down.weight", GGML_IQ4_XS)
