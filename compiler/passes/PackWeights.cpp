@@ -24,10 +24,8 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
       std::optional<ek::WeightFormat> stored;
       bool linearReads = false;
       for (OpOperand& use : c->getUses()) {
+        if (!readsAsWeight(use)) return;
         Operation* user = use.getOwner();
-        const bool asWeight = (isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
-                              (isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
-        if (!asWeight) return;
         auto f = graph::parseWeightFormat(weightFormatOf(user).getValue());
         if (!f || (stored && *stored != *f)) return;
         stored = f;

@@ -9,6 +9,14 @@
 
 namespace edgecc {
 
+// Whether a use reads its value as a stored weight: graph.linear's right-hand side, or an
+// embedding table.
+inline bool readsAsWeight(mlir::OpOperand& use) {
+  mlir::Operation* user = use.getOwner();
+  return (llvm::isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
+         (llvm::isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
+}
+
 // The `format` attribute of an op that reads a stored weight (graph.linear or graph.embedding).
 inline mlir::StringAttr weightFormatOf(mlir::Operation* user) {
   if (auto l = llvm::dyn_cast<graph::LinearOp>(user)) return l.getFormatAttr();

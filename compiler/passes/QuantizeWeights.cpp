@@ -88,10 +88,8 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       // Only constants every user reads as a float weight: linear's right-hand side, or a table.
       bool isHead = false;
       for (OpOperand& use : c->getUses()) {
+        if (!readsAsWeight(use)) return;
         Operation* user = use.getOwner();
-        const bool asWeight = (isa<graph::LinearOp>(user) && use.getOperandNumber() == 1) ||
-                              (isa<graph::EmbeddingOp>(user) && use.getOperandNumber() == 0);
-        if (!asWeight) return;
         auto f = graph::parseWeightFormat(weightFormatOf(user).getValue());
         if (!f || (*f != ek::WeightFormat::F32 && *f != ek::WeightFormat::F16)) return;
         isHead |= isa<graph::EmbeddingOp>(user) || feedsReturn(user);

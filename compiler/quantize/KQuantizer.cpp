@@ -31,15 +31,19 @@ void putHalf(uint8_t* at, float x) {
   std::memcpy(at, &h, 2);
 }
 
+// The value of largest magnitude (the first of equals), sign kept.
+float largestMagnitude(const float* x, int n) {
+  float max = 0, amax = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
+  return max;
+}
+
 // Symmetric: L[i] in [0, 2 nmax) with x ~ scale * (L - nmax); weights x^2 (ggml's rmse_type 1),
 // the scale searched over 19 candidate steps.
 float makeQxQuants(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) amax = ax, max = x[i];
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = largestMagnitude(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     std::fill(L, L + n, int8_t(0));
     return 0.f;
   }
@@ -76,12 +80,8 @@ float makeQxQuants(int n, int nmax, const float* x, int8_t* L) {
 // Symmetric for q3_k: round to nearest, then up to 5 passes that move single values to a
 // level that lowers the x^2-weighted error.
 float makeQ3Quants(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) amax = ax, max = x[i];
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = largestMagnitude(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     std::fill(L, L + n, int8_t(0));
     return 0.f;
   }

@@ -27,6 +27,7 @@ Prints a table, exits 1 on any failure.
 """
 
 import argparse
+import json
 import os
 import struct
 import subprocess
@@ -53,7 +54,6 @@ KL_RTOL, TOP1_ATOL = 0.05, 0.03
 
 def llama_log_probs(llama_ref, gguf, text_file):
     """llama.cpp's log-softmax at the positions llama-perplexity scores (tq.CTX, tq.CHUNKS)."""
-    import json
     text = open(text_file, encoding="utf-8").read()
     ids = json.loads(tq.run([llama_ref, "tokenize", gguf, "--text", text]).stdout)["ids"]
     rows = []
@@ -93,7 +93,7 @@ def main():
     edgecc = os.path.abspath(args.edgecc)
     work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-kquants-"))
     os.makedirs(work, exist_ok=True)
-    ref_dir = tq.run(["bash", tq.SETUP]).stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    ref_dir = tq.llama_ref_dir()
     llama_ref = os.path.join(ref_dir, "bin", "llama_ref")
     # llama.cpp's numpy reference, without the package's __init__ (it imports yaml and more
     # for its writer): a bare package object whose submodules load from the source.
@@ -103,9 +103,7 @@ def main():
     sys.modules["gguf"] = package
     from gguf import quants as ggml_quants  # noqa: E402
     from gguf.constants import GGMLQuantizationType  # noqa: E402
-    text = os.path.join(work, "text.txt")
-    with open(tq.TEXT, encoding="utf-8") as f, open(text, "w", encoding="utf-8") as o:
-        o.write(f.read(6000))
+    text = tq.short_text(work)
 
     rows = []
 
@@ -153,11 +151,10 @@ def main():
     qjson = os.path.join(work, "quality.json")
     tq.run([edgecc, "quality", MODEL, "--text", text, "--formats", "q4_k", "--compare", files["q4_k"], "--ctx",
             str(tq.CTX), "--chunks", str(tq.CHUNKS), "--json", qjson, "--work", os.path.join(work, "quality")])
-    import json
     q = json.load(open(qjson))
     ours = tq.edgecc_ppl(edgecc, MODEL, text, work, "--weights", "q4_k")
-    check("quality q4_k row vs edgecc perplexity", q["rows"][0]["ppl"] == round(ours["ppl"], 6) or
-          abs(q["rows"][0]["ppl"] - ours["ppl"]) <= 1e-6 * ours["ppl"], f"{q['rows'][0]['ppl']:.6f} vs {ours['ppl']:.6f}")
+    check("quality q4_k row vs edgecc perplexity", q["rows"][0]["ppl"] == ours["ppl"],  # both the tool's %.6f
+          f"{q['rows'][0]['ppl']:.6f} vs {ours['ppl']:.6f}")
     p = llama_log_probs(llama_ref, MODEL, text)
     lq = llama_log_probs(llama_ref, files["q4_k"], text)
     kl = float(np.mean(np.sum(np.exp(p) * (p - lq), axis=1)))

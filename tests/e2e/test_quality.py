@@ -65,6 +65,20 @@ def reference_ppl(llama_ref, gguf, text_file):
     return float(np.exp(nll / count)), len(ids)
 
 
+def llama_ref_dir():
+    """The llama.cpp reference directory (bin/llama_ref, src/), set up if needed."""
+    return run(["bash", SETUP]).stdout.strip().splitlines()[-1].split(": ", 1)[1]
+
+
+def short_text(work):
+    """The start of the held-out text, enough for CHUNKS chunks of CTX tokens (llama_ref takes
+    the text as an argument, limited to 128 KiB)."""
+    path = os.path.join(work, "text.txt")
+    with open(TEXT, encoding="utf-8") as f, open(path, "w", encoding="utf-8") as o:
+        o.write(f.read(6000))
+    return path
+
+
 def edgecc_ppl(edgecc, model, text_file, work, *flags):
     out = run([edgecc, "perplexity", model, "--text", text_file, "--ctx", str(CTX), "--chunks", str(CHUNKS),
                "--json", "--bundle-dir", os.path.join(work, "ppl-" + os.path.basename(model) + "-".join(flags))]
@@ -83,11 +97,8 @@ def main():
     edgecc = os.path.abspath(args.edgecc)
     work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-quality-"))
     os.makedirs(work, exist_ok=True)
-    llama_ref = os.path.join(run(["bash", SETUP]).stdout.strip().splitlines()[-1].split(": ", 1)[1], "bin", "llama_ref")
-    # A short text for the tiny models (the tokenizer test argument limit is 128 KiB).
-    text = os.path.join(work, "text.txt")
-    with open(TEXT, encoding="utf-8") as f, open(text, "w", encoding="utf-8") as o:
-        o.write(f.read(6000))
+    llama_ref = os.path.join(llama_ref_dir(), "bin", "llama_ref")
+    text = short_text(work)
     models = {}
     for t in ("f32", "f16"):
         models[t] = os.path.join(work, f"tiny-{t}.gguf")

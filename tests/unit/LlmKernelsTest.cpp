@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/kquant_blocks.h"
 #include "runtime/llm/sampler.h"
 #include "runtime/parallel.h"
 
@@ -77,6 +78,11 @@ int64_t rowBytes(int64_t f, int64_t k) {
     case kF32: return 4 * k;
     case kF16: return 2 * k;
     case kQ8_0: return k / 32 * 34;
+    case 10: return k / 256 * 84;  // the k-quants q2_k .. q6_k
+    case 11: return k / 256 * 110;
+    case 12: return k / 256 * 144;
+    case 13: return k / 256 * 176;
+    case 14: return k / 256 * 210;
     default: return k / 32 * 18;
   }
 }
@@ -280,6 +286,57 @@ TEST(LlmKernels, LinearMatchesDequantizedReference) {
             ASSERT_EQ(std::memcmp(&y1[at], &y3[at], 4), 0) << formatName(f) << " 3 threads differ at " << at;
           }
       }
+}
+
+// The k-quants: random super-blocks (every byte pattern is a valid block once the f16 scales
+// are sane), weights read back by ek::k_row_values (checked against llama.cpp's own decoder in
+// tests/e2e/test_kquants.py), activations quantized as llama.cpp's Q8_K does: the kernel's
+// integer sums times scales against a double dot product. Built portable and with each x86
+// target's flags, this covers the scalar and the AVX2 dot product.
+TEST(LlmKernels, LinearKQuantsMatchDequantizedReference) {
+  struct KFormat {
+    int64_t code, block_bytes;
+    std::vector<int> half_at;  // byte offsets of the f16 scales
+  };
+  const KFormat formats[] = {{10, 84, {80, 82}}, {11, 110, {108}}, {12, 144, {0, 2}}, {13, 176, {0, 2}}, {14, 210, {208}}};
+  uint32_t seed = 500;
+  for (const KFormat& f : formats)
+    for (const std::vector<int64_t>& xDims : std::vector<std::vector<int64_t>>{{1, 256}, {3, 512}}) {
+      const int64_t k = xDims.back(), n = 19, m = xDims[0], blocks = k / 256;
+      std::mt19937 rng(++seed);
+      std::vector<uint8_t> w(size_t(n * blocks * f.block_bytes));
+      for (uint8_t& b : w) b = uint8_t(rng());
+      for (int64_t b = 0; b < n * blocks; ++b)
+        for (int at : f.half_at) {
+          const uint16_t h = uint16_t(0x1C00 + (rng() & 0x3FF));  // 2^-8 .. 2^-7
+          std::memcpy(&w[size_t(b * f.block_bytes + at)], &h, 2);
+        }
+      std::vector<float> wd(size_t(n * k));
+      for (int64_t j = 0; j < n; ++j)
+        ek::k_row_values(ek::WeightFormat(f.code), w.data() + j * blocks * f.block_bytes, wd.data() + j * k, k);
+      auto x = randomVector(size_t(m * k), ++seed);
+      ek::set_num_threads(2);
+      const auto y = runLinear(f.code, x, xDims, w, n, k);
+      ek::set_num_threads(1);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = 0, mag = 0;
+          for (int64_t b = 0; b < blocks; ++b) {  // Q8_K: q = min(127, round(-127 / x_max * x))
+            const float* xb = x.data() + i * k + b * 256;
+            float amax = 0, max = 0;
+            for (int l = 0; l < 256; ++l)
+              if (std::fabs(xb[l]) > amax) amax = std::fabs(xb[l]), max = xb[l];
+            const float iscale = -127.f / max;
+            for (int l = 0; l < 256; ++l) {
+              const double a = double(std::min(127.f, std::nearbyint(iscale * xb[l]))) / double(iscale);
+              want += a * wd[size_t(j * k + b * 256 + l)];
+              mag += std::fabs(a * wd[size_t(j * k + b * 256 + l)]);
+            }
+          }
+          // Exact integer sums; float products of the two scales and the sums: ~1e-6 relative.
+          ASSERT_NEAR(y[size_t(i * n + j)], want, 1e-5 * mag + 1e-6) << "format " << f.code << " m=" << i << " n=" << j << " K=" << k;
+        }
+    }
 }
 
 TEST(LlmKernels, LinearFloatFormatsAcceptAnyK) {
