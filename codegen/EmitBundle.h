@@ -20,6 +20,9 @@ struct BundleOptions {
   // CPU before anything else runs), its features into the CPU check, its cores into the
   // default thread count, and the whole of it into report.json's estimate.
   DeviceProfile target;
+  // A calibration bundle: before the float linear ops, the generated code hands their input
+  // to ek::observe_input (runtime/input_statistics.h) under the weights' names.
+  bool observe_inputs = false;
 };
 
 struct BundleSummary {

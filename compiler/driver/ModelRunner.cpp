@@ -114,9 +114,7 @@ llvm::Expected<GenerateTool> prepareGenerate(const std::string& model, const Com
     if (options.max_context == 0 && !isGgufFile(model)) options.max_context = kDefaultOnnxContext;
     bundle = bundleDir;
     if (bundle.empty()) {
-      std::string key = options.target + "/" + std::to_string(options.max_context) + "/" + std::to_string(options.max_batch) +
-                        (options.all_logits ? "/all-logits" : "") + "/" + options.weights + "/" + options.weights_head;
-      for (const std::string& o : options.weight_overrides) key += "/" + o;
+      const std::string key = compileOptionsKey(options);
       bundle = bundleCacheDir(model, ek::fnv1a64(key.data(), key.size()), "generate");
     }
     // report.json is written last: its presence means a complete bundle.

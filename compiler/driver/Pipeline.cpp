@@ -1,5 +1,7 @@
 #include "compiler/driver/Pipeline.h"
 
+#include "compiler/driver/Calibration.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -10,6 +12,8 @@
 #include "compiler/target/DeviceProfile.h"
 #include "compiler/target/TargetAttr.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "runtime/weights_format.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,7 +36,7 @@ void registerAllPasses() {
   registerCSEPass();
 }
 
-void addGraphPasses(OpPassManager& pm, std::unique_ptr<Pass> quantize) {
+void addGraphPasses(OpPassManager& pm, std::unique_ptr<Pass> quantize, bool fuseGateUp) {
   pm.addPass(createFoldConstants());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -43,7 +47,7 @@ void addGraphPasses(OpPassManager& pm, std::unique_ptr<Pass> quantize) {
   // Once every weight is a linear's, and before gate and up fuse: a per-tensor format sees
   // the model's own tensors (and gate and up in different formats do not fuse).
   if (quantize) pm.addPass(std::move(quantize));
-  pm.addPass(createFuseGateUp());
+  if (fuseGateUp) pm.addPass(createFuseGateUp());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createDeadCodeElimination());
 }
@@ -55,9 +59,30 @@ void addLoweringPasses(OpPassManager& pm) {
   pm.addPass(createPlanMemory());
 }
 
+std::string compileOptionsKey(const CompileOptions& o) {
+  std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
+                    (o.all_logits ? "/all-logits" : "") + "/" + o.weights + "/" + o.weights_head +
+                    (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics;
+  for (const std::string& w : o.weight_overrides) key += "/" + w;
+  if (!o.calibration_text.empty()) {
+    auto text = llvm::MemoryBuffer::getFile(o.calibration_text, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    key += "/calibration " + std::to_string(o.calibration_chunks) + " " +
+           std::to_string(text ? ek::fnv1a64((*text)->getBufferStart(), (*text)->getBufferSize()) : 0);
+  }
+  return key;
+}
+
 Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const std::string& outDir,
-                                             const CompileOptions& options) {
+                                             const CompileOptions& requested) {
   auto error = [](const std::string& msg) { return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", msg.c_str()); };
+  CompileOptions options = requested;
+  if (!options.calibration_text.empty() && options.input_statistics.empty()) {
+    if (options.weights.empty() && options.weight_overrides.empty())
+      return error("--calibration needs --weights (or --weights-override): it changes how float weights are quantized");
+    auto statistics = observeInputs(modelPath, options);
+    if (!statistics) return statistics.takeError();
+    options.input_statistics = *statistics;
+  }
   const DeviceProfile* profile = findDeviceProfile(options.target);
   if (!profile) {
     std::string known;
@@ -122,10 +147,11 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     q.weights = options.weights.empty() ? options.weights_head : options.weights;
     q.head = options.weights_head;
     q.overrides = options.weight_overrides;
+    q.statistics = options.input_statistics;
     quantize = createQuantizeWeights(q, stage);
   }
   stage(quantize ? "graph passes (fold, fuse, quantize weights)" : "graph passes (fold, fuse)");
-  if (Error e = run([&](OpPassManager& pm) { addGraphPasses(pm, std::move(quantize)); })) return std::move(e);
+  if (Error e = run([&](OpPassManager& pm) { addGraphPasses(pm, std::move(quantize), !options.observe_inputs); })) return std::move(e);
   if (gguf || options.max_context > 0) {
     stage("KV cache");
     if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
@@ -143,6 +169,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   bundle.cpp_namespace = options.cpp_namespace;
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
   bundle.target = *profile;
+  bundle.observe_inputs = options.observe_inputs;
   stage("writing the bundle to " + outDir);
   // LLMs from GGUF carry their tokenizer: tokenizer.bin, written before the code and report
   // (the report comes last and marks a complete bundle). A file that says it has no

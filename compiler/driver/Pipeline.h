@@ -25,6 +25,15 @@ struct CompileOptions {
   std::string weights;       // convert float weights to this format ("" keeps them as stored)
   std::string weights_head;  // ... and the embedding table / output head to this ("": see QuantizeWeights)
   std::vector<std::string> weight_overrides;  // NAME=FORMAT: that float weight tensor alone in FORMAT
+  // Calibration (compiler/driver/Calibration.h): a bundle that records the inputs of its float
+  // linears (runtime/input_statistics.h), gate and up left unfused so each keeps its name; and
+  // a statistics file such a bundle wrote, which turns --weights into error-feedback rounding.
+  bool observe_inputs = false;
+  std::string input_statistics;
+  // Calibration text: compiling first observes the model over it (input_statistics is then
+  // that run's file), chunks of the model's context (0: kDefaultCalibrationChunks).
+  std::string calibration_text;
+  int64_t calibration_chunks = 0;
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts
@@ -40,8 +49,12 @@ void registerDialects(mlir::DialectRegistry& registry);
 void registerAllPasses();
 
 // Graph-level cleanup and fusion, then lowering and planning.
-void addGraphPasses(mlir::OpPassManager& pm, std::unique_ptr<mlir::Pass> quantize = nullptr);
+void addGraphPasses(mlir::OpPassManager& pm, std::unique_ptr<mlir::Pass> quantize = nullptr, bool fuseGateUp = true);
 void addLoweringPasses(mlir::OpPassManager& pm);
+
+// What decides a bundle beyond the model file (every option, the calibration text's bytes):
+// the key of cached bundles.
+std::string compileOptionsKey(const CompileOptions& options);
 
 // Compiles an ONNX or GGUF model (told apart by the file's magic) into a bundle in outDir.
 llvm::Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const std::string& outDir,

@@ -7,6 +7,7 @@
 
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/import/GgufFile.h"
+#include "compiler/quantize/BlockQuantizer.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -122,6 +123,20 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
     if (!m) return m.takeError();
     report.rows.push_back(rowOf(format, "edgecc --weights " + format, *m, parameters));
   }
+  if (!o.calibration_text.empty())
+    for (const std::string& format : o.formats) {
+      auto f = parseQuantizableFormat(format);
+      if (!f || !ek::is_quantized(*f)) continue;
+      stage("--weights " + format + " --calibration " + o.calibration_text);
+      CompileOptions c = base;
+      c.weights = format;
+      c.calibration_text = o.calibration_text;
+      c.calibration_chunks = o.calibration_chunks;
+      c.progress = o.progress;
+      auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
+      if (!m) return m.takeError();
+      report.rows.push_back(rowOf(format + "+cal", "edgecc --weights " + format + " --calibration", *m, parameters));
+    }
   for (const std::string& file : o.compare_files) {
     stage("file " + file);
     auto m = measure(o, file, base, "--compare-logits", referenceLogits, o.chunks);

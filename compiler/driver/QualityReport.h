@@ -23,13 +23,16 @@ struct QualityOptions {
   std::vector<std::string> sensitivity_formats;  // e.g. {"q4_k", "q2_k"}: one run per tensor and format
   int64_t ctx = 0, chunks = -1, threads = 0;     // 0 / -1: the bundle's context, every chunk
   int64_t sensitivity_chunks = -1;                // the first chunks only, for the many sensitivity runs
+  // Calibration text: each quantized format also rounded with error feedback (a "+cal" row).
+  std::string calibration_text;
+  int64_t calibration_chunks = 0;
   std::string target = "native";
   std::string work_dir;  // bundles are built here one at a time, then removed
   std::function<void(const std::string&)> progress;
 };
 
 struct QualityRow {
-  std::string name;    // "q4_k", or the compared file's name
+  std::string name;    // "q4_k", "q4_k+cal" (with calibration), or the compared file's name
   std::string source;  // "edgecc --weights q4_k" or "file"
   double weight_bytes = 0, bits_per_weight = 0;
   double ppl = 0, ppl_error = 0, kl = 0, kl_p99 = 0, top1 = 0;

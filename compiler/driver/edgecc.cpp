@@ -37,15 +37,19 @@ const char* kUsage =
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
     "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
+    "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
+    "                 model's inputs over TEXT (GPTQ-style; same formats, lower error at 2-4 bits)\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"
-    "                 [--bundle-dir DIR]\n"
+    "                 [--calibration TEXT] [--bundle-dir DIR]\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
-    "                 [--max-context N] [--weights FORMAT] [--target NAME] [--bundle-dir DIR]   chunked as llama-perplexity\n"
+    "                 [--max-context N] [--weights FORMAT] [--calibration TEXT] [--target NAME] [--bundle-dir DIR]\n"
+    "                 (chunked as llama-perplexity)\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
     "                 [--compare QUANTIZED.gguf]... [--sensitivity q4_k,q2_k [--sensitivity-chunks N]] [--ctx N] [--chunks N]\n"
+    "                 [--calibration TEXT [--calibration-chunks N]]   also each format rounded with error feedback\n"
     "                 [--threads N] [--target NAME] [--work DIR] [--json FILE] [--svg FILE]   table: bits/weight, size, PPL, KL, top-1\n"
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
@@ -118,7 +122,13 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
   options->weights = a.get("--weights");
   options->weights_head = a.get("--weights-head");
   options->weight_overrides = a.all("--weights-override");
-  for (auto [flag, field] : {std::pair{"--max-context", &options->max_context}, {"--max-batch", &options->max_batch}}) {
+  options->calibration_text = a.get("--calibration");
+  if (!options->calibration_text.empty() && !llvm::sys::fs::exists(options->calibration_text)) {
+    *why = options->calibration_text + ": no such calibration text file";
+    return false;
+  }
+  for (auto [flag, field] : {std::pair{"--max-context", &options->max_context}, {"--max-batch", &options->max_batch},
+                             {"--calibration-chunks", &options->calibration_chunks}}) {
     const std::string v = a.get(flag);
     if (v.empty()) continue;
     if (!parseInt(v, field) || *field < 1) {
@@ -192,7 +202,8 @@ int cmdTargets(int argc, char** argv) {
 
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
-                         "--max-batch", "--weights", "--weights-head", "--weights-override"}, {"--all-logits"});
+                         "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration",
+                         "--calibration-chunks"}, {"--all-logits"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -309,7 +320,7 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
   valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head",
-                                        "--weights-override"});
+                                        "--weights-override", "--calibration", "--calibration-chunks"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");
@@ -375,7 +386,7 @@ std::vector<std::string> splitList(const std::string& s) {
 // The accuracy of each weight format on one model and text (QualityReport.h).
 int cmdQuality(int argc, char** argv) {
   Args a(argc, argv, 2, {"--text", "--formats", "--compare", "--sensitivity", "--sensitivity-chunks", "--ctx", "--chunks",
-                         "--threads", "--target", "--work", "--json", "--svg"}, {});
+                         "--threads", "--target", "--work", "--json", "--svg", "--calibration", "--calibration-chunks"}, {});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("quality takes one float model file");
   edgecc::QualityOptions o;
@@ -390,11 +401,14 @@ int cmdQuality(int argc, char** argv) {
   for (const std::string& f : o.sensitivity_formats)
     if (!edgecc::parseQuantizableFormat(f)) return usage("--sensitivity: unknown format '" + f + "'");
   for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads},
-                             {"--sensitivity-chunks", &o.sensitivity_chunks}}) {
+                             {"--sensitivity-chunks", &o.sensitivity_chunks}, {"--calibration-chunks", &o.calibration_chunks}}) {
     const std::string v = a.get(flag);
     if (!v.empty() && (!parseInt(v, field) || *field < 1)) return usage(std::string(flag) + " wants a positive integer, got '" + v + "'");
   }
   o.target = a.get("--target", o.target);
+  o.calibration_text = a.get("--calibration");
+  if (!o.calibration_text.empty() && !llvm::sys::fs::exists(o.calibration_text))
+    return usage(o.calibration_text + ": no such calibration text file");
   llvm::SmallString<128> work(a.get("--work"));
   if (work.empty()) {
     if (llvm::sys::fs::createUniqueDirectory("edgecc-quality", work)) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot create a work directory"));

@@ -79,11 +79,14 @@ def QuantizeWeights : Pass<"edgecc-quantize-weights", "mlir::ModuleOp"> {
     `head` instead; empty: q8_0 when `weights` is q4_0 and q6_k when it is a k-quant
     (llama.cpp's mixes also keep the output layer at higher precision), else `weights`.
     Rows that are not whole 256-value super-blocks take q8_0 under a k-quant.
+    With `statistics` (a calibration bundle's input moments), each weight they cover is
+    rounded with error feedback (compiler/quantize/Gptq.h): same format, smaller output error.
   }];
   let options = [
     Option<"weights", "weights", "std::string", "\"\"", "Format for weights: f32, f16, q8_0, q4_0, q6_k, q5_k, q4_k, q3_k, q2_k">,
     Option<"head", "head", "std::string", "\"\"", "Format for the embedding table and output head">,
-    ListOption<"overrides", "overrides", "std::string", "Per-tensor formats, NAME=FORMAT (NAME: the weight constant's name)">
+    ListOption<"overrides", "overrides", "std::string", "Per-tensor formats, NAME=FORMAT (NAME: the weight constant's name)">,
+    Option<"statistics", "statistics", "std::string", "\"\"", "Input statistics from calibration text (runtime/input_statistics.h): weights they cover get error-feedback rounding">
   ];
 }
 

@@ -2,6 +2,8 @@
 #include "compiler/passes/Passes.h"
 #include "compiler/passes/PatternUtils.h"
 #include "compiler/quantize/BlockQuantizer.h"
+#include "compiler/quantize/Gptq.h"
+#include "compiler/quantize/InputStatistics.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/half.h"
 
@@ -113,7 +115,16 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
         module.emitError() << "--weights-override: no float weight tensor named '" << name << "'";
         return signalPassFailure();
       }
-    int64_t doneValues = 0, reportedTenth = 0;
+    InputStatistics statistics;
+    if (!std::string(this->statistics).empty()) {
+      auto read = readInputStatistics(this->statistics);
+      if (!read) {
+        module.emitError() << llvm::toString(read.takeError());
+        return signalPassFailure();
+      }
+      statistics = std::move(*read);
+    }
+    int64_t doneValues = 0, reportedTenth = 0, withFeedback = 0;
     for (const Job& job : jobs) {
       graph::ConstantOp c = job.constant;
       const ek::WeightFormat to = job.to;
@@ -129,7 +140,18 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       }
       const int64_t rowBytes = ek::row_bytes(to, k);
       std::string out(size_t(rows * rowBytes), '\0');
-      quantizeRowsInParallel(to, values.data(), rows, k, reinterpret_cast<uint8_t*>(out.data()));
+      auto moments = statistics.find(c.getName().value_or("").str());
+      if (moments != statistics.end() && ek::is_quantized(to) && moments->second->k == k) {
+        std::string why;
+        if (!quantizeRowsWithFeedback(to, values.data(), rows, k, moments->second->h.data(),
+                                      reinterpret_cast<uint8_t*>(out.data()), &why)) {
+          c.emitError() << "'" << moments->first << "': " << why;
+          return signalPassFailure();
+        }
+        ++withFeedback;
+      } else {
+        quantizeRowsInParallel(to, values.data(), rows, k, reinterpret_cast<uint8_t*>(out.data()));
+      }
       OpBuilder b(c);
       Type element = to == ek::WeightFormat::F32   ? Type(b.getF32Type())
                      : to == ek::WeightFormat::F16 ? Type(b.getF16Type())
@@ -149,6 +171,14 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
                   "M weights");
       }
     }
+    if (!std::string(this->statistics).empty() && withFeedback == 0 && !jobs.empty()) {
+      module.emitError() << "--calibration: the input statistics name none of this model's quantized weights";
+      return signalPassFailure();
+    }
+    if (progress_ && !statistics.empty())
+      progress_("error-feedback rounding on " + std::to_string(withFeedback) + " of " + std::to_string(jobs.size()) +
+                " quantized weights (calibration: " + std::to_string(int64_t(statistics.begin()->second->tokens)) +
+                " tokens)");
   }
 };
 

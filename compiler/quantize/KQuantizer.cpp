@@ -196,7 +196,7 @@ void packTwoBits(const uint8_t* L, uint8_t* qs) {
 }
 
 void quantizeQ2K(const float* x, uint8_t* out) {  // scales[16] | qs[64] | d | dmin
-  uint8_t L[kQK], *scalesOut = out, *qs = out + 16;
+  uint8_t L[kQK], *scalesOut = out;
   float weights[16], mins[16], scales[16];
   const float q4scale = 15.f;
   float maxScale = 0, maxMin = 0;
@@ -228,13 +228,13 @@ void quantizeQ2K(const float* x, uint8_t* out) {  // scales[16] | qs[64] | d | d
     const float dm = dmin * (scalesOut[j] >> 4);
     for (int i = 0; i < 16; ++i) L[16 * j + i] = uint8_t(std::max(0, std::min(3, nearestInt((x[16 * j + i] + dm) / dl))));
   }
-  packTwoBits(L, qs);
+  packKLevels(ek::WeightFormat::Q2_K, L, out);
 }
 
 void quantizeQ3K(const float* x, uint8_t* out) {  // hmask[32] | qs[64] | scales[12] | d
   int8_t L[kQK];
   float scales[16];
-  uint8_t *hmask = out, *qs = out + 32, *sc = out + 96;
+  uint8_t* sc = out + 96;
   float maxScale = 0, amax = 0;
   for (int j = 0; j < 16; ++j) {
     scales[j] = makeQ3Quants(16, 4, x + 16 * j, L + 16 * j);
@@ -264,20 +264,13 @@ void quantizeQ3K(const float* x, uint8_t* out) {  // hmask[32] | qs[64] | scales
     if (!dl) continue;
     for (int i = 0; i < 16; ++i) L[16 * j + i] = int8_t(std::max(-4, std::min(3, nearestInt(x[16 * j + i] / dl))) + 4);
   }
-  std::memset(hmask, 0, 32);
-  // the high bit of value j goes to bit j / 32 of byte j % 32
-  for (int j = 0; j < kQK; ++j)
-    if (L[j] > 3) {
-      hmask[j % 32] = uint8_t(hmask[j % 32] | (1 << (j / 32)));
-      L[j] = int8_t(L[j] - 4);
-    }
-  packTwoBits(reinterpret_cast<const uint8_t*>(L), qs);
+  packKLevels(ek::WeightFormat::Q3_K, reinterpret_cast<const uint8_t*>(L), out);
 }
 
 // q4_k and q5_k: 8 sub-blocks of 32 with a 6-bit scale and min each.
 void quantizeQ45K(bool five, const float* x, uint8_t* out) {  // d | dmin | scales[12] | (qh[32]) | qs[128]
   const int nmax = five ? 31 : 15;
-  uint8_t L[kQK], *sc = out + 4, *qh = out + 16, *qs = five ? out + 48 : out + 16;
+  uint8_t L[kQK], *sc = out + 4;
   float weights[32], mins[8], scales[8];
   float maxScale = 0, maxMin = 0;
   for (int j = 0; j < 8; ++j) {
@@ -316,16 +309,7 @@ void quantizeQ45K(bool five, const float* x, uint8_t* out) {  // d | dmin | scal
     const float dm = dmin * float(uint8_t(m));
     for (int i = 0; i < 32; ++i) L[32 * j + i] = uint8_t(std::max(0, std::min(nmax, nearestInt((x[32 * j + i] + dm) / dl))));
   }
-  if (five) std::memset(qh, 0, 32);
-  for (int n = 0; n < kQK; n += 64)  // value n + l in the low nibble of byte l, n + 32 + l in the high
-    for (int l = 0; l < 32; ++l) {
-      int lo = L[n + l], hi = L[n + l + 32];
-      if (five) {
-        if (lo > 15) lo -= 16, qh[l] = uint8_t(qh[l] | (1 << (n / 32)));
-        if (hi > 15) hi -= 16, qh[l] = uint8_t(qh[l] | (2 << (n / 32)));
-      }
-      qs[n / 2 + l] = uint8_t(lo | (hi << 4));
-    }
+  packKLevels(five ? ek::WeightFormat::Q5_K : ek::WeightFormat::Q4_K, L, out);
 }
 
 void quantizeQ6K(const float* x, uint8_t* out) {  // ql[128] | qh[64] | scales[16] int8 | d
@@ -351,17 +335,54 @@ void quantizeQ6K(const float* x, uint8_t* out) {  // ql[128] | qh[64] | scales[1
     if (!dl) continue;
     for (int i = 0; i < 16; ++i) L[16 * j + i] = int8_t(std::max(-32, std::min(31, nearestInt(x[16 * j + i] / dl))) + 32);
   }
-  uint8_t *ql = out, *qh = out + 128;
-  for (int j = 0; j < kQK; j += 128, ql += 64, qh += 32)
-    for (int l = 0; l < 32; ++l) {
-      const int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
-      ql[l] = uint8_t((q1 & 0xF) | ((q3 & 0xF) << 4));
-      ql[l + 32] = uint8_t((q2 & 0xF) | ((q4 & 0xF) << 4));
-      qh[l] = uint8_t((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
-    }
+  packKLevels(ek::WeightFormat::Q6_K, reinterpret_cast<const uint8_t*>(L), out);
 }
 
 }  // namespace
+
+void packKLevels(ek::WeightFormat format, const uint8_t* L, uint8_t* block) {
+  switch (format) {
+    case ek::WeightFormat::Q2_K: packTwoBits(L, block + 16); return;
+    case ek::WeightFormat::Q3_K: {  // hmask[32] | qs[64]: the high bit of value j in bit j / 32 of byte j % 32
+      uint8_t low[kQK], *hmask = block;
+      std::memset(hmask, 0, 32);
+      for (int j = 0; j < kQK; ++j) {
+        low[j] = uint8_t(L[j] & 3);
+        if (L[j] > 3) hmask[j % 32] = uint8_t(hmask[j % 32] | (1 << (j / 32)));
+      }
+      packTwoBits(low, block + 32);
+      return;
+    }
+    case ek::WeightFormat::Q4_K:
+    case ek::WeightFormat::Q5_K: {  // (qh[32]) | qs[128]: value n + l in the low nibble of byte l, n + 32 + l in the high
+      const bool five = format == ek::WeightFormat::Q5_K;
+      uint8_t *qh = block + 16, *qs = five ? block + 48 : block + 16;
+      if (five) std::memset(qh, 0, 32);
+      for (int n = 0; n < kQK; n += 64)
+        for (int l = 0; l < 32; ++l) {
+          int lo = L[n + l], hi = L[n + l + 32];
+          if (five) {
+            if (lo > 15) lo -= 16, qh[l] = uint8_t(qh[l] | (1 << (n / 32)));
+            if (hi > 15) hi -= 16, qh[l] = uint8_t(qh[l] | (2 << (n / 32)));
+          }
+          qs[n / 2 + l] = uint8_t(lo | (hi << 4));
+        }
+      return;
+    }
+    case ek::WeightFormat::Q6_K: {  // ql[128] low nibbles | qh[64] high 2 bits
+      uint8_t *ql = block, *qh = block + 128;
+      for (int j = 0; j < kQK; j += 128, ql += 64, qh += 32)
+        for (int l = 0; l < 32; ++l) {
+          const int q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+          ql[l] = uint8_t((q1 & 0xF) | ((q3 & 0xF) << 4));
+          ql[l + 32] = uint8_t((q2 & 0xF) | ((q4 & 0xF) << 4));
+          qh[l] = uint8_t((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+        }
+      return;
+    }
+    default: return;
+  }
+}
 
 void quantizeRowKQuant(ek::WeightFormat format, const float* x, int64_t k, uint8_t* out) {
   const int64_t bytes = ek::block_bytes(format);

@@ -6,6 +6,7 @@
 //   model_generate [--dir BUNDLE] --perplexity TEXT_FILE [--ctx N (default: the bundle's context)]
 //                  [--chunks N] [--threads N] [--json]
 //                  [--save-logits FILE | --compare-logits FILE]   (logit_compare.h: KL, top-1)
+//                  [--observe-inputs FILE]   (calibration bundles: runtime/input_statistics.h)
 // --json prints one object: prompt_ids, ids, text, prefill_tok_s, decode_tok_s, load_ms,
 // peak_rss_bytes; for --perplexity: ppl, ppl_error, bits_per_byte, chunks, n_ctx, tokens,
 // scored_tokens, scored_bytes, seconds; with --compare-logits also kl, kl_p99, kl_max, top1. `edgecc generate` and `edgecc perplexity` run this tool.
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "model.h"
+#include "runtime/input_statistics.h"
 #include "runtime/llm/generate.h"
 #include "runtime/llm/json_output.h"
 #include "runtime/llm/logit_compare.h"
@@ -128,7 +130,7 @@ int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::s
 
 int main(int argc, char** argv) {
   std::string dir = ".", prompt;
-  std::string perplexity_file, save_logits, compare_logits;
+  std::string perplexity_file, save_logits, compare_logits, observe_inputs;
   long long n_ctx = M::kMaxContext, max_chunks = -1;
   bool have_prompt = false, have_ids = false, json = false, ignore_eos = false;
   std::vector<int32_t> prompt_ids;
@@ -160,6 +162,7 @@ int main(int argc, char** argv) {
     else if (arg == "--perplexity") perplexity_file = next();
     else if (arg == "--save-logits") save_logits = next();
     else if (arg == "--compare-logits") compare_logits = next();
+    else if (arg == "--observe-inputs") observe_inputs = next();
     else if (arg == "--ctx") { if (!parse_int(next(), &n_ctx) || n_ctx < 4 || n_ctx > M::kMaxContext) die("--ctx needs an integer in 4.." + std::to_string(M::kMaxContext) + " (the bundle's context)", 2); }
     else if (arg == "--chunks") { if (!parse_int(next(), &max_chunks) || max_chunks < 1) die("--chunks needs a positive integer", 2); }
     else if (arg == "--ignore-eos") ignore_eos = true;
@@ -168,8 +171,8 @@ int main(int argc, char** argv) {
   }
   if (perplexity_file.empty() && have_prompt == have_ids) die("give exactly one of --prompt TEXT or --prompt-ids 1,2,3", 2);
   if (!perplexity_file.empty() && (have_prompt || have_ids)) die("--perplexity takes no prompt", 2);
-  if ((!save_logits.empty() || !compare_logits.empty()) && perplexity_file.empty())
-    die("--save-logits and --compare-logits go with --perplexity", 2);
+  if ((!save_logits.empty() || !compare_logits.empty() || !observe_inputs.empty()) && perplexity_file.empty())
+    die("--save-logits, --compare-logits and --observe-inputs go with --perplexity", 2);
   if (!save_logits.empty() && !compare_logits.empty()) die("give one of --save-logits and --compare-logits", 2);
   if (n <= 0) die("-n must be a positive number of tokens, got " + std::to_string(n), 2);
   if (n > M::kMaxContext) die("-n " + std::to_string(n) + " exceeds the bundle's context of " + std::to_string(M::kMaxContext), 2);
@@ -195,7 +198,9 @@ int main(int argc, char** argv) {
   if (!perplexity_file.empty()) {
     if (!tokenizer) die("--perplexity needs the bundle's tokenizer, and " + vocab_path + " cannot be opened");
     if (!tokenizer->ok()) die("tokenizer: " + tokenizer->error());
-    return run_perplexity(*model, *tokenizer, perplexity_file, n_ctx, max_chunks, json, save_logits, compare_logits);
+    const int rc = run_perplexity(*model, *tokenizer, perplexity_file, n_ctx, max_chunks, json, save_logits, compare_logits);
+    if (rc == 0 && !observe_inputs.empty() && !ek::save_input_statistics(observe_inputs, &error)) die(error);
+    return rc;
   }
 
   if (have_prompt) {
