@@ -3,14 +3,14 @@
 # excluded: its tile instructions fault in virtual machines that do not enable them) from the
 # source node-llama-cpp@3.21.1 carries (scripts/setup_llama_ref.sh fetches it), into
 # ${EDGECC_LLAMA_BENCH:-~/.cache/edgecc/llama-bench}: llama-bench (speed), llama-perplexity
-# and llama-quantize (accuracy). About 15 minutes on 2 cores the first time, then cached; for
+# and llama-quantize, llama-imatrix (accuracy). About 15 minutes on 2 cores the first time, then cached; for
 # benchmarks and accuracy scripts only, never run by the tests. Prints "TOOL: PATH" per tool.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DIR=${EDGECC_LLAMA_BENCH:-$HOME/.cache/edgecc/llama-bench}
 REF=$(bash "$ROOT/scripts/setup_llama_ref.sh" | tail -1)
 SRC=${REF#llama-ref: }/src
-TOOLS=(llama-bench llama-perplexity llama-quantize)
+TOOLS=(llama-bench llama-perplexity llama-quantize llama-imatrix)
 mkdir -p "$DIR"
 exec 9>"$DIR/.lock"
 flock 9
