@@ -2,10 +2,13 @@
 # The quality table of the trained model (models/brown-6m) on its held-out text: every
 # --weights format of edgecc's quantizer next to llama-quantize's files of the same f16 model
 # (its standard mixes, no importance matrix), all measured by `edgecc quality` against the f32
-# build: bits per weight, size, perplexity, KL, top-1. Then the per-tensor sensitivity (one
-# tensor at a time in q4_k and in q2_k, over the first chunks). Writes
+# build: bits per weight, size, perplexity, KL, top-1. Calibrated rows: edgecc's error-feedback
+# rounding (--calibration) and llama-quantize with llama-imatrix's importance matrix, both from
+# the same calibration text (the start of the training split, never the held-out text). Then
+# the per-tensor sensitivity (one tensor at a time in q4_k and in q2_k, over the first chunks). Writes
 # benchmarks/results/quality-brown-6m.{md,json,svg} and quality-brown-6m-sensitivity.svg. Not
-# part of the tests (about 15 minutes on 2 cores); needs llama-quantize (scripts/build_llama_tools.sh).
+# part of the tests (about 25 minutes on 2 cores); needs llama-quantize and llama-imatrix
+# (scripts/build_llama_tools.sh).
 #   bash benchmarks/quality.sh [--chunks N] [--sensitivity-chunks N]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +16,7 @@ EDGECC=${EDGECC:-$ROOT/build/bin/edgecc}
 MODEL=$ROOT/models/brown-6m/model-f16.gguf
 TEXT=$ROOT/models/brown-6m/heldout.txt
 OUT=$ROOT/benchmarks/results
-CHUNKS=0 SENS_CHUNKS=40
+CHUNKS=0 SENS_CHUNKS=40 CAL_CHUNKS=32
 while [[ $# -gt 0 ]]; do
   case $1 in
     --chunks) CHUNKS=$2; shift 2 ;;
@@ -22,13 +25,24 @@ while [[ $# -gt 0 ]]; do
     *) echo "quality.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-QUANTIZE=$(bash "$ROOT/scripts/build_llama_tools.sh" | sed -n 's/^llama-quantize: //p')
+TOOLS=$(bash "$ROOT/scripts/build_llama_tools.sh")
+QUANTIZE=$(sed -n 's/^llama-quantize: //p' <<< "$TOOLS")
+IMATRIX=$(sed -n 's/^llama-imatrix: //p' <<< "$TOOLS")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# Calibration text: the first 300 kB of the training split (examples/train/brown.py).
+/usr/bin/python3 "$ROOT/examples/train/brown.py" --out "$WORK/brown" > /dev/null
+CALIB=$WORK/calibration.txt
+head -c 300000 "$WORK/brown/train.txt" > "$CALIB"
+"$IMATRIX" -m "$MODEL" -f "$CALIB" -o "$WORK/imatrix.gguf" -c 256 --chunks "$CAL_CHUNKS" -t 2 > "$WORK/imatrix.log" 2>&1
 FILES=()
 for t in Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M Q2_K; do
   "$QUANTIZE" "$MODEL" "$WORK/llama-quantize-$t.gguf" "$t" 2 > "$WORK/quantize-$t.log" 2>&1
   FILES+=(--compare "$WORK/llama-quantize-$t.gguf")
+done
+for t in Q4_K_M Q4_0 Q3_K_M Q2_K; do
+  "$QUANTIZE" --imatrix "$WORK/imatrix.gguf" "$MODEL" "$WORK/llama-quantize-imatrix-$t.gguf" "$t" 2 > "$WORK/quantize-imatrix-$t.log" 2>&1
+  FILES+=(--compare "$WORK/llama-quantize-imatrix-$t.gguf")
 done
 CHUNK_ARGS=()
 [[ $CHUNKS -gt 0 ]] && CHUNK_ARGS=(--chunks "$CHUNKS")
@@ -39,9 +53,13 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "\`edgecc quality\` on $cpu, $(date -u +%Y-%m-%d). Reference: the f32 build of models/brown-6m/model-f16.gguf."
   echo "Rows \`edgecc --weights F\` are edgecc's quantizer (head q8_0 under q4_0, q6_k under the k-quants);"
   echo "rows \`llama-quantize-*.gguf\` are llama-quantize's mixes of the same f16 file (no importance matrix), run by edgecc."
+  echo "Calibrated, from the same text ($CAL_CHUNKS chunks of 256 tokens from the start of the training split):"
+  echo "rows \`F+cal\` are edgecc's error-feedback rounding (\`--weights F --calibration\`), rows"
+  echo "\`llama-quantize-imatrix-*.gguf\` llama-quantize with llama-imatrix's importance matrix."
   echo "Command: \`bash benchmarks/quality.sh\`."
   echo
   "$EDGECC" quality "$MODEL" --text "$TEXT" --formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k "${FILES[@]}" \
+    --calibration "$CALIB" --calibration-chunks "$CAL_CHUNKS" \
     "${CHUNK_ARGS[@]}" --sensitivity q4_k,q2_k --sensitivity-chunks "$SENS_CHUNKS" \
     --json "$OUT/quality-brown-6m.json" --svg "$OUT/quality-brown-6m.svg"
   echo

@@ -83,18 +83,20 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     struct Job {
       graph::ConstantOp constant;
       ek::WeightFormat to;
+      bool isTable;  // also read as an embedding table: its rows are vectors, not a linear's
     };
     std::vector<Job> jobs;
     int64_t totalValues = 0;
     module.walk([&](graph::ConstantOp c) {
       // Only constants every user reads as a float weight: linear's right-hand side, or a table.
-      bool isHead = false;
+      bool isHead = false, isTable = false;
       for (OpOperand& use : c->getUses()) {
         if (!readsAsWeight(use)) return;
         Operation* user = use.getOwner();
         auto f = graph::parseWeightFormat(weightFormatOf(user).getValue());
         if (!f || (*f != ek::WeightFormat::F32 && *f != ek::WeightFormat::F16)) return;
         isHead |= isa<graph::EmbeddingOp>(user) || feedsReturn(user);
+        isTable |= isa<graph::EmbeddingOp>(user);
       }
       if (c->use_empty()) return;
       auto type = cast<RankedTensorType>(c.getType());
@@ -107,7 +109,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       // format; rows of partial 32-blocks stay as they are.
       if (type.getDimSize(1) % blockValues(to) != 0 && ek::is_k_quant(to)) to = ek::WeightFormat::Q8_0;
       if (type.getDimSize(1) % blockValues(to) != 0) return;
-      jobs.push_back({c, to});
+      jobs.push_back({c, to, isTable});
       totalValues += type.getNumElements();
     });
     for (const auto& [name, format] : perTensor)
@@ -141,7 +143,9 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       const int64_t rowBytes = ek::row_bytes(to, k);
       std::string out(size_t(rows * rowBytes), '\0');
       auto moments = statistics.find(c.getName().value_or("").str());
-      if (moments != statistics.end() && ek::is_quantized(to) && moments->second->k == k) {
+      // A tied embedding table keeps plain rounding: a row looked up must stay close to itself,
+      // whatever the output layer's inputs would prefer.
+      if (moments != statistics.end() && ek::is_quantized(to) && moments->second->k == k && !job.isTable) {
         std::string why;
         if (!quantizeRowsWithFeedback(to, values.data(), rows, k, moments->second->h.data(),
                                       reinterpret_cast<uint8_t*>(out.data()), &why)) {
