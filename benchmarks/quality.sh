@@ -63,6 +63,30 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     "${CHUNK_ARGS[@]}" --sensitivity q4_k,q2_k --sensitivity-chunks "$SENS_CHUNKS" \
     --json "$OUT/quality-brown-6m.json" --svg "$OUT/quality-brown-6m.svg"
   echo
+  # Mixes: llama.cpp's choice of tensors that get more bits in its Q2_K and Q3_K_M (attn_v and
+  # ffn_down one step up), with edgecc's calibrated rounding: its answer at their sizes.
+  echo "Mixes with calibration (attn_v and ffn_down one format up, as llama-quantize's Q2_K / Q3_K_M choose),"
+  echo "perplexity on the same text; bits per weight as above:"
+  echo
+  echo "| weights | bits/weight | weights MiB | PPL | vs f32 |"
+  echo "|---|---|---|---|---|"
+  f32_ppl=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['reference']['ppl'])" "$OUT/quality-brown-6m.json")
+  f32_bytes=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['reference']['weight_bytes'])" "$OUT/quality-brown-6m.json")
+  for mix in "q2_k q3_k" "q3_k q4_k"; do
+    read -r body up <<< "$mix"
+    args=(--weights "$body" --calibration "$CALIB" --calibration-chunks "$CAL_CHUNKS" --bundle-dir "$WORK/mix")
+    for i in 0 1 2 3 4 5; do args+=(--weights-override "blk.$i.attn_v.weight=$up" --weights-override "blk.$i.ffn_down.weight=$up"); done
+    rm -rf "$WORK/mix"
+    "$EDGECC" perplexity "$MODEL" --text "$TEXT" "${CHUNK_ARGS[@]}" "${args[@]}" --json 2> /dev/null | tail -1 > "$WORK/mix.json"
+    /usr/bin/python3 - "$WORK/mix.json" "$WORK/mix/weights.bin" "$f32_ppl" "$f32_bytes" "$body" "$up" <<'PY'
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+size, f32_ppl, f32_bytes = os.path.getsize(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+print(f"| {sys.argv[5]}+cal, attn_v/ffn_down {sys.argv[6]} | {8 * size / (f32_bytes / 4):.2f} | {size / 2**20:.2f} | "
+      f"{r['ppl']:.4f} ± {r['ppl_error']:.2f} | {100 * (r['ppl'] / f32_ppl - 1):+.2f} % |")
+PY
+  done
+  echo
   echo "![perplexity by bits per weight](quality-brown-6m.svg)"
   echo
   echo "![KL per tensor](quality-brown-6m-sensitivity.svg)"

@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cstring>
+#include <optional>
 #include <locale>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "compiler/driver/Pipeline.h"
 #include "compiler/import/OnnxImporter.h"
 #include "compiler/quantize/BlockQuantizer.h"
+#include "compiler/quantize/Gptq.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/FileSystem.h"
 #include "runtime/kernels/ggml_blocks.h"
@@ -35,7 +37,8 @@ std::string formatList() {
 py::dict compileModel(const std::string& model, const std::string& outDir, const std::string& target,
                       const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
                       int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
-                      bool allLogits) {
+                      bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
+                      int64_t calibrationChunks) {
   edgecc::CompileOptions options;
   options.target = target;
   options.max_context = maxContext;
@@ -43,6 +46,9 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   options.weights = weights;
   options.weights_head = weightsHead;
   options.all_logits = allLogits;
+  options.weight_overrides = weightOverrides;
+  options.calibration_text = calibration;
+  options.calibration_chunks = calibrationChunks;
   options.import.dims = dims;
   options.import.max_dims = maxDims;
   llvm::Expected<edgecc::CompileResult> r = [&] {
@@ -217,12 +223,16 @@ PYBIND11_MODULE(edgecc, m) {
   m.def("compile", &compileModel, py::arg("model"), py::arg("out_dir"), py::arg("target") = "x86-64-avx2",
         py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("max_dims") = std::map<std::string, int64_t>{},
         py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
-        py::arg("all_logits") = false,
+        py::arg("all_logits") = false, py::arg("weight_overrides") = std::vector<std::string>{},
+        py::arg("calibration") = "", py::arg("calibration_chunks") = 0,
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
         "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. `weights` converts float "
         "weights to f32, f16, q8_0, q4_0, q6_k, q5_k, q4_k, q3_k or q2_k while compiling (`weights_head`: the embedding table and output head); "
+        "`weight_overrides` puts single tensors in their own format (['blk.0.ffn_down.weight=q4_k', ...]); "
+        "`calibration` (a text file) rounds `weights` with error feedback from the model's inputs over it "
+        "(`calibration_chunks` chunks of its context, 0 = 32); "
         "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
         "target. Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
@@ -232,7 +242,8 @@ PYBIND11_MODULE(edgecc, m) {
     return names;
   }, "Names of the known device profiles (\"native\": this CPU, detected).");
   m.def("supported_ops", &edgecc::supportedOnnxOps, "ONNX operators the importer accepts.");
-  m.def("quantize_rows", [](py::array_t<float, py::array::c_style | py::array::forcecast> rows, const std::string& format) {
+  m.def("quantize_rows", [](py::array_t<float, py::array::c_style | py::array::forcecast> rows, const std::string& format,
+                            std::optional<py::array_t<float, py::array::c_style | py::array::forcecast>> moments) {
     auto f = edgecc::parseQuantizableFormat(format);
     if (!f) throw std::invalid_argument("unknown format '" + format + "' (" + formatList() + ")");
     if (rows.ndim() != 2) throw std::invalid_argument("quantize_rows takes a 2-D array [rows, k]");
@@ -241,10 +252,21 @@ PYBIND11_MODULE(edgecc, m) {
       throw std::invalid_argument("rows of " + std::to_string(k) + " values are not whole blocks of " +
                                   std::to_string(edgecc::blockValues(*f)));
     std::string out(size_t(n * ek::row_bytes(*f, k)), '\0');
-    edgecc::quantizeRows(*f, rows.data(), n, k, reinterpret_cast<uint8_t*>(out.data()));
+    if (moments) {
+      if (!ek::is_quantized(*f)) throw std::invalid_argument("error-feedback rounding needs a quantized format, not " + format);
+      if (moments->ndim() != 2 || moments->shape(0) != k || moments->shape(1) != k)
+        throw std::invalid_argument("moments must be a [k, k] array (k = " + std::to_string(k) + ")");
+      std::string why;
+      if (!edgecc::quantizeRowsWithFeedback(*f, rows.data(), n, k, moments->data(), reinterpret_cast<uint8_t*>(out.data()), &why))
+        throw std::runtime_error(why);
+    } else {
+      edgecc::quantizeRows(*f, rows.data(), n, k, reinterpret_cast<uint8_t*>(out.data()));
+    }
     return py::bytes(out);
-  }, py::arg("rows"), py::arg("format"),
-        "Rows of float32 values in a stored weight format (ggml's bytes: the compiler's --weights arithmetic).");
+  }, py::arg("rows"), py::arg("format"), py::arg("moments") = py::none(),
+        "Rows of float32 values in a stored weight format (ggml's bytes: the compiler's --weights arithmetic). "
+        "With `moments` (the [k, k] sum of x x^T over the layer's inputs), rounding with error feedback: "
+        "the same format, a smaller error on those inputs.");
   m.def("dequantize_rows", [](py::bytes data, const std::string& format, int64_t k) {
     auto f = edgecc::parseQuantizableFormat(format);
     if (!f) throw std::invalid_argument("unknown format '" + format + "' (" + formatList() + ")");

@@ -9,7 +9,7 @@ buys, on the trained model (models/brown-6m) and real text.
      Every float weight a linear reads is named, and the token count is chunks x context.
   2. The accuracy: on held-out chunks the calibration never saw, q2_k with --calibration has a
      lower perplexity and at most 0.9x the mean KL from the f32 build of plain q2_k (on the full
-     held-out text it is about 0.5x; the margin absorbs the short sample).
+     held-out text it is 0.61x with 32 chunks of calibration, here 0.7x with 8; the margin absorbs the short sample).
   3. Bad input: --calibration without --weights, and a missing calibration file, exit non-zero
      with one line naming the reason.
 
