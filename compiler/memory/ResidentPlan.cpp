@@ -1,0 +1,327 @@
+#include "compiler/memory/ResidentPlan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "compiler/ir/KernelMapping.h"
+#include "compiler/ir/SymbolicShape.h"
+#include "dialects/exec/ExecDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace edgecc {
+
+using namespace mlir;
+
+namespace {
+
+// Stated estimates where the program does not fix the figure (measured sizes: see the memory
+// benchmark; the constants are what a brown-6m bundle showed).
+constexpr int64_t kStackBytesPerThread = 64 << 10;    // touched stack per worker thread
+constexpr int64_t kCodeBytes = 3 << 19;               // model_generate's text and data, 1.5 MiB
+constexpr int64_t kTokenizerBytesPerEntry = 48;       // piece string, score, type, lookup entry
+constexpr int64_t kSamplerBytesPerEntry = 16;         // logits copy, probability, index
+
+bool endsWith(StringRef s, StringRef suffix) { return s.ends_with(suffix); }
+
+int64_t boundedBytes(Type type, AffineMapAttr dims, const SymbolBounds& bounds) {
+  auto t = cast<MemRefType>(type);
+  auto dtype = dtypeOf(t.getElementType());
+  int64_t n = 1;
+  for (const SymDim& d : symbolicShape(type, dims)) n *= maxValue(d, bounds);
+  return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
+}
+
+AffineMapAttr dimsAttrOf(func::FuncOp func, Value v) {
+  if (auto arg = dyn_cast<BlockArgument>(v)) return func.getArgAttrOfType<AffineMapAttr>(arg.getArgNumber(), "exec.dims");
+  if (auto alloc = v.getDefiningOp<exec::AllocOp>()) return alloc.getDimsAttr();
+  if (auto view = v.getDefiningOp<exec::ViewOp>()) return view.getDimsAttr();
+  return {};
+}
+
+// Bits per value of a block format, from the bytes of one 256-value super-block.
+double bitsPerValue(ek::WeightFormat f) { return 8.0 * double(ek::row_bytes(f, ek::kSuperBlockValues)) / double(ek::kSuperBlockValues); }
+
+}  // namespace
+
+int64_t ResidentPlan::total() const {
+  int64_t t = 0;
+  for (const ResidentItem& i : items) t += i.bytes;
+  return t;
+}
+
+int64_t ResidentPlan::bytesOf(const std::string& name) const {
+  for (const ResidentItem& i : items)
+    if (i.name == name) return i.bytes;
+  return 0;
+}
+
+std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(func::FuncOp func, const SymbolBounds& bounds) {
+  llvm::DenseMap<Operation*, int64_t> index;
+  int64_t i = 0;
+  func.walk([&](Operation* op) { index[op] = i++; });
+  std::vector<std::pair<exec::AllocOp, BufferLifetime>> out;
+  func.walk([&](exec::AllocOp alloc) {
+    BufferLifetime life{boundedBytes(alloc.getType(), alloc.getDimsAttr(), bounds), index[alloc], index[alloc]};
+    // Follow views: a use of a view is a use of the buffer it aliases.
+    llvm::SmallVector<Value> work = {alloc.getResult()};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      for (Operation* user : v.getUsers()) {
+        life.last = std::max(life.last, index[user]);
+        if (auto view = dyn_cast<exec::ViewOp>(user)) work.push_back(view.getResult());
+      }
+    }
+    out.push_back({alloc, life});
+  });
+  return out;
+}
+
+ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
+  ResidentPlan p;
+  auto funcs = module.getOps<func::FuncOp>();
+  if (funcs.empty()) return p;
+  func::FuncOp func = *funcs.begin();
+  const SymbolBounds bounds = symbolBounds(module);
+  const int threads = std::max(1, o.threads);
+
+  // The token batch: the bound of input_ids' second dim (LLMs), else 1.
+  const int64_t numInputs = func->hasAttr("exec.num_inputs") ? func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt() : 0;
+  p.max_batch = 1;
+  for (int64_t i = 0; i < numInputs; ++i)
+    if (auto role = func.getArgAttrOfType<StringAttr>(unsigned(i), "graph.llm_input"); role && role.getValue() == "token_ids") {
+      SymShape dims = symbolicShape(func.getArgument(unsigned(i)).getType(), dimsAttrOf(func, func.getArgument(unsigned(i))));
+      if (dims.size() == 2) p.max_batch = maxValue(dims[1], bounds);
+    }
+
+  // Weights: matrices read by linear or embedding (re-priced by --weights), the rest as stored.
+  int64_t weights = 0, tableRows = 0, tableBytes = 0;
+  func.walk([&](exec::WeightOp w) {
+    auto t = cast<MemRefType>(w.getType());
+    const int64_t bytes = t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8);
+    bool tableOnly = !w->use_empty();
+    std::optional<ek::WeightFormat> format;
+    for (Operation* user : w->getUsers()) {
+      auto call = dyn_cast<exec::CallOp>(user);
+      const StringRef kernel = call ? call.getKernel() : StringRef();
+      const bool embedding = endsWith(kernel, "embedding"), linear = endsWith(kernel, "linear");
+      tableOnly &= embedding;
+      if ((embedding || linear) && !call.getInts().empty() && call.getIns()[embedding ? 0 : 1] == w.getResult())
+        format = ek::stored_format(ek::WeightFormat(call.getInts()[0]));
+    }
+    if (format) {
+      p.matrix_bytes[*format] += bytes;
+      p.matrix_values[*format] += int64_t(std::llround(double(bytes) * 8.0 / bitsPerValue(*format)));
+    }
+    if (tableOnly && t.getRank() == 2 && t.getDimSize(0) > 0) {
+      tableBytes += bytes;
+      tableRows += std::min(bytes, bytes / t.getDimSize(0) * p.max_batch);
+    } else {
+      weights += bytes;
+    }
+  });
+  p.items.push_back({"weights", weights, true, "weights.bin, mapped"});
+  if (tableBytes)
+    p.items.push_back({"embedding rows", tableRows, true,
+                       "rows of a " + humanBytes(tableBytes) + " untied table one batch of tokens touches"});
+
+  // The KV cache (state) and the arena, as the memory planner laid them out.
+  auto state = module->getAttrOfType<IntegerAttr>("exec.state_bytes");
+  if (state && state.getInt() > 0) {
+    func.walk([&](exec::CallOp call) {
+      if (call.getKernel() == "kv_append" && !p.context)
+        p.context = cast<MemRefType>(call.getOuts()[0].getType()).getDimSize(2);
+    });
+    p.kv_bytes_per_position = p.context ? state.getInt() / p.context : 0;
+    p.items.push_back({"KV cache", state.getInt(), false,
+                       std::to_string(p.context) + " positions x " + humanBytes(p.kv_bytes_per_position)});
+  }
+  auto arena = module->getAttrOfType<IntegerAttr>("exec.arena_bytes");
+  int64_t ops = 0;
+  func.walk([&](Operation*) { ++ops; });
+  p.ops = ops;
+  for (auto& [alloc, life] : arenaLifetimes(func, bounds))
+    p.arena_buffers.push_back({alloc.getOffset() ? int64_t(*alloc.getOffset()) : 0, life.bytes, life.first, life.last});
+  p.items.push_back({"arena", arena ? arena.getInt() : 0, false,
+                     std::to_string(p.arena_buffers.size()) + " activation buffers, planned to overlap where their lifetimes do not"});
+
+  // linear's scratch (runtime/kernels/linear.cpp): the quantized activations of its largest
+  // input on the calling thread (int8 values, a scale per 32, sums per 16), and each worker's
+  // row of accumulators.
+  int64_t scratch = 0;
+  func.walk([&](exec::CallOp call) {
+    if (!endsWith(call.getKernel(), "linear") || call.getIns().empty()) return;
+    Value x = call.getIns()[0];
+    SymShape dims = symbolicShape(x.getType(), dimsAttrOf(func, x));
+    if (dims.empty()) return;
+    int64_t m = 1;
+    for (size_t d = 0; d + 1 < dims.size(); ++d) m *= maxValue(dims[d], bounds);
+    const int64_t k = maxValue(dims.back(), bounds);
+    scratch = std::max(scratch, m * k + m * k / 32 * 4 + m * k / 16 * 2 + threads * m * 4);
+  });
+  if (scratch) p.items.push_back({"kernel scratch", scratch, false, "linear's activation quantization and per-thread accumulators"});
+
+  int64_t io = 0;
+  for (BlockArgument a : func.getArguments()) io += boundedBytes(a.getType(), dimsAttrOf(func, a), bounds);
+  p.items.push_back({"inputs and outputs", io, false, "every input and output at its largest shape"});
+  if (o.vocab_size > 0) {
+    p.items.push_back({"tokenizer", o.vocab_size * kTokenizerBytesPerEntry, false,
+                       std::to_string(o.vocab_size) + " entries x " + std::to_string(kTokenizerBytesPerEntry) + " bytes (estimate)"});
+    p.items.push_back({"sampler", o.vocab_size * kSamplerBytesPerEntry, false,
+                       std::to_string(o.vocab_size) + " entries x " + std::to_string(kSamplerBytesPerEntry) + " bytes"});
+  }
+  p.items.push_back({"thread stacks", threads * kStackBytesPerThread, false,
+                     std::to_string(threads) + " threads x " + humanBytes(kStackBytesPerThread) + " touched (estimate)"});
+  p.items.push_back({"code", kCodeBytes, true, "the bundle's tools, text and data (estimate)"});
+  return p;
+}
+
+std::string humanBytes(int64_t bytes) {
+  char s[32];
+  const double b = double(bytes);
+  if (b >= double(1ll << 30)) std::snprintf(s, sizeof s, "%.2f GiB", b / double(1ll << 30));
+  else if (b >= double(1 << 20)) std::snprintf(s, sizeof s, "%.1f MiB", b / double(1 << 20));
+  else if (b >= 1024) std::snprintf(s, sizeof s, "%.1f KiB", b / 1024.0);
+  else std::snprintf(s, sizeof s, "%lld B", (long long)bytes);
+  return s;
+}
+
+int64_t parseByteSize(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !(v >= 0)) return -1;
+  std::string unit(end);
+  for (char& c : unit) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const std::map<std::string, double> units = {
+      {"", 1},           {"b", 1},           {"kb", 1e3},       {"mb", 1e6},        {"gb", 1e9},       {"tb", 1e12},
+      {"k", 1024.0},     {"m", 1048576.0},   {"g", 1073741824.0}, {"kib", 1024.0}, {"mib", 1048576.0}, {"gib", 1073741824.0}};
+  auto u = units.find(unit);
+  if (u == units.end()) return -1;
+  return int64_t(std::llround(v * u->second));
+}
+
+std::string residentPlanText(const ResidentPlan& plan, int64_t budget) {
+  std::ostringstream s;
+  char line[256];
+  for (const ResidentItem& i : plan.items) {
+    std::snprintf(line, sizeof line, "    %-20s %11s  %s%s\n", i.name.c_str(), humanBytes(i.bytes).c_str(),
+                  i.file_backed ? "[file-backed] " : "", i.basis.c_str());
+    s << line;
+  }
+  std::snprintf(line, sizeof line, "    %-20s %11s", "total", humanBytes(plan.total()).c_str());
+  s << line;
+  if (budget > 0) s << "  of a " << humanBytes(budget) << " budget (" << (plan.total() <= budget ? "fits" : "over") << ")";
+  s << "\n";
+  return s.str();
+}
+
+std::string residentPlanJson(const ResidentPlan& plan, int64_t budget) {
+  std::ostringstream s;
+  s << "{\n    \"total_bytes\": " << plan.total() << ",\n    \"budget_bytes\": " << budget << ",\n    \"items\": [";
+  for (size_t k = 0; k < plan.items.size(); ++k) {
+    const ResidentItem& i = plan.items[k];
+    s << (k ? "," : "") << "\n      {\"name\": \"" << i.name << "\", \"bytes\": " << i.bytes
+      << ", \"file_backed\": " << (i.file_backed ? "true" : "false") << ", \"basis\": \"" << i.basis << "\"}";
+  }
+  s << "\n    ],\n    \"context\": " << plan.context << ",\n    \"kv_bytes_per_position\": " << plan.kv_bytes_per_position
+    << ",\n    \"arena_buffers\": " << plan.arena_buffers.size() << "\n  }";
+  return s.str();
+}
+
+std::string FittingPlan::flags() const {
+  std::string f;
+  if (!weights.empty()) f += "--weights " + weights;
+  if (context > 0) f += std::string(f.empty() ? "" : " ") + "--max-context " + std::to_string(context);
+  return f;
+}
+
+std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights) {
+  // Formats from most to least accurate (the quality table's order).
+  static const std::pair<const char*, ek::WeightFormat> kLadder[] = {
+      {"f16", ek::WeightFormat::F16},   {"q8_0", ek::WeightFormat::Q8_0}, {"q6_k", ek::WeightFormat::Q6_K},
+      {"q5_k", ek::WeightFormat::Q5_K}, {"q4_k", ek::WeightFormat::Q4_K}, {"q3_k", ek::WeightFormat::Q3_K},
+      {"q2_k", ek::WeightFormat::Q2_K}};
+  const int64_t kv = plan.bytesOf("KV cache");
+  const int64_t rest = plan.total() - kv;
+  // The total with the matrices in `f` (those stored with more bits per value than f's).
+  auto withWeights = [&](ek::WeightFormat f) {
+    int64_t t = rest;
+    for (const auto& [stored, bytes] : plan.matrix_bytes)
+      if (bitsPerValue(stored) > bitsPerValue(f))
+        t += int64_t(std::llround(double(plan.matrix_values.at(stored)) * bitsPerValue(f) / 8.0)) - bytes;
+    return t;
+  };
+  // The largest context (a multiple of 64, at least 64) whose KV cache fits beside `fixed`.
+  auto contextFor = [&](int64_t fixed) -> int64_t {
+    if (!plan.kv_bytes_per_position || fixed >= budget) return 0;
+    const int64_t c = std::min(plan.context, (budget - fixed) / plan.kv_bytes_per_position / 64 * 64);
+    return c >= 64 ? c : 0;
+  };
+  std::vector<FittingPlan> out;
+  int64_t bestContext = 0;
+  for (const auto& [name, format] : kLadder) {
+    if (name == currentWeights) continue;
+    const int64_t fixed = withWeights(format);
+    if (fixed == rest && !out.empty()) continue;  // nothing re-priced: no change
+    if (fixed + kv <= budget) {
+      out.push_back({name, 0, fixed + kv});
+      break;  // the most accurate format that fits whole; smaller ones fit too
+    }
+    const int64_t c = contextFor(fixed);
+    if (c > bestContext) {  // a shorter context with these weights
+      out.push_back({name, c, fixed + c * plan.kv_bytes_per_position});
+      bestContext = c;
+    }
+  }
+  if (const int64_t c = contextFor(rest); c > 0) out.insert(out.begin(), {"", c, rest + c * plan.kv_bytes_per_position});
+  return out;
+}
+
+std::string memorySvg(const ResidentPlan& plan, int64_t budget) {
+  const double w = 860, h = 420, left = 70, top = 40, chartW = 520, chartH = 320, barX = 680, barW = 60;
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+    << "\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  s << "<text x=\"" << left << "\" y=\"20\" font-size=\"14\">Arena buffers over the program (" << humanBytes(plan.bytesOf("arena"))
+    << ")</text>\n";
+  const double arena = std::max<double>(1, double(plan.bytesOf("arena"))), ops = std::max<double>(1, double(plan.ops));
+  s << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << chartW << "\" height=\"" << chartH
+    << "\" fill=\"none\" stroke=\"#999\"/>\n";
+  for (const ArenaBufferUse& b : plan.arena_buffers) {
+    const double x = left + chartW * double(b.first) / ops, x2 = left + chartW * double(b.last + 1) / ops;
+    const double y = top + chartH * (1 - double(b.offset + b.bytes) / arena), y2 = top + chartH * (1 - double(b.offset) / arena);
+    s << "<rect x=\"" << x << "\" y=\"" << y << "\" width=\"" << std::max(0.5, x2 - x) << "\" height=\"" << std::max(0.5, y2 - y)
+      << "\" fill=\"#4e79a7\" fill-opacity=\"0.6\" stroke=\"#2b4c6f\" stroke-width=\"0.3\"><title>" << humanBytes(b.bytes)
+      << " at offset " << b.offset << ", ops " << b.first << "-" << b.last << "</title></rect>\n";
+  }
+  s << "<text x=\"" << left + chartW / 2 << "\" y=\"" << top + chartH + 28 << "\" text-anchor=\"middle\">op index (0-"
+    << plan.ops << ")</text>\n<text x=\"" << left - 8 << "\" y=\"" << top + 4 << "\" text-anchor=\"end\">"
+    << humanBytes(plan.bytesOf("arena")) << "</text>\n<text x=\"" << left - 8 << "\" y=\"" << top + chartH
+    << "\" text-anchor=\"end\">0</text>\n";
+  // The whole plan, one bar to scale (the budget, when given, as a line).
+  const double total = std::max<double>(1, double(std::max(plan.total(), budget)));
+  static const char* kColors[] = {"#e15759", "#f28e2b", "#76b7b2", "#4e79a7", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+  s << "<text x=\"" << barX - 20 << "\" y=\"20\" font-size=\"14\">Resident plan, to scale: " << humanBytes(plan.total()) << "</text>\n";
+  double y = top + chartH;
+  for (size_t k = 0; k < plan.items.size(); ++k) {
+    const ResidentItem& i = plan.items[k];
+    const double hgt = chartH * double(i.bytes) / total;
+    y -= hgt;
+    s << "<rect x=\"" << barX << "\" y=\"" << y << "\" width=\"" << barW << "\" height=\"" << hgt << "\" fill=\"" << kColors[k % 10]
+      << "\"><title>" << i.name << ": " << humanBytes(i.bytes) << "</title></rect>\n";
+    s << "<rect x=\"" << barX + barW + 10 << "\" y=\"" << top + 14 * double(k) << "\" width=\"10\" height=\"10\" fill=\"" << kColors[k % 10]
+      << "\"/><text x=\"" << barX + barW + 24 << "\" y=\"" << top + 14 * double(k) + 9 << "\">" << i.name << " "
+      << humanBytes(i.bytes) << (i.file_backed ? " (file)" : "") << "</text>\n";
+  }
+  if (budget > 0) {
+    const double by = top + chartH * (1 - double(budget) / total);
+    s << "<line x1=\"" << barX - 10 << "\" x2=\"" << barX + barW + 5 << "\" y1=\"" << by << "\" y2=\"" << by
+      << "\" stroke=\"black\" stroke-dasharray=\"4 2\"/><text x=\"" << barX - 12 << "\" y=\"" << by + 4
+      << "\" text-anchor=\"end\">budget " << humanBytes(budget) << "</text>\n";
+  }
+  s << "</svg>\n";
+  return s.str();
+}
+
+}  // namespace edgecc

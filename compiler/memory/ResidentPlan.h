@@ -1,0 +1,77 @@
+// Every byte a bundle holds while it runs, planned at compile time from the lowered program:
+// the mapped weights (file-backed: the OS may evict and re-read them), the KV cache, the
+// activation arena, the kernels' scratch, the I/O buffers, the tokenizer and sampler, thread
+// stacks and code. `--ram-budget` compares the total with the budget; a plan over it is refused
+// with what would fit instead (plansThatFit). Items the program does not determine exactly
+// (scratch, tokenizer, sampler, stacks, code) say so in their basis.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mlir/IR/BuiltinOps.h"
+#include "runtime/weight_format.h"
+
+namespace edgecc {
+
+struct ResidentItem {
+  std::string name;
+  int64_t bytes = 0;
+  bool file_backed = false;  // mapped from weights.bin: evictable, re-read on demand
+  std::string basis;         // how the figure was obtained
+};
+
+// One arena buffer over the op sequence, for the picture.
+struct ArenaBufferUse {
+  int64_t offset = 0, bytes = 0, first = 0, last = 0;
+};
+
+struct ResidentPlan {
+  std::vector<ResidentItem> items;
+  std::vector<ArenaBufferUse> arena_buffers;
+  int64_t ops = 0;  // the op sequence's length (the picture's x axis)
+  int64_t context = 0, kv_bytes_per_position = 0, max_batch = 0;
+  // Bytes and values of the weights a format change would re-price (linear and embedding
+  // matrices), by their stored format.
+  std::map<ek::WeightFormat, int64_t> matrix_bytes, matrix_values;
+
+  int64_t total() const;
+  int64_t bytesOf(const std::string& name) const;  // 0 when there is no such item
+};
+
+struct ResidentOptions {
+  int threads = 1;
+  int64_t vocab_size = 0;  // LLMs: the tokenizer's entries (0: no tokenizer)
+};
+
+// `module` must be lowered to exec and memory-planned.
+ResidentPlan planResidentMemory(mlir::ModuleOp module, const ResidentOptions& options);
+
+// Byte counts for people: "2.91 GiB", "640.0 KiB".
+std::string humanBytes(int64_t bytes);
+// "3GB", "512MiB", "1.5G", "2000000": bytes (decimal units for B/KB/MB/GB, binary for KiB/MiB/GiB,
+// bare K/M/G binary). -1 when unreadable.
+int64_t parseByteSize(const std::string& text);
+
+// One screen: the plan item by item against `budget` (0: none).
+std::string residentPlanText(const ResidentPlan& plan, int64_t budget);
+std::string residentPlanJson(const ResidentPlan& plan, int64_t budget);
+
+// Changes that would bring the plan under `budget`, most accurate first, each a line of flags
+// and the total they give ("--weights q4_k: 2.20 GiB"). Weights are re-priced by bits per value;
+// the context by the KV cache's bytes per position.
+struct FittingPlan {
+  std::string weights;    // "" keeps the weights
+  int64_t context = 0;    // positions
+  int64_t total = 0;
+  std::string flags() const;
+};
+std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights);
+
+// memory.svg: the arena's buffers over the op sequence (offset against op index), and beside
+// them, to one scale, every item of the plan.
+std::string memorySvg(const ResidentPlan& plan, int64_t budget);
+
+}  // namespace edgecc
