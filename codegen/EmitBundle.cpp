@@ -599,6 +599,7 @@ struct Emitter {
       first = false;
     }
     r << "\n  }";
+    r << ",\n  \"memory\": " << residentPlanJson(options.plan, options.ram_budget);
     if (kv) r << ",\n  \"expected_on_device\": " << estimateJson(options.target, summary.token_cost, summary.expected);
     r << ",\n  \"ops\": [";
     for (size_t i = 0; i < opReports.size(); ++i) r << (i ? ",\n" : "\n") << opReports[i];
@@ -650,6 +651,7 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
     cost.resident_bytes = e.summary.weight_bytes + e.summary.arena_bytes + e.kv->stateBytes;
     e.summary.expected = estimateOnDevice(options.target, cost, e.kv->capacity);
   }
+  if (Error err = writeFile(dir + "/memory.svg", memorySvg(options.plan, options.ram_budget))) return std::move(err);
   if (Error err = writeFile(dir + "/report.json", e.report())) return std::move(err);
   return e.summary;
 }

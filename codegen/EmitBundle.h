@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/memory/ResidentPlan.h"
 #include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
 #include "llvm/Support/Error.h"
@@ -23,6 +24,10 @@ struct BundleOptions {
   // A calibration bundle: before the float linear ops, the generated code hands their input
   // to ek::observe_input (runtime/input_statistics.h) under the weights' names.
   bool observe_inputs = false;
+  // The resident memory plan and the budget it was checked against: report.json's "memory"
+  // and memory.svg.
+  ResidentPlan plan;
+  int64_t ram_budget = 0;
 };
 
 struct BundleSummary {

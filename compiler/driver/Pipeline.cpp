@@ -62,7 +62,8 @@ void addLoweringPasses(OpPassManager& pm) {
 std::string compileOptionsKey(const CompileOptions& o) {
   std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
                     (o.all_logits ? "/all-logits" : "") + "/" + o.weights + "/" + o.weights_head +
-                    (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics;
+                    (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
+                    std::to_string(o.ram_budget) + (o.fit ? " fit" : "");
   for (const std::string& w : o.weight_overrides) key += "/" + w;
   if (!o.calibration_text.empty()) {
     auto text = llvm::MemoryBuffer::getFile(o.calibration_text, /*IsText=*/false, /*RequiresNullTerminator=*/false);
@@ -165,11 +166,51 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   stage("packing weights, lowering to exec, choosing kernels, planning memory");
   if (Error e = run(addLoweringPasses)) return std::move(e);
 
+  // Every byte the bundle will hold, against the budget, before anything is written.
+  ResidentOptions resident;
+  resident.threads = std::max(1, profile->cores);
+  resident.tokenizer = gguf;
+  result.plan = planResidentMemory(**module, resident);
+  result.ram_budget = options.ram_budget > 0 ? options.ram_budget : profile->ram_budget_bytes;
+  if (result.ram_budget > 0 && result.plan.total() > result.ram_budget) {
+    const std::vector<FittingPlan> fits = plansThatFit(result.plan, result.ram_budget, options.weights);
+    if (options.fit) {
+      // Most accurate first; the estimate re-prices weights by bits per value, so each choice
+      // is compiled and checked again.
+      for (const FittingPlan& f : fits) {
+        CompileOptions next = options;
+        next.fit = false;
+        if (!f.weights.empty()) next.weights = f.weights;
+        if (f.context > 0) next.max_context = f.context;
+        stage("--fit: trying " + f.flags() + " (planned " + humanBytes(f.total) + ")");
+        auto fitted = compileModelToBundle(modelPath, outDir, next);
+        if (fitted) {
+          fitted->fitted = f.flags();
+          return fitted;
+        }
+        llvm::consumeError(fitted.takeError());
+      }
+    }
+    std::string why = modelPath + ": the bundle needs " + humanBytes(result.plan.total()) + ", over the " +
+                      humanBytes(result.ram_budget) + " RAM budget" +
+                      (options.ram_budget > 0 ? std::string() : " of target " + profile->name + " (--ram-budget sets another)") +
+                      "\n  the plan:\n" + residentPlanText(result.plan, result.ram_budget);
+    if (fits.empty()) {
+      why += "  nothing --weights or --max-context can change fits the budget";
+    } else {
+      why += std::string("  what would fit") + (options.fit ? " (estimated; --fit found none that does once compiled)" : " (or --fit picks the first)") + ":\n";
+      for (const FittingPlan& f : fits) why += "    " + f.flags() + ": " + humanBytes(f.total) + "\n";
+    }
+    return error(why);
+  }
+
   BundleOptions bundle;
   bundle.cpp_namespace = options.cpp_namespace;
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
   bundle.target = *profile;
   bundle.observe_inputs = options.observe_inputs;
+  bundle.plan = result.plan;
+  bundle.ram_budget = result.ram_budget;
   stage("writing the bundle to " + outDir);
   // LLMs from GGUF carry their tokenizer: tokenizer.bin, written before the code and report
   // (the report comes last and marks a complete bundle). A file that says it has no

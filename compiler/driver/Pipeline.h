@@ -34,6 +34,10 @@ struct CompileOptions {
   // that run's file), chunks of the model's context (0: kDefaultCalibrationChunks).
   std::string calibration_text;
   int64_t calibration_chunks = 0;
+  // The RAM the bundle may hold (0: the target's ram_budget_bytes). Over it, compiling fails with
+  // the plan and what would fit; with `fit`, the most accurate of those is compiled instead.
+  int64_t ram_budget = 0;
+  bool fit = false;
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts
@@ -41,6 +45,9 @@ struct CompileOptions {
 
 struct CompileResult {
   BundleSummary bundle;
+  ResidentPlan plan;
+  int64_t ram_budget = 0;
+  std::string fitted;  // --fit: the flags it chose ("" when the plan fitted as asked)
   std::map<std::string, int64_t> graph_ops;  // op name -> count, after graph passes
   std::string target;
 };

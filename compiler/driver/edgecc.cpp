@@ -37,6 +37,8 @@ const char* kUsage =
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
     "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
+    "                 [--ram-budget SIZE [--fit]]   refuse a bundle over SIZE (default: the target's), or --fit the most\n"
+    "                 accurate --weights / --max-context that fits; the plan is in report.json and memory.svg\n"
     "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
     "                 model's inputs over TEXT (GPTQ-style; same formats, lower error at 2-4 bits)\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
@@ -123,6 +125,14 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
   options->weights_head = a.get("--weights-head");
   options->weight_overrides = a.all("--weights-override");
   options->calibration_text = a.get("--calibration");
+  options->fit = a.has("--fit");
+  if (const std::string budget = a.get("--ram-budget"); !budget.empty()) {
+    options->ram_budget = edgecc::parseByteSize(budget);
+    if (options->ram_budget <= 0) {
+      *why = "--ram-budget wants a size such as 3GB, 512MiB or 2000000 (bytes), got '" + budget + "'";
+      return false;
+    }
+  }
   if (!options->calibration_text.empty() && !llvm::sys::fs::exists(options->calibration_text)) {
     *why = options->calibration_text + ": no such calibration text file";
     return false;
@@ -203,7 +213,7 @@ int cmdTargets(int argc, char** argv) {
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
                          "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration",
-                         "--calibration-chunks"}, {"--all-logits"});
+                         "--calibration-chunks", "--ram-budget"}, {"--all-logits", "--fit"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -252,6 +262,9 @@ int cmdCompile(int argc, char** argv) {
   if (result->bundle.expected.context > 0)
     std::printf("%s", edgecc::estimateText(*edgecc::findDeviceProfile(result->target), result->bundle.token_cost,
                                            result->bundle.expected).c_str());
+  if (!result->fitted.empty()) std::printf("  --fit chose %s\n", result->fitted.c_str());
+  std::printf("  resident memory plan (report.json \"memory\", %s/memory.svg):\n%s", out.c_str(),
+              edgecc::residentPlanText(result->plan, result->ram_budget).c_str());
   return 0;
 }
 
@@ -320,7 +333,7 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
   valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head",
-                                        "--weights-override", "--calibration", "--calibration-chunks"});
+                                        "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");

@@ -7,6 +7,7 @@
 
 #include "compiler/ir/KernelMapping.h"
 #include "compiler/ir/SymbolicShape.h"
+#include "compiler/quantize/BlockQuantizer.h"
 #include "dialects/exec/ExecDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -95,24 +96,30 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
       if (dims.size() == 2) p.max_batch = maxValue(dims[1], bounds);
     }
 
+  int64_t vocab = 0;  // the logits' last dim (LLMs)
+  for (unsigned a = unsigned(numInputs); a < func.getNumArguments(); ++a)
+    if (func.getArgAttrOfType<StringAttr>(a, "graph.llm_output"))
+      if (auto t = cast<MemRefType>(func.getArgument(a).getType()); t.getRank() == 3 && !t.isDynamicDim(2)) vocab = t.getDimSize(2);
+
   // Weights: matrices read by linear or embedding (re-priced by --weights), the rest as stored.
   int64_t weights = 0, tableRows = 0, tableBytes = 0;
   func.walk([&](exec::WeightOp w) {
     auto t = cast<MemRefType>(w.getType());
     const int64_t bytes = t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8);
-    bool tableOnly = !w->use_empty();
+    bool tableOnly = !w->use_empty(), head = false;
     std::optional<ek::WeightFormat> format;
     for (Operation* user : w->getUsers()) {
       auto call = dyn_cast<exec::CallOp>(user);
       const StringRef kernel = call ? call.getKernel() : StringRef();
       const bool embedding = endsWith(kernel, "embedding"), linear = endsWith(kernel, "linear");
       tableOnly &= embedding;
+      head |= embedding || (linear && vocab > 0 && t.getRank() == 2 && t.getDimSize(0) == vocab);
       if ((embedding || linear) && !call.getInts().empty() && call.getIns()[embedding ? 0 : 1] == w.getResult())
         format = ek::stored_format(ek::WeightFormat(call.getInts()[0]));
     }
-    if (format) {
-      p.matrix_bytes[*format] += bytes;
-      p.matrix_values[*format] += int64_t(std::llround(double(bytes) * 8.0 / bitsPerValue(*format)));
+    if (format && (*format == ek::WeightFormat::F32 || *format == ek::WeightFormat::F16)) {
+      (head ? p.head_bytes : p.matrix_bytes)[*format] += bytes;
+      (head ? p.head_values : p.matrix_values)[*format] += int64_t(std::llround(double(bytes) * 8.0 / bitsPerValue(*format)));
     }
     if (tableOnly && t.getRank() == 2 && t.getDimSize(0) > 0) {
       tableBytes += bytes;
@@ -165,12 +172,12 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   int64_t io = 0;
   for (BlockArgument a : func.getArguments()) io += boundedBytes(a.getType(), dimsAttrOf(func, a), bounds);
   p.items.push_back({"inputs and outputs", io, false, "every input and output at its largest shape"});
-  if (o.vocab_size > 0) {
-    p.items.push_back({"tokenizer", o.vocab_size * kTokenizerBytesPerEntry, false,
-                       std::to_string(o.vocab_size) + " entries x " + std::to_string(kTokenizerBytesPerEntry) + " bytes (estimate)"});
-    p.items.push_back({"sampler", o.vocab_size * kSamplerBytesPerEntry, false,
-                       std::to_string(o.vocab_size) + " entries x " + std::to_string(kSamplerBytesPerEntry) + " bytes"});
-  }
+  if (vocab > 0 && o.tokenizer)
+    p.items.push_back({"tokenizer", vocab * kTokenizerBytesPerEntry, false,
+                       std::to_string(vocab) + " entries x " + std::to_string(kTokenizerBytesPerEntry) + " bytes (estimate)"});
+  if (vocab > 0)
+    p.items.push_back({"sampler", vocab * kSamplerBytesPerEntry, false,
+                       std::to_string(vocab) + " entries x " + std::to_string(kSamplerBytesPerEntry) + " bytes"});
   p.items.push_back({"thread stacks", threads * kStackBytesPerThread, false,
                      std::to_string(threads) + " threads x " + humanBytes(kStackBytesPerThread) + " touched (estimate)"});
   p.items.push_back({"code", kCodeBytes, true, "the bundle's tools, text and data (estimate)"});
@@ -244,13 +251,18 @@ std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, 
       {"q2_k", ek::WeightFormat::Q2_K}};
   const int64_t kv = plan.bytesOf("KV cache");
   const int64_t rest = plan.total() - kv;
-  // The total with the matrices in `f` (those stored with more bits per value than f's).
-  auto withWeights = [&](ek::WeightFormat f) {
-    int64_t t = rest;
-    for (const auto& [stored, bytes] : plan.matrix_bytes)
-      if (bitsPerValue(stored) > bitsPerValue(f))
-        t += int64_t(std::llround(double(plan.matrix_values.at(stored)) * bitsPerValue(f) / 8.0)) - bytes;
-    return t;
+  // The total with the matrices in `f` and the head in its default under f (those stored with
+  // more bits per value).
+  auto reprice = [](const std::map<ek::WeightFormat, int64_t>& bytes, const std::map<ek::WeightFormat, int64_t>& values,
+                    ek::WeightFormat f) {
+    int64_t delta = 0;
+    for (const auto& [stored, b] : bytes)
+      if (bitsPerValue(stored) > bitsPerValue(f)) delta += int64_t(std::llround(double(values.at(stored)) * bitsPerValue(f) / 8.0)) - b;
+    return delta;
+  };
+  auto withWeights = [&](const char* name, ek::WeightFormat f) {
+    const ek::WeightFormat head = parseQuantizableFormat(defaultHeadFormat(name)).value_or(f);
+    return rest + reprice(plan.matrix_bytes, plan.matrix_values, f) + reprice(plan.head_bytes, plan.head_values, head);
   };
   // The largest context (a multiple of 64, at least 64) whose KV cache fits beside `fixed`.
   auto contextFor = [&](int64_t fixed) -> int64_t {
@@ -258,24 +270,25 @@ std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, 
     const int64_t c = std::min(plan.context, (budget - fixed) / plan.kv_bytes_per_position / 64 * 64);
     return c >= 64 ? c : 0;
   };
-  std::vector<FittingPlan> out;
-  int64_t bestContext = 0;
+  std::vector<FittingPlan> whole, shorter;
+  int64_t bestContext = contextFor(rest);
+  if (bestContext > 0) shorter.push_back({"", bestContext, rest + bestContext * plan.kv_bytes_per_position});
   for (const auto& [name, format] : kLadder) {
     if (name == currentWeights) continue;
-    const int64_t fixed = withWeights(format);
-    if (fixed == rest && !out.empty()) continue;  // nothing re-priced: no change
+    const int64_t fixed = withWeights(name, format);
+    if (fixed == rest) continue;  // nothing re-priced: no change
     if (fixed + kv <= budget) {
-      out.push_back({name, 0, fixed + kv});
-      break;  // the most accurate format that fits whole; smaller ones fit too
+      whole.push_back({name, 0, fixed + kv});
+      break;  // the most accurate format that keeps the context; smaller ones fit too
     }
     const int64_t c = contextFor(fixed);
-    if (c > bestContext) {  // a shorter context with these weights
-      out.push_back({name, c, fixed + c * plan.kv_bytes_per_position});
+    if (c > bestContext) {  // a longer context than the formats above allow
+      shorter.push_back({name, c, fixed + c * plan.kv_bytes_per_position});
       bestContext = c;
     }
   }
-  if (const int64_t c = contextFor(rest); c > 0) out.insert(out.begin(), {"", c, rest + c * plan.kv_bytes_per_position});
-  return out;
+  whole.insert(whole.end(), shorter.begin(), shorter.end());
+  return whole;
 }
 
 std::string memorySvg(const ResidentPlan& plan, int64_t budget) {

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/SymbolicShape.h"
+#include "compiler/passes/ArenaPlanner.h"
+#include "dialects/exec/ExecDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "runtime/weight_format.h"
 
@@ -33,9 +37,10 @@ struct ResidentPlan {
   std::vector<ArenaBufferUse> arena_buffers;
   int64_t ops = 0;  // the op sequence's length (the picture's x axis)
   int64_t context = 0, kv_bytes_per_position = 0, max_batch = 0;
-  // Bytes and values of the weights a format change would re-price (linear and embedding
-  // matrices), by their stored format.
-  std::map<ek::WeightFormat, int64_t> matrix_bytes, matrix_values;
+  // Bytes and values of the float matrices (linear and embedding weights) --weights converts,
+  // by their stored format; the head (embedding table, output layer) apart, as it takes
+  // --weights-head's format.
+  std::map<ek::WeightFormat, int64_t> matrix_bytes, matrix_values, head_bytes, head_values;
 
   int64_t total() const;
   int64_t bytesOf(const std::string& name) const;  // 0 when there is no such item
@@ -43,8 +48,12 @@ struct ResidentPlan {
 
 struct ResidentOptions {
   int threads = 1;
-  int64_t vocab_size = 0;  // LLMs: the tokenizer's entries (0: no tokenizer)
+  bool tokenizer = false;  // the bundle carries one (its size: the logits' vocabulary)
 };
+
+// The arena buffers of `func` in op order: bytes at the symbols' bounds and live ranges (a use
+// of a view is a use of the buffer it aliases). PlanMemory places them; the picture draws them.
+std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(mlir::func::FuncOp func, const SymbolBounds& bounds);
 
 // `module` must be lowered to exec and memory-planned.
 ResidentPlan planResidentMemory(mlir::ModuleOp module, const ResidentOptions& options);
@@ -59,9 +68,10 @@ int64_t parseByteSize(const std::string& text);
 std::string residentPlanText(const ResidentPlan& plan, int64_t budget);
 std::string residentPlanJson(const ResidentPlan& plan, int64_t budget);
 
-// Changes that would bring the plan under `budget`, most accurate first, each a line of flags
-// and the total they give ("--weights q4_k: 2.20 GiB"). Weights are re-priced by bits per value;
-// the context by the KV cache's bytes per position.
+// Changes that would bring the plan under `budget`, each a line of flags and the total they give
+// ("--weights q4_k: 2.20 GiB"): first the most accurate format that keeps the whole context,
+// then shorter contexts. Weights are re-priced by bits per value (the head by its default format
+// under each), the context by the KV cache's bytes per position.
 struct FittingPlan {
   std::string weights;    // "" keeps the weights
   int64_t context = 0;    // positions

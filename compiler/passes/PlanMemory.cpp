@@ -1,4 +1,5 @@
 #include "compiler/ir/KernelMapping.h"
+#include "compiler/memory/ResidentPlan.h"
 #include "compiler/ir/SymbolicShape.h"
 #include "compiler/passes/ArenaPlanner.h"
 #include "compiler/passes/Passes.h"
@@ -11,14 +12,6 @@ namespace edgecc {
 
 namespace {
 
-// Bytes at the symbols' upper bounds: the arena fits every size the bundle accepts.
-int64_t bufferBytes(exec::AllocOp alloc, const SymbolBounds& bounds) {
-  auto dtype = dtypeOf(alloc.getType().getElementType());
-  int64_t n = 1;
-  for (const SymDim& d : symbolicShape(alloc.getType(), alloc.getDimsAttr())) n *= maxValue(d, bounds);
-  return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
-}
-
 struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
   using PlanMemoryBase::PlanMemoryBase;
   void runOnOperation() override {
@@ -30,25 +23,13 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
     int64_t arena = 0;
     const SymbolBounds bounds = symbolBounds(module);
     for (auto func : module.getOps<mlir::func::FuncOp>()) {
-      llvm::DenseMap<mlir::Operation*, int64_t> index;
-      int64_t i = 0;
-      func.walk([&](mlir::Operation* op) { index[op] = i++; });
+      // Sizes at the symbols' upper bounds: the arena fits every size the bundle accepts.
       std::vector<exec::AllocOp> allocs;
       std::vector<BufferLifetime> lifetimes;
-      func.walk([&](exec::AllocOp alloc) {
-        BufferLifetime life{bufferBytes(alloc, bounds), index[alloc], index[alloc]};
-        // Follow views: a use of a view is a use of the buffer it aliases.
-        llvm::SmallVector<mlir::Value> work = {alloc.getResult()};
-        while (!work.empty()) {
-          mlir::Value v = work.pop_back_val();
-          for (mlir::Operation* user : v.getUsers()) {
-            life.last = std::max(life.last, index[user]);
-            if (auto view = llvm::dyn_cast<exec::ViewOp>(user)) work.push_back(view.getResult());
-          }
-        }
+      for (auto& [alloc, life] : arenaLifetimes(func, bounds)) {
         allocs.push_back(alloc);
         lifetimes.push_back(life);
-      });
+      }
       ArenaPlan plan = planArena(lifetimes, alignment);
       mlir::Builder b(module.getContext());
       for (size_t k = 0; k < allocs.size(); ++k) allocs[k].setOffsetAttr(b.getI64IntegerAttr(plan.offsets[k]));

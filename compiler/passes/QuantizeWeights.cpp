@@ -38,14 +38,6 @@ void quantizeRowsInParallel(ek::WeightFormat to, const float* x, int64_t rows, i
   for (std::thread& w : workers) w.join();
 }
 
-// llama.cpp's mixes keep the output layer at higher precision: q8_0 under q4_0, q6_k under
-// the k-quants.
-std::string defaultHead(const std::string& body) {
-  auto f = parseQuantizableFormat(body);
-  if (f && ek::is_k_quant(*f)) return "q6_k";
-  return body == "q4_0" ? "q8_0" : body;
-}
-
 struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
   using QuantizeWeightsBase::QuantizeWeightsBase;
   QuantizeWeightsPass(const QuantizeWeightsOptions& options, std::function<void(const std::string&)> progress)
@@ -65,7 +57,7 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
     const std::string bodyName = weights;
     std::optional<ek::WeightFormat> body, headFormat;
     if (!bodyName.empty()) {
-      const std::string headName = !head.empty() ? std::string(head) : defaultHead(bodyName);
+      const std::string headName = !head.empty() ? std::string(head) : defaultHeadFormat(bodyName);
       body = parseQuantizableFormat(bodyName);
       if (!body) return unknown("--weights", bodyName);
       headFormat = parseQuantizableFormat(headName);

@@ -64,6 +64,12 @@ std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name) 
 
 int64_t blockValues(ek::WeightFormat format) { return ek::block_values(format); }
 
+std::string defaultHeadFormat(const std::string& body) {
+  auto f = parseQuantizableFormat(body);
+  if (f && ek::is_k_quant(*f)) return "q6_k";
+  return body == "q4_0" ? "q8_0" : body;
+}
+
 void quantizeRows(ek::WeightFormat format, const float* x, int64_t rows, int64_t k, uint8_t* out) {
   const int64_t rowBytes = ek::row_bytes(format, k);
   for (int64_t r = 0; r < rows; ++r, x += k, out += rowBytes) {

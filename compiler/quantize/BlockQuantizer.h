@@ -16,6 +16,11 @@ namespace edgecc {
 std::vector<std::string> quantizableFormatNames();
 std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name);
 
+// The embedding table's and output head's format under --weights `body` when --weights-head
+// is not given: llama.cpp's mixes keep the output layer at higher precision, q8_0 under q4_0
+// and q6_k under the k-quants; otherwise `body`.
+std::string defaultHeadFormat(const std::string& body);
+
 // Values per block of `format` (1 for f32/f16): a row of k values converts only when
 // k is a multiple of it.
 int64_t blockValues(ek::WeightFormat format);
