@@ -9,7 +9,9 @@
 #include "compiler/ir/SymbolicShape.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "dialects/exec/ExecDialect.h"
+#include "llvm/ADT/DenseSet.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "runtime/weights_format.h"
 
 namespace edgecc {
 
@@ -102,10 +104,14 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
       if (auto t = cast<MemRefType>(func.getArgument(a).getType()); t.getRank() == 3 && !t.isDynamicDim(2)) vocab = t.getDimSize(2);
 
   // Weights: matrices read by linear or embedding (re-priced by --weights), the rest as stored.
-  int64_t weights = 0, tableRows = 0, tableBytes = 0;
+  // weights.bin's payload as WeightsWriter lays it out: each distinct value once, aligned.
+  int64_t payload = 0, tableRows = 0, tableBytes = 0;
+  llvm::DenseSet<Attribute> stored;
   func.walk([&](exec::WeightOp w) {
     auto t = cast<MemRefType>(w.getType());
     const int64_t bytes = t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8);
+    if (!stored.insert(w.getValue()).second) return;
+    payload = (payload + int64_t(ek::kWeightsAlign) - 1) / int64_t(ek::kWeightsAlign) * int64_t(ek::kWeightsAlign) + bytes;
     bool tableOnly = !w->use_empty(), head = false;
     std::optional<ek::WeightFormat> format;
     for (Operation* user : w->getUsers()) {
@@ -124,11 +130,10 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
     if (tableOnly && t.getRank() == 2 && t.getDimSize(0) > 0) {
       tableBytes += bytes;
       tableRows += std::min(bytes, bytes / t.getDimSize(0) * p.max_batch);
-    } else {
-      weights += bytes;
     }
   });
-  p.items.push_back({"weights", weights, true, "weights.bin, mapped"});
+  p.items.push_back({"weights", payload - tableBytes, true,
+                     tableBytes ? "weights.bin, mapped, but for the embedding table" : "weights.bin, mapped"});
   if (tableBytes)
     p.items.push_back({"embedding rows", tableRows, true,
                        "rows of a " + humanBytes(tableBytes) + " untied table one batch of tokens touches"});

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""--ram-budget and the resident memory plan, on the trained model (models/brown-6m).
+
+  1. The plan: report.json's "memory" items add up to its total; the weights item is the
+     size of weights.bin's payload and the KV cache is layers x 2 x context x KV width x 4
+     bytes, both from the GGUF's own metadata; memory.svg parses and draws every arena buffer.
+  2. Refusal: a budget below the plan exits 1, the first line names the model file and the
+     budget, and the report lists what would fit.
+  3. Honest alternatives: compiling each suggested set of flags under the same budget succeeds
+     and its plan is within the budget; --fit compiles the first and says so.
+  4. Bad input: an unreadable --ram-budget exits 2 naming the value.
+
+Prints a table, exits 1 on any failure.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "examples", "models"))
+import make_gguf as gg  # noqa: E402
+
+MODEL = os.path.join(REPO, "models", "brown-6m", "model-f16.gguf")
+BUDGET = "7MiB"
+BUDGET_BYTES = 7 << 20
+
+
+def compile_model(edgecc, out, *flags):
+    return subprocess.run([edgecc, "compile", MODEL, "-o", out, *flags], capture_output=True, text=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edgecc", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    rows, failures = [], []
+
+    def check(name, ok, detail):
+        rows.append((name, "ok" if ok else "FAIL", detail))
+        if not ok:
+            failures.append(name)
+
+    # 1. The plan of the model as stored.
+    out = os.path.join(args.work, "stored")
+    p = compile_model(args.edgecc, out)
+    check("compile as stored", p.returncode == 0, p.stderr.strip()[-200:])
+    if p.returncode == 0:
+        memory = json.load(open(os.path.join(out, "report.json")))["memory"]
+        items = {i["name"]: i["bytes"] for i in memory["items"]}
+        check("items add up", sum(items.values()) == memory["total_bytes"], f"{sum(items.values())} vs {memory['total_bytes']}")
+        payload = os.path.getsize(os.path.join(out, "weights.bin")) - 64  # the file's header
+        check("weights = weights.bin payload", items.get("weights") == payload, f"{items.get('weights')} vs {payload}")
+        g = gg.GgufFile(MODEL)
+        layers, ctx = g.get("llama.block_count"), g.get("llama.context_length")
+        kv_width = g.get("llama.embedding_length") // g.get("llama.attention.head_count") * g.get("llama.attention.head_count_kv")
+        kv = layers * 2 * ctx * kv_width * 4
+        check("KV cache from the GGUF", items.get("KV cache") == kv, f"{items.get('KV cache')} vs {kv}")
+        svg = ET.parse(os.path.join(out, "memory.svg"))
+        titles = [e for e in svg.iter() if e.tag.endswith("title") and " at offset " in (e.text or "")]
+        arena_buffers = memory["arena_buffers"]
+        check("memory.svg draws every arena buffer", len(titles) == arena_buffers, f"{len(titles)} of {arena_buffers}")
+
+    # 2. Refusal under a budget the stored model exceeds.
+    p = compile_model(args.edgecc, os.path.join(args.work, "refused"), "--ram-budget", BUDGET)
+    first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
+    check("refused", p.returncode == 1 and "model-f16.gguf" in first and "7.0 MiB RAM budget" in first, f"exit {p.returncode}: {first}")
+    check("nothing written", not os.path.exists(os.path.join(args.work, "refused", "report.json")), "")
+    suggestions = re.findall(r"^    (--weights \S+(?: --max-context \d+)?|--max-context \d+): ", p.stderr, re.M)
+    check("what would fit", len(suggestions) >= 1, "; ".join(suggestions))
+
+    # 3. Every suggestion compiles under the budget, and --fit takes the first.
+    for i, flags in enumerate(suggestions):
+        out = os.path.join(args.work, f"fit{i}")
+        q = compile_model(args.edgecc, out, "--ram-budget", BUDGET, *flags.split())
+        total = json.load(open(os.path.join(out, "report.json")))["memory"]["total_bytes"] if q.returncode == 0 else None
+        check(f"suggestion '{flags}'", q.returncode == 0 and total <= BUDGET_BYTES,
+              f"exit {q.returncode}, planned {total} of {BUDGET_BYTES}" + (f": {q.stderr.strip()[:160]}" if q.returncode else ""))
+    out = os.path.join(args.work, "fit")
+    q = compile_model(args.edgecc, out, "--ram-budget", BUDGET, "--fit")
+    chose = re.search(r"--fit chose (.*)", q.stdout)
+    check("--fit", q.returncode == 0 and chose is not None and suggestions and chose.group(1) == suggestions[0],
+          f"exit {q.returncode}, chose {chose.group(1) if chose else None}")
+
+    # 4. Bad input.
+    p = compile_model(args.edgecc, os.path.join(args.work, "bad"), "--ram-budget", "lots")
+    first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
+    check("bad --ram-budget", p.returncode == 2 and "'lots'" in first, f"exit {p.returncode}: {first}")
+
+    width = max(len(r[0]) for r in rows)
+    for name, status, detail in rows:
+        print(f"{name:<{width}}  {status:<4}  {detail}")
+    if failures:
+        print("FAILED: " + ", ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
