@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -94,8 +95,9 @@ def main():
     llama_ref = os.path.join(tq.llama_ref_dir(), "bin", "llama_ref")
     text = open(HELDOUT, encoding="utf-8").read()
     # Calibration: the start of the held-out text, with a marker line that makes its bytes (and
-    # so its statistics file) this test's own. Evaluation: later files of the held-out text.
-    calibration_text = "edgecc calibration test\n" + text[:40000]
+    # so its statistics file) this run's own, whatever earlier runs left in the cache.
+    # Evaluation: later files of the held-out text.
+    calibration_text = f"edgecc calibration test {os.getpid()} {time.time_ns()}\n" + text[:40000]
     calibration = os.path.join(args.work, "calibration.txt")
     evaluation = os.path.join(args.work, "evaluation.txt")
     open(calibration, "w", encoding="utf-8").write(calibration_text)
@@ -118,6 +120,8 @@ def main():
     check("statistics file", len(found) == 1, f"{len(found)} file(s) input-statistics-{key:016x}.bin")
     if found:
         stats = read_statistics(found[0])
+        for f in found:  # this run's own: nothing else will read it
+            os.remove(f)
         names = sorted(n for entry in stats for n in entry.split(","))
         expected = sorted([f"blk.{i}.{t}.weight" for i in range(6) for t in
                            ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")] + ["token_embd.weight"])
