@@ -217,13 +217,7 @@ struct Emitter {
   }
 
   // A buffer's dims, with symbolic ones as expressions over the symbols.
-  SymShape dimsOf(Value v) {
-    AffineMapAttr dims;
-    if (auto arg = dyn_cast<BlockArgument>(v)) dims = func.getArgAttrOfType<AffineMapAttr>(arg.getArgNumber(), "exec.dims");
-    else if (auto alloc = v.getDefiningOp<exec::AllocOp>()) dims = alloc.getDimsAttr();
-    else if (auto view = v.getDefiningOp<exec::ViewOp>()) dims = view.getDimsAttr();
-    return symbolicShape(v.getType(), dims);
-  }
+  SymShape dimsOf(Value v) { return execDims(func, v); }
 
   static std::string dimsCpp(const SymShape& dims) {
     std::string s = "{";
@@ -276,8 +270,7 @@ struct Emitter {
       auto t = cast<MemRefType>(v.getType());
       return t.hasStaticShape() ? t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8) : int64_t(0);
     };
-    const bool linear = kernel == "linear" || (kernel.size() > 8 && kernel.compare(kernel.size() - 8, 8, "::linear") == 0);
-    if (linear && call.getIns().size() >= 2 && !call.getInts().empty()) {
+    if (isKernel(kernel, "linear") && call.getIns().size() >= 2 && !call.getInts().empty()) {
       auto x = cast<MemRefType>(call.getIns()[0].getType());
       auto w = cast<MemRefType>(call.getIns()[1].getType());
       const int64_t k = x.getShape().back(), n = w.getDimSize(0);
@@ -293,9 +286,7 @@ struct Emitter {
 
   // The name of the float weight a linear call reads ("" for anything else).
   static std::string floatLinearWeight(exec::CallOp call) {
-    const std::string kernel = call.getKernel().str();
-    const bool linear = kernel == "linear" || (kernel.size() > 8 && kernel.compare(kernel.size() - 8, 8, "::linear") == 0);
-    if (!linear || call.getIns().size() < 2 || call.getInts().empty()) return "";
+    if (!isKernel(call.getKernel(), "linear") || call.getIns().size() < 2 || call.getInts().empty()) return "";
     const auto format = ek::stored_format(ek::WeightFormat(call.getInts()[0]));  // packed or not
     if (format != ek::WeightFormat::F32 && format != ek::WeightFormat::F16) return "";
     auto w = call.getIns()[1].getDefiningOp<exec::WeightOp>();

@@ -132,4 +132,8 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
   return call;
 }
 
+bool isKernel(llvm::StringRef kernel, llvm::StringRef name) {
+  return kernel == name || (kernel.ends_with(name) && kernel.drop_back(name.size()).ends_with("::"));
+}
+
 }  // namespace edgecc

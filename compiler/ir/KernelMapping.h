@@ -31,4 +31,7 @@ mlir::FailureOr<KernelCall> kernelCallFor(mlir::Operation* op);
 std::optional<ek::DType> dtypeOf(mlir::Type elementType);
 mlir::Type elementTypeOf(mlir::MLIRContext* ctx, ek::DType dtype);
 
+// Whether an exec.call's kernel is `name`, portable ("linear") or an ISA variant ("x86_avx2::linear").
+bool isKernel(llvm::StringRef kernel, llvm::StringRef name);
+
 }  // namespace edgecc

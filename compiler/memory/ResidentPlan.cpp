@@ -26,27 +26,26 @@ constexpr int64_t kCodeBytes = 3 << 19;               // model_generate's text a
 constexpr int64_t kTokenizerBytesPerEntry = 48;       // piece string, score, type, lookup entry
 constexpr int64_t kSamplerBytesPerEntry = 16;         // logits copy, probability, index
 
-bool endsWith(StringRef s, StringRef suffix) { return s.ends_with(suffix); }
-
-int64_t boundedBytes(Type type, AffineMapAttr dims, const SymbolBounds& bounds) {
-  auto t = cast<MemRefType>(type);
-  auto dtype = dtypeOf(t.getElementType());
+// Bytes at the symbols' upper bounds.
+int64_t boundedBytes(func::FuncOp func, Value v, const SymbolBounds& bounds) {
+  auto dtype = dtypeOf(cast<MemRefType>(v.getType()).getElementType());
   int64_t n = 1;
-  for (const SymDim& d : symbolicShape(type, dims)) n *= maxValue(d, bounds);
+  for (const SymDim& d : execDims(func, v)) n *= maxValue(d, bounds);
   return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
-}
-
-AffineMapAttr dimsAttrOf(func::FuncOp func, Value v) {
-  if (auto arg = dyn_cast<BlockArgument>(v)) return func.getArgAttrOfType<AffineMapAttr>(arg.getArgNumber(), "exec.dims");
-  if (auto alloc = v.getDefiningOp<exec::AllocOp>()) return alloc.getDimsAttr();
-  if (auto view = v.getDefiningOp<exec::ViewOp>()) return view.getDimsAttr();
-  return {};
 }
 
 // Bits per value of a block format, from the bytes of one 256-value super-block.
 double bitsPerValue(ek::WeightFormat f) { return 8.0 * double(ek::row_bytes(f, ek::kSuperBlockValues)) / double(ek::kSuperBlockValues); }
 
 }  // namespace
+
+SymShape execDims(func::FuncOp func, Value v) {
+  AffineMapAttr dims;
+  if (auto arg = dyn_cast<BlockArgument>(v)) dims = func.getArgAttrOfType<AffineMapAttr>(arg.getArgNumber(), "exec.dims");
+  else if (auto alloc = v.getDefiningOp<exec::AllocOp>()) dims = alloc.getDimsAttr();
+  else if (auto view = v.getDefiningOp<exec::ViewOp>()) dims = view.getDimsAttr();
+  return symbolicShape(v.getType(), dims);
+}
 
 int64_t ResidentPlan::total() const {
   int64_t t = 0;
@@ -66,7 +65,7 @@ std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(func::FuncO
   func.walk([&](Operation* op) { index[op] = i++; });
   std::vector<std::pair<exec::AllocOp, BufferLifetime>> out;
   func.walk([&](exec::AllocOp alloc) {
-    BufferLifetime life{boundedBytes(alloc.getType(), alloc.getDimsAttr(), bounds), index[alloc], index[alloc]};
+    BufferLifetime life{boundedBytes(func, alloc.getResult(), bounds), index[alloc], index[alloc]};
     // Follow views: a use of a view is a use of the buffer it aliases.
     llvm::SmallVector<Value> work = {alloc.getResult()};
     while (!work.empty()) {
@@ -94,7 +93,7 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   p.max_batch = 1;
   for (int64_t i = 0; i < numInputs; ++i)
     if (auto role = func.getArgAttrOfType<StringAttr>(unsigned(i), "graph.llm_input"); role && role.getValue() == "token_ids") {
-      SymShape dims = symbolicShape(func.getArgument(unsigned(i)).getType(), dimsAttrOf(func, func.getArgument(unsigned(i))));
+      SymShape dims = execDims(func, func.getArgument(unsigned(i)));
       if (dims.size() == 2) p.max_batch = maxValue(dims[1], bounds);
     }
 
@@ -117,7 +116,7 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
     for (Operation* user : w->getUsers()) {
       auto call = dyn_cast<exec::CallOp>(user);
       const StringRef kernel = call ? call.getKernel() : StringRef();
-      const bool embedding = endsWith(kernel, "embedding"), linear = endsWith(kernel, "linear");
+      const bool embedding = isKernel(kernel, "embedding"), linear = isKernel(kernel, "linear");
       tableOnly &= embedding;
       head |= embedding || (linear && vocab > 0 && t.getRank() == 2 && t.getDimSize(0) == vocab);
       if ((embedding || linear) && !call.getInts().empty() && call.getIns()[embedding ? 0 : 1] == w.getResult())
@@ -163,9 +162,9 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   // row of accumulators.
   int64_t scratch = 0;
   func.walk([&](exec::CallOp call) {
-    if (!endsWith(call.getKernel(), "linear") || call.getIns().empty()) return;
+    if (!isKernel(call.getKernel(), "linear") || call.getIns().empty()) return;
     Value x = call.getIns()[0];
-    SymShape dims = symbolicShape(x.getType(), dimsAttrOf(func, x));
+    SymShape dims = execDims(func, x);
     if (dims.empty()) return;
     int64_t m = 1;
     for (size_t d = 0; d + 1 < dims.size(); ++d) m *= maxValue(dims[d], bounds);
@@ -175,7 +174,7 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   if (scratch) p.items.push_back({"kernel scratch", scratch, false, "linear's activation quantization and per-thread accumulators"});
 
   int64_t io = 0;
-  for (BlockArgument a : func.getArguments()) io += boundedBytes(a.getType(), dimsAttrOf(func, a), bounds);
+  for (BlockArgument a : func.getArguments()) io += boundedBytes(func, a, bounds);
   p.items.push_back({"inputs and outputs", io, false, "every input and output at its largest shape"});
   if (vocab > 0 && o.tokenizer)
     p.items.push_back({"tokenizer", vocab * kTokenizerBytesPerEntry, false,

@@ -51,6 +51,10 @@ struct ResidentOptions {
   bool tokenizer = false;  // the bundle carries one (its size: the logits' vocabulary)
 };
 
+// The symbolic dims of an exec value (a function argument, alloc or view): its memref type with
+// the exec.dims attribute that names its dynamic dims.
+SymShape execDims(mlir::func::FuncOp func, mlir::Value v);
+
 // The arena buffers of `func` in op order: bytes at the symbols' bounds and live ranges (a use
 // of a view is a use of the buffer it aliases). PlanMemory places them; the picture draws them.
 std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(mlir::func::FuncOp func, const SymbolBounds& bounds);

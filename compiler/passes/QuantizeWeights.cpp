@@ -27,15 +27,11 @@ bool feedsReturn(Operation* op) {
   return false;
 }
 
-// Rows are independent: split them over the build machine's cores (the bytes do not depend
-// on the split).
 void quantizeRowsInParallel(ek::WeightFormat to, const float* x, int64_t rows, int64_t k, uint8_t* out) {
-  const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(1, rows / 16));
-  std::vector<std::thread> workers;
-  const int64_t per = (rows + threads - 1) / threads, rowBytes = ek::row_bytes(to, k);
-  for (int64_t begin = 0; begin < rows; begin += per)
-    workers.emplace_back([=] { quantizeRows(to, x + begin * k, std::min(per, rows - begin), k, out + begin * rowBytes); });
-  for (std::thread& w : workers) w.join();
+  const int64_t rowBytes = ek::row_bytes(to, k);
+  forRowRangesInParallel(rows, [&](int64_t begin, int64_t end) {
+    quantizeRows(to, x + begin * k, end - begin, k, out + begin * rowBytes);
+  });
 }
 
 struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "compiler/quantize/KQuantizer.h"
 #include "runtime/half.h"
@@ -63,6 +65,14 @@ std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name) 
 }
 
 int64_t blockValues(ek::WeightFormat format) { return ek::block_values(format); }
+
+void forRowRangesInParallel(int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
+  const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(1, rows / 16));
+  const int64_t per = (rows + threads - 1) / threads;
+  std::vector<std::thread> workers;
+  for (int64_t begin = 0; begin < rows; begin += per) workers.emplace_back(work, begin, std::min(rows, begin + per));
+  for (std::thread& w : workers) w.join();
+}
 
 std::string defaultHeadFormat(const std::string& body) {
   auto f = parseQuantizableFormat(body);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ std::string defaultHeadFormat(const std::string& body);
 // Values per block of `format` (1 for f32/f16): a row of k values converts only when
 // k is a multiple of it.
 int64_t blockValues(ek::WeightFormat format);
+
+// Rows quantize independently: runs work(begin, end) on ranges of [0, rows) over the build
+// machine's cores (at least 16 rows each; the bytes never depend on the split).
+void forRowRangesInParallel(int64_t rows, const std::function<void(int64_t begin, int64_t end)>& work);
 
 // Converts `rows` rows of `k` floats into `format`'s stored rows (ek::row_bytes(format, k)
 // bytes each) at `out`.

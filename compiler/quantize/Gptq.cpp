@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <vector>
 
 #include "compiler/quantize/BlockGrid.h"
@@ -102,14 +101,9 @@ bool quantizeRowsWithFeedback(ek::WeightFormat format, const float* x, int64_t r
   std::vector<float> u;
   if (!feedbackRows(h, k, &u, why)) return false;
   const int64_t rowBytes = ek::row_bytes(format, k);
-  const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(1, rows / 16));
-  const int64_t per = (rows + threads - 1) / threads;
-  std::vector<std::thread> workers;
-  for (int64_t begin = 0; begin < rows; begin += per)
-    workers.emplace_back([&, begin] {
-      for (int64_t r = begin; r < std::min(rows, begin + per); ++r) quantizeRow(format, x + r * k, k, u, out + r * rowBytes);
-    });
-  for (std::thread& t : workers) t.join();
+  forRowRangesInParallel(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) quantizeRow(format, x + r * k, k, u, out + r * rowBytes);
+  });
   return true;
 }
 

@@ -16,7 +16,6 @@ buys, on the trained model (models/brown-6m) and real text.
 Prints a table, exits 1 on any failure.
 """
 
-import argparse
 import glob
 import json
 import os
@@ -31,6 +30,8 @@ sys.path.insert(0, os.path.join(REPO, "examples", "models"))
 sys.path.insert(0, os.path.dirname(__file__))
 import make_gguf as gg  # noqa: E402
 import test_quality as tq  # noqa: E402
+from check_table import CheckTable  # noqa: E402
+from e2e_args import edgecc_and_work  # noqa: E402
 
 MODEL = os.path.join(REPO, "models", "brown-6m", "model-f16.gguf")
 HELDOUT = os.path.join(REPO, "models", "brown-6m", "heldout.txt")
@@ -87,33 +88,25 @@ def perplexity(edgecc, text, extra):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.work, exist_ok=True)
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-calibration-")
     llama_ref = os.path.join(tq.llama_ref_dir(), "bin", "llama_ref")
     text = open(HELDOUT, encoding="utf-8").read()
     # Calibration: the start of the held-out text, with a marker line that makes its bytes (and
     # so its statistics file) this run's own, whatever earlier runs left in the cache.
     # Evaluation: later files of the held-out text.
     calibration_text = f"edgecc calibration test {os.getpid()} {time.time_ns()}\n" + text[:40000]
-    calibration = os.path.join(args.work, "calibration.txt")
-    evaluation = os.path.join(args.work, "evaluation.txt")
+    calibration = os.path.join(work, "calibration.txt")
+    evaluation = os.path.join(work, "evaluation.txt")
     open(calibration, "w", encoding="utf-8").write(calibration_text)
     open(evaluation, "w", encoding="utf-8").write(text[150000:])
-    failures, rows = [], []
-
-    def check(name, ok, detail):
-        rows.append((name, "ok" if ok else "FAIL", detail))
-        if not ok:
-            failures.append(name)
+    table = CheckTable()
+    check = table.check
 
     # 1. What the calibration bundle observed.
-    reference = perplexity(args.edgecc, evaluation, ["--weights", "f32", "--save-logits", os.path.join(args.work, "f32.logprobs")])
-    rtn = perplexity(args.edgecc, evaluation, ["--weights", "q2_k", "--compare-logits", os.path.join(args.work, "f32.logprobs")])
-    cal = perplexity(args.edgecc, evaluation, ["--weights", "q2_k", "--calibration", calibration, "--calibration-chunks",
-                                               str(CAL_CHUNKS), "--compare-logits", os.path.join(args.work, "f32.logprobs")])
+    reference = perplexity(edgecc, evaluation, ["--weights", "f32", "--save-logits", os.path.join(work, "f32.logprobs")])
+    rtn = perplexity(edgecc, evaluation, ["--weights", "q2_k", "--compare-logits", os.path.join(work, "f32.logprobs")])
+    cal = perplexity(edgecc, evaluation, ["--weights", "q2_k", "--calibration", calibration, "--calibration-chunks",
+                                               str(CAL_CHUNKS), "--compare-logits", os.path.join(work, "f32.logprobs")])
     key = fnv1a64(calibration_text.encode(), CAL_CHUNKS)
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.environ["HOME"], ".cache")
     found = glob.glob(os.path.join(cache, "edgecc", "generate-*", f"input-statistics-{key:016x}.bin"))
@@ -146,22 +139,16 @@ def main():
 
     # 3. Bad input.
     for name, cmd, want in [
-        ("no --weights", ["compile", MODEL, "-o", os.path.join(args.work, "b"), "--calibration", calibration],
+        ("no --weights", ["compile", MODEL, "-o", os.path.join(work, "b"), "--calibration", calibration],
          "--calibration needs --weights"),
-        ("missing text", ["compile", MODEL, "-o", os.path.join(args.work, "b"), "--weights", "q4_k", "--calibration",
-                          os.path.join(args.work, "missing.txt")], "no such calibration text file"),
+        ("missing text", ["compile", MODEL, "-o", os.path.join(work, "b"), "--weights", "q4_k", "--calibration",
+                          os.path.join(work, "missing.txt")], "no such calibration text file"),
     ]:
-        p = subprocess.run([args.edgecc] + cmd, capture_output=True, text=True)
+        p = subprocess.run([edgecc] + cmd, capture_output=True, text=True)
         first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
         check(f"bad input: {name}", p.returncode != 0 and want in first, f"exit {p.returncode}: {first}")
 
-    width = max(len(r[0]) for r in rows)
-    for name, status, detail in rows:
-        print(f"{name:<{width}}  {status:<4}  {detail}")
-    if failures:
-        print("FAILED: " + ", ".join(failures))
-        return 1
-    return 0
+    return table.report()
 
 
 if __name__ == "__main__":

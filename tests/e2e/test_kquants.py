@@ -40,6 +40,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "examples", "models"))
 sys.path.insert(0, os.path.dirname(__file__))
 import make_gguf as gg  # noqa: E402
+from check_table import CheckTable  # noqa: E402
 import test_quality as tq  # noqa: E402  (perplexity helpers: llama.cpp's chunking)
 
 MODEL = os.path.join(REPO, "models", "brown-6m", "model-f16.gguf")
@@ -105,10 +106,8 @@ def main():
     from gguf.constants import GGMLQuantizationType  # noqa: E402
     text = tq.short_text(work)
 
-    rows = []
-
-    def check(name, ok, detail):
-        rows.append((name, ok, detail))
+    table = CheckTable()
+    check = table.check
 
     src = gg.GgufFile(MODEL)
     files = {}
@@ -172,10 +171,7 @@ def main():
     ok = p.returncode == 1 and len(lines) == 1 and "blk.0.ffn_down.weight" in lines[0] and "iq4_xs" in lines[0]
     check("i-quant tensor refused", ok, f"exit {p.returncode}: {lines[-1] if lines else ''}")
 
-    width = max(len(r[0]) for r in rows)
-    for name, ok, detail in rows:
-        print(f"{'ok  ' if ok else 'FAIL'} {name:{width}s}  {detail}")
-    return 0 if all(r[1] for r in rows) else 1
+    return table.report()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@
 Prints a table, exits 1 on any failure.
 """
 
-import argparse
 import json
 import os
 import re
@@ -23,7 +22,10 @@ import xml.etree.ElementTree as ET
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "examples", "models"))
+sys.path.insert(0, os.path.dirname(__file__))
 import make_gguf as gg  # noqa: E402
+from check_table import CheckTable  # noqa: E402
+from e2e_args import edgecc_and_work  # noqa: E402
 
 MODEL = os.path.join(REPO, "models", "brown-6m", "model-f16.gguf")
 BUDGET = "7MiB"
@@ -35,21 +37,13 @@ def compile_model(edgecc, out, *flags):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    os.makedirs(args.work, exist_ok=True)
-    rows, failures = [], []
-
-    def check(name, ok, detail):
-        rows.append((name, "ok" if ok else "FAIL", detail))
-        if not ok:
-            failures.append(name)
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-memory-budget-")
+    table = CheckTable()
+    check = table.check
 
     # 1. The plan of the model as stored.
-    out = os.path.join(args.work, "stored")
-    p = compile_model(args.edgecc, out)
+    out = os.path.join(work, "stored")
+    p = compile_model(edgecc, out)
     check("compile as stored", p.returncode == 0, p.stderr.strip()[-200:])
     if p.returncode == 0:
         memory = json.load(open(os.path.join(out, "report.json")))["memory"]
@@ -68,38 +62,32 @@ def main():
         check("memory.svg draws every arena buffer", len(titles) == arena_buffers, f"{len(titles)} of {arena_buffers}")
 
     # 2. Refusal under a budget the stored model exceeds.
-    p = compile_model(args.edgecc, os.path.join(args.work, "refused"), "--ram-budget", BUDGET)
+    p = compile_model(edgecc, os.path.join(work, "refused"), "--ram-budget", BUDGET)
     first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
     check("refused", p.returncode == 1 and "model-f16.gguf" in first and "7.0 MiB RAM budget" in first, f"exit {p.returncode}: {first}")
-    check("nothing written", not os.path.exists(os.path.join(args.work, "refused", "report.json")), "")
+    check("nothing written", not os.path.exists(os.path.join(work, "refused", "report.json")), "")
     suggestions = re.findall(r"^    (--weights \S+(?: --max-context \d+)?|--max-context \d+): ", p.stderr, re.M)
     check("what would fit", len(suggestions) >= 1, "; ".join(suggestions))
 
     # 3. Every suggestion compiles under the budget, and --fit takes the first.
     for i, flags in enumerate(suggestions):
-        out = os.path.join(args.work, f"fit{i}")
-        q = compile_model(args.edgecc, out, "--ram-budget", BUDGET, *flags.split())
+        out = os.path.join(work, f"fit{i}")
+        q = compile_model(edgecc, out, "--ram-budget", BUDGET, *flags.split())
         total = json.load(open(os.path.join(out, "report.json")))["memory"]["total_bytes"] if q.returncode == 0 else None
         check(f"suggestion '{flags}'", q.returncode == 0 and total <= BUDGET_BYTES,
               f"exit {q.returncode}, planned {total} of {BUDGET_BYTES}" + (f": {q.stderr.strip()[:160]}" if q.returncode else ""))
-    out = os.path.join(args.work, "fit")
-    q = compile_model(args.edgecc, out, "--ram-budget", BUDGET, "--fit")
+    out = os.path.join(work, "fit")
+    q = compile_model(edgecc, out, "--ram-budget", BUDGET, "--fit")
     chose = re.search(r"--fit chose (.*)", q.stdout)
     check("--fit", q.returncode == 0 and chose is not None and suggestions and chose.group(1) == suggestions[0],
           f"exit {q.returncode}, chose {chose.group(1) if chose else None}")
 
     # 4. Bad input.
-    p = compile_model(args.edgecc, os.path.join(args.work, "bad"), "--ram-budget", "lots")
+    p = compile_model(edgecc, os.path.join(work, "bad"), "--ram-budget", "lots")
     first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
     check("bad --ram-budget", p.returncode == 2 and "'lots'" in first, f"exit {p.returncode}: {first}")
 
-    width = max(len(r[0]) for r in rows)
-    for name, status, detail in rows:
-        print(f"{name:<{width}}  {status:<4}  {detail}")
-    if failures:
-        print("FAILED: " + ", ".join(failures))
-        return 1
-    return 0
+    return table.report()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import numpy as np
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "examples", "models"))
 import make_gguf as gg  # noqa: E402
+from check_table import CheckTable  # noqa: E402
 
 MAKE_GGUF = os.path.join(REPO, "examples", "models", "make_gguf.py")
 SETUP = os.path.join(REPO, "scripts", "setup_llama_ref.sh")
@@ -104,10 +105,8 @@ def main():
         models[t] = os.path.join(work, f"tiny-{t}.gguf")
         run([sys.executable, MAKE_GGUF, "--preset", "tiny", "--type", t, "-o", models[t]])
 
-    rows = []
-
-    def check(name, ok, detail):
-        rows.append((name, ok, detail))
+    table = CheckTable()
+    check = table.check
 
     # 1 + 2: perplexity against llama.cpp's logits.
     ref, n_ref_tokens = reference_ppl(llama_ref, models["f32"], text)
@@ -157,10 +156,7 @@ def main():
     last = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
     check("unknown --weights format", p.returncode == 1 and "q3_x" in last, f"exit {p.returncode}: {last}")
 
-    width = max(len(r[0]) for r in rows)
-    for name, ok, detail in rows:
-        print(f"{'ok  ' if ok else 'FAIL'} {name:{width}s}  {detail}")
-    return 0 if all(r[1] for r in rows) else 1
+    return table.report()
 
 
 if __name__ == "__main__":
