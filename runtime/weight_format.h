@@ -16,6 +16,9 @@
 //               then, after all blocks of the group, the scales of the rows as a plane of f16.
 //   f32x8, f16x8    groups of kPackRows rows, column-major within the group: value k of the 8
 //               rows side by side (one load of 8 values feeds one multiply-add per row).
+//   q8_0x8u     q8_0x8 with every quant stored as the unsigned byte q + 128 (x86 VNNI: vpdpbusd
+//               multiplies unsigned by signed bytes, so the weights go in as they are and the
+//               128 * sum(x) they add comes off once per block; no per-product sign trick).
 //   q8_0x8k8, q4_0x8k8  the same with 8-value chunks (arm64: one 16-byte register holds two
 //               rows of a chunk, the operand of an `smmla` 2x8 tile, or of `sdot` with the
 //               activation's 8 bytes repeated; the lanes of a row are added once per block).
@@ -28,9 +31,9 @@ namespace ek {
 
 enum class WeightFormat : int64_t {
   F32 = 0, F16 = 1, Q8_0 = 2, Q4_0 = 3, Q8_0x8 = 4, Q4_0x8 = 5, F32x8 = 6, F16x8 = 7, Q8_0x8k8 = 8, Q4_0x8k8 = 9,
-  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14
+  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_0x8u = 15
 };
-constexpr int64_t kNumWeightFormats = 15;
+constexpr int64_t kNumWeightFormats = 16;
 
 constexpr int64_t kBlockValues = 32;
 constexpr int64_t kQ8_0BlockBytes = 34;
@@ -59,12 +62,14 @@ static_assert(sizeof(PackedQ4Block) + sizeof(PackedScales) == kPackRows * kQ4_0B
 static_assert(sizeof(PackedQ8Block) == 256 && sizeof(PackedQ4Block) == 128 && sizeof(PackedScales) == 16, "layout");
 static_assert(sizeof(PackedQ8BlockK8) == sizeof(PackedQ8Block) && sizeof(PackedQ4BlockK8) == sizeof(PackedQ4Block), "layout");
 
-inline bool is_packed(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q8_0x8) && int64_t(f) <= int64_t(WeightFormat::Q4_0x8k8); }
+inline bool is_packed(WeightFormat f) {
+  return (int64_t(f) >= int64_t(WeightFormat::Q8_0x8) && int64_t(f) <= int64_t(WeightFormat::Q4_0x8k8)) || f == WeightFormat::Q8_0x8u;
+}
 inline bool is_k_quant(WeightFormat f) { return int64_t(f) >= int64_t(WeightFormat::Q2_K) && int64_t(f) <= int64_t(WeightFormat::Q6_K); }
 // The stored format a packed one rearranges (itself for the others).
 inline WeightFormat stored_format(WeightFormat f) {
   switch (f) {
-    case WeightFormat::Q8_0x8: case WeightFormat::Q8_0x8k8: return WeightFormat::Q8_0;
+    case WeightFormat::Q8_0x8: case WeightFormat::Q8_0x8k8: case WeightFormat::Q8_0x8u: return WeightFormat::Q8_0;
     case WeightFormat::Q4_0x8: case WeightFormat::Q4_0x8k8: return WeightFormat::Q4_0;
     case WeightFormat::F32x8: return WeightFormat::F32;
     case WeightFormat::F16x8: return WeightFormat::F16;
@@ -83,6 +88,8 @@ inline int packed_quant_offset(WeightFormat f, int r, int v) {
   const int w = chunk_values(f), at = stored_format(f) == WeightFormat::Q4_0 ? v % 16 : v;
   return (at / w * kPackRows + r) * w + at % w;
 }
+// What a packed quant byte holds over the stored one: q8_0x8u's + 128 (the top bit flipped).
+inline uint8_t packed_quant_bias(WeightFormat f) { return f == WeightFormat::Q8_0x8u ? 0x80 : 0; }
 // Block formats (integer quants under scales): activations are quantized to 8 bits for them.
 inline bool is_quantized(WeightFormat f) {
   const WeightFormat s = stored_format(f);
@@ -123,6 +130,7 @@ inline const char* weight_format_name(WeightFormat f) {
     case WeightFormat::F32x8: return "f32x8";
     case WeightFormat::F16x8: return "f16x8";
     case WeightFormat::Q8_0x8k8: return "q8_0x8k8";
+    case WeightFormat::Q8_0x8u: return "q8_0x8u";
     case WeightFormat::Q4_0x8k8: return "q4_0x8k8";
     case WeightFormat::Q2_K: return "q2_k";
     case WeightFormat::Q3_K: return "q3_k";
@@ -135,9 +143,12 @@ inline const char* weight_format_name(WeightFormat f) {
 
 // The packed layouts of a stored format, in the order the packing pass tries them (the first
 // one a kernel variant of the target takes wins); none for packed formats.
-inline int packed_formats(WeightFormat stored, WeightFormat out[2]) {
+constexpr int kMaxPackedFormats = 3;
+inline int packed_formats(WeightFormat stored, WeightFormat out[kMaxPackedFormats]) {
   switch (stored) {
-    case WeightFormat::Q8_0: out[0] = WeightFormat::Q8_0x8k8, out[1] = WeightFormat::Q8_0x8; return 2;
+    case WeightFormat::Q8_0:
+      out[0] = WeightFormat::Q8_0x8u, out[1] = WeightFormat::Q8_0x8k8, out[2] = WeightFormat::Q8_0x8;
+      return 3;
     case WeightFormat::Q4_0: out[0] = WeightFormat::Q4_0x8k8, out[1] = WeightFormat::Q4_0x8; return 2;
     case WeightFormat::F32: out[0] = WeightFormat::F32x8; return 1;
     case WeightFormat::F16: out[0] = WeightFormat::F16x8; return 1;

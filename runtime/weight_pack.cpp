@@ -24,9 +24,10 @@ struct GroupLayout {
 void place_block(WeightFormat packed, int r, uint8_t* stored, uint8_t* block, bool to_packed) {
   uint8_t* q = stored + 2;  // after the f16 scale
   if (stored_format(packed) == WeightFormat::Q8_0) {
+    const uint8_t bias = packed_quant_bias(packed);
     for (int v = 0; v < kBlockValues; ++v) {
       uint8_t& slot = block[packed_quant_offset(packed, r, v)];
-      if (to_packed) slot = q[v]; else q[v] = slot;
+      if (to_packed) slot = q[v] ^ bias; else q[v] = slot ^ bias;
     }
     return;
   }

@@ -33,7 +33,7 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
       }
       if (!stored || !linearReads) return;
       // The first packed layout of this format that a kernel variant of the target reads.
-      ek::WeightFormat candidates[2];
+      ek::WeightFormat candidates[ek::kMaxPackedFormats];
       const int numCandidates = ek::packed_formats(*stored, candidates);
       const ek::WeightFormat* packedIt = std::find_if(candidates, candidates + numCandidates, [&](ek::WeightFormat f) {
         return findKernelVariant(*target, "linear", f) != nullptr;

@@ -247,6 +247,7 @@ inline void row_values_at(WeightFormat f, const uint8_t* weights, int64_t row, f
     return;
   }
   const bool q8 = stored_format(f) == WeightFormat::Q8_0;
+  const uint8_t bias = packed_quant_bias(f);
   const int64_t blocks = k / kBlockValues, r = row % kPackRows;
   const int64_t quant_bytes = packed_block_bytes(f);
   const uint8_t* group = weights + row / kPackRows * kPackRows * row_bytes(f, k);
@@ -255,7 +256,7 @@ inline void row_values_at(WeightFormat f, const uint8_t* weights, int64_t row, f
     const float d = f16_bits_to_f32(scales[b].d[r]);
     const uint8_t* quants = group + b * quant_bytes;
     for (int v = 0; v < kBlockValues; ++v) {
-      const uint8_t byte = quants[packed_quant_offset(f, int(r), v)];
+      const uint8_t byte = quants[packed_quant_offset(f, int(r), v)] ^ bias;
       out[v] = d * float(q8 ? int(int8_t(byte)) : int(v < 16 ? byte & 0x0F : byte >> 4) - 8);
     }
   }

@@ -1,4 +1,4 @@
-// The loop nest of `linear` over packed weights (q8_0x8[k8], q4_0x8[k8], f32x8, f16x8: weight_format.h),
+// The loop nest of `linear` over packed weights (q8_0x8[k8|u], q4_0x8[k8], f32x8, f16x8: weight_format.h),
 // shared by the portable reference and the per-ISA variants, which differ only in their tile.
 // For quantized formats the activations are quantized to int8 blocks once per call. Each
 // thread then takes groups of kPackRows weight rows and runs the tile over the tokens,
@@ -46,11 +46,13 @@ struct PackedGroup {
   const uint8_t* data;         // quant blocks (then the scale plane), or K x kPackRows values
   const PackedScales* scales;  // quantized formats
   int64_t blocks;              // K / 32 (quantized formats)
+  int64_t count = 1;           // adjacent groups the tile covers (at most its kGroupsPerTile)
+  int64_t stride = 0;          // bytes from one group to the next
 };
 
 // tile(format, group, input, first token, tokens, y + first token's row, ldy) writes
-// y[t * ldy + r] for t < tokens, r < kPackRows.
-template <class Tile>
+// y[t * ldy + r] for t < tokens, r < group.count * kPackRows.
+template <int kGroupsPerTile = 1, class Tile>
 void linear_packed(const Tensor* in, Tensor* out, const Attrs& a, Tile tile) {
   const WeightFormat f = WeightFormat(a.i[0]);
   const Tensor &x = in[0], &w = in[1];
@@ -82,12 +84,15 @@ void linear_packed(const Tensor* in, Tensor* out, const Attrs& a, Tile tile) {
   const uint8_t* W = static_cast<const uint8_t*>(w.data);
   const int64_t group_bytes = kPackRows * row_bytes(f, K);
   float* Y = out[0].as<float>();
+  const int64_t groups = N / kPackRows, units = (groups + kGroupsPerTile - 1) / kGroupsPerTile;
   for (int64_t m0 = 0; m0 < M; m0 += per_block) {
     const int64_t m1 = std::min(M, m0 + per_block);
-    parallel_for(N / kPackRows, 2, [&](int64_t begin, int64_t end) {
-      for (int64_t g = begin; g < end; ++g) {
+    parallel_for(units, kGroupsPerTile > 1 ? 1 : 2, [&](int64_t begin, int64_t end) {
+      for (int64_t u = begin; u < end; ++u) {
+        const int64_t g = u * kGroupsPerTile;
         const uint8_t* base = W + g * group_bytes;
-        const PackedGroup group{base, reinterpret_cast<const PackedScales*>(base + blocks * quant_bytes), blocks};
+        const PackedGroup group{base, reinterpret_cast<const PackedScales*>(base + blocks * quant_bytes), blocks,
+                                std::min<int64_t>(kGroupsPerTile, groups - g), group_bytes};
         for (int64_t m = m0; m < m1; m += per_tile) {
           const int64_t tokens = std::min(per_tile, m1 - m);
           tile(f, group, input, m, tokens, Y + m * N + g * kPackRows, N);
@@ -126,7 +131,9 @@ inline void reference_tile(WeightFormat f, const PackedGroup& g, const PackedInp
         int32_t dot = 0;
         const uint8_t* quants = g.data + b * packed_block_bytes(f);
         if (stored_format(f) == WeightFormat::Q8_0) {
-          for (int v = 0; v < kBlockValues; ++v) dot += int32_t(int8_t(quants[packed_quant_offset(f, r, v)])) * xq[b * kBlockValues + v];
+          const uint8_t bias = packed_quant_bias(f);
+          for (int v = 0; v < kBlockValues; ++v)
+            dot += int32_t(int8_t(quants[packed_quant_offset(f, r, v)] ^ bias)) * xq[b * kBlockValues + v];
         } else {
           for (int v = 0; v < kBlockValues; ++v) {
             const uint8_t byte = quants[packed_quant_offset(f, r, v)];

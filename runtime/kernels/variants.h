@@ -52,8 +52,11 @@ struct KernelVariant {
 
 inline constexpr KernelVariant kKernelVariants[] = {
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
-     format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8), 2, 2, 8,
-     "8 interleaved weight rows in ymm lanes, int8 dot products by vpdpbusd, no horizontal sums"},
+     format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
+         format_bit(WeightFormat::F16x8),
+     2, 2, 8,
+     "two groups of 8 interleaved weight rows in zmm lanes (int8 dot products by vpdpbusd on q8_0 stored as q + 128; "
+     "f16 widened by vcvtph2ps), no horizontal sums"},
     {"x86_avx2", "linear", "x86-64", "avx2 fma f16c",
      format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),

@@ -16,10 +16,10 @@ func.func @unknown_variant(%x: memref<4xf32>, %y: memref<4xf32>) {
 
 // -----
 
-// The VNNI variant takes packed int8 formats only, not f16x8 (7).
-func.func @variant_format(%x: memref<1x64xf32>, %w: memref<8x64xf16>, %y: memref<1x8xf32>) {
-  // expected-error @+1 {{kernel 'x86_avx512vnni::linear' does not take weight format f16x8}}
-  exec.call "x86_avx512vnni::linear" ins(%x, %w : memref<1x64xf32>, memref<8x64xf16>) outs(%y : memref<1x8xf32>) {floats = array<f32>, ints = array<i64: 7, 1, 0>}
+// The VNNI variant reads q8_0 as q8_0x8u (unsigned quants), not as q8_0x8 (4).
+func.func @variant_format(%x: memref<1x32xf32>, %w: memref<8x34xi8>, %y: memref<1x8xf32>) {
+  // expected-error @+1 {{kernel 'x86_avx512vnni::linear' does not take weight format q8_0x8}}
+  exec.call "x86_avx512vnni::linear" ins(%x, %w : memref<1x32xf32>, memref<8x34xi8>) outs(%y : memref<1x8xf32>) {floats = array<f32>, ints = array<i64: 4, 1, 0>}
   return
 }
 

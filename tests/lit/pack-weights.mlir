@@ -1,5 +1,6 @@
 // RUN: edgecc-opt --split-input-file --edgecc-attach-target=target=x86-64-avx2 --edgecc-pack-weights %s | FileCheck %s
 // RUN: edgecc-opt --split-input-file --edgecc-attach-target=target=x86-64 --edgecc-pack-weights %s | FileCheck %s --check-prefix=BASE
+// RUN: edgecc-opt --split-input-file --edgecc-attach-target=target=x86-64-avx512-vnni --edgecc-pack-weights %s | FileCheck %s --check-prefix=VNNI
 
 // f32 rows are packed column-major within a group of 8 rows: value k of rows 0..7 side by
 // side. Rows r = [2r, 2r + 1] become [0 2 4 .. 14] then [1 3 .. 15], still a tensor<8x2xf32>.
@@ -52,4 +53,19 @@ func.func @other_reader(%x: tensor<1x2xf32>) -> (tensor<1x8xf32>, tensor<8x2xf32
   %y = graph.linear %x, %w {format = "f32"} : tensor<1x2xf32>, tensor<8x2xf32> -> tensor<1x8xf32>
   %n = graph.neg %w : tensor<8x2xf32>
   return %y, %n : tensor<1x8xf32>, tensor<8x2xf32>
+}
+
+// -----
+
+// On a VNNI target q8_0 becomes q8_0x8u: the 8 rows' quants (all 1) are stored as 1 + 128 =
+// 0x81, then the plane of scales as stored (0x0101).
+// VNNI-LABEL: func.func @q8_unsigned
+// VNNI:         value = dense<"0x{{(8181){128}((01){16})}}"> : tensor<8x34xi8>
+// VNNI:         graph.linear %{{.*}}, %{{.*}} {format = "q8_0x8u"}
+// CHECK-LABEL:  func.func @q8_unsigned
+// CHECK:        graph.linear %{{.*}}, %{{.*}} {format = "q8_0x8"}
+func.func @q8_unsigned(%x: tensor<1x32xf32>) -> tensor<1x8xf32> {
+  %w = graph.constant {value = dense<1> : tensor<8x34xi8>} : tensor<8x34xi8>
+  %y = graph.linear %x, %w {format = "q8_0"} : tensor<1x32xf32>, tensor<8x34xi8> -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
 }

@@ -69,8 +69,8 @@ std::vector<uint8_t> randomStoredRows(WeightFormat f, int64_t n, int64_t k, uint
 
 int64_t blockBytes(WeightFormat stored) { return stored == WeightFormat::Q8_0 ? ek::kQ8_0BlockBytes : ek::kQ4_0BlockBytes; }
 // Every packed layout; each test takes the stored rows of its stored format.
-const WeightFormat kPacked[] = {WeightFormat::Q8_0x8,   WeightFormat::Q4_0x8, WeightFormat::Q8_0x8k8,
-                                WeightFormat::Q4_0x8k8, WeightFormat::F32x8,  WeightFormat::F16x8};
+const WeightFormat kPacked[] = {WeightFormat::Q8_0x8,   WeightFormat::Q8_0x8u, WeightFormat::Q4_0x8, WeightFormat::Q8_0x8k8,
+                                WeightFormat::Q4_0x8k8, WeightFormat::F32x8,   WeightFormat::F16x8};
 
 // Value c of row r of stored f32 / f16 rows.
 float storedFloat(WeightFormat f, const std::vector<uint8_t>& rows, int64_t k, int64_t r, int64_t c) {
@@ -128,13 +128,14 @@ TEST(PackedWeights, LayoutIsAsDescribed) {
           std::memcpy(&d, group + blocks * quantBytes + (b * 8 + r) * 2, 2);
           ASSERT_EQ(ek::f16_bits_to_f32(d), storedScale(f, rows, k, g * 8 + r, b));
           // Quants: [block][chunk c][row][W] with W = 4 (x8) or 8 (x8k8); q4 bytes hold value
-          // Wc+j low, 16+Wc+j high, unsigned.
+          // Wc+j low, 16+Wc+j high, unsigned; q8_0x8u bytes hold q + 128.
           const int w = p == WeightFormat::Q8_0x8k8 || p == WeightFormat::Q4_0x8k8 ? 8 : 4;
           for (int c = 0; c < (q8 ? 32 : 16) / w; ++c)
             for (int j = 0; j < w; ++j) {
               const uint8_t byte = group[b * quantBytes + (c * 8 + r) * w + j];
               if (q8) {
-                ASSERT_EQ(int8_t(byte), storedQuant(f, rows, k, g * 8 + r, b, w * c + j));
+                const int q = p == WeightFormat::Q8_0x8u ? int(byte) - 128 : int(int8_t(byte));
+                ASSERT_EQ(q, storedQuant(f, rows, k, g * 8 + r, b, w * c + j));
               } else {
                 ASSERT_EQ((byte & 0x0F) - 8, storedQuant(f, rows, k, g * 8 + r, b, w * c + j));
                 ASSERT_EQ((byte >> 4) - 8, storedQuant(f, rows, k, g * 8 + r, b, 16 + w * c + j));
@@ -307,7 +308,7 @@ TEST(PackedWeights, VariantsAreBitExactWithReference) {
           std::vector<uint8_t> packed(rows.size());
           ek::pack_rows(p, rows.data(), s.n, s.k, packed.data());
           ek::set_num_threads(threads);
-          for (int64_t perTile : {1, 2, 4, 8})
+          for (int64_t perTile : {1, 2, 3, 4, 8})
             for (int64_t perBlock : {0, 8}) {
               const auto want = runLinear(&ek::linear, p, packed, x, s.m, s.n, s.k, 1, 0);
               const auto got = runLinear(v.fn, p, packed, x, s.m, s.n, s.k, perTile, perBlock);

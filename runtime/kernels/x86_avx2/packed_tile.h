@@ -4,7 +4,7 @@
 // step, and a block ends with one multiply-add of the scales per token. Float: each k is one
 // load (f16 widened by vcvtph2ps) and one multiply-add per token. No horizontal sums.
 //
-// `Dot` is the ISA's u8 x s8 -> i32 step (AVX2 maddubs + madd, or AVX-512 VNNI dpbusd).
+// `Dot` is the u8 x s8 -> i32 step (maddubs + madd).
 // q8_0 weights are signed: |w| goes in as unsigned and w's sign moves onto the activation
 // (whose range is symmetric, so nothing overflows). q4_0 nibbles are unsigned already; the
 // 8 they are biased by comes off once per block as 8 * sum(x).

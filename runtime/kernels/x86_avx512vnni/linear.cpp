@@ -1,6 +1,6 @@
-// `linear` over packed q8_0x8 / q4_0x8 weights with AVX-512 VNNI on ymm registers (AVX512VL):
-// the int8 dot step is one vpdpbusd (u8 x s8, four products summed into each i32 lane), and
-// the wider register file holds tiles of 8 tokens.
+// `linear` over packed q8_0x8u / q4_0x8 / f32x8 / f16x8 weights with AVX-512 (VNNI for the
+// quantized ones): 16 weight rows per zmm register, the int8 dot step one vpdpbusd (u8 x s8,
+// four products summed into each i32 lane), tiles of up to 8 tokens (packed_tile.h).
 //
 // VNNI is enabled for this file's code only, not by the bundle's flags: GCC 12 at -O3 with
 // -mavx512vnni vectorizes plain signed x signed int8 dot loops into vpdpbusd, which takes one
@@ -12,24 +12,17 @@
 #include "runtime/kernels/linear_packed.h"
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512vnni,avx512vl,avx512bw,avx2,fma,f16c"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512vnni,avx512f,avx512vl,avx512bw,avx2,fma,f16c"))), apply_to = function)
 #else
 #pragma GCC push_options
 #pragma GCC target("avx512vnni")
 #endif
 
-#include "runtime/kernels/x86_avx2/packed_tile.h"
+#include "runtime/kernels/x86_avx512vnni/packed_tile.h"
 
 namespace ek::x86_avx512vnni {
-namespace {
 
-struct DpbusdDot {
-  static __m256i step(__m256i acc, __m256i u8, __m256i s8) { return _mm256_dpbusd_epi32(acc, u8, s8); }
-};
-
-}  // namespace
-
-void linear(const Tensor* in, int, Tensor* out, const Attrs& a) { linear_packed(in, out, a, x86::packed_tile<DpbusdDot>); }
+void linear(const Tensor* in, int, Tensor* out, const Attrs& a) { linear_packed<2>(in, out, a, packed_tile); }
 
 }  // namespace ek::x86_avx512vnni
 
