@@ -87,7 +87,10 @@ void linear_packed(const Tensor* in, Tensor* out, const Attrs& a, Tile tile) {
   const int64_t groups = N / kPackRows, units = (groups + kGroupsPerTile - 1) / kGroupsPerTile;
   for (int64_t m0 = 0; m0 < M; m0 += per_block) {
     const int64_t m1 = std::min(M, m0 + per_block);
-    parallel_for(units, kGroupsPerTile > 1 ? 1 : 2, [&](int64_t begin, int64_t end) {
+    // Chunks of up to 8 groups (runs of adjacent weights for the prefetchers), at least 8 per
+    // thread (so that the last chunk leaves little imbalance).
+    const int64_t grain = std::clamp<int64_t>(units / (8 * num_threads()), 1, 8 / kGroupsPerTile);
+    parallel_for(units, grain, [&](int64_t begin, int64_t end) {
       for (int64_t u = begin; u < end; ++u) {
         const int64_t g = u * kGroupsPerTile;
         const uint8_t* base = W + g * group_bytes;

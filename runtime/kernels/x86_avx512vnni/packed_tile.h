@@ -39,7 +39,7 @@ static inline void store_rows(float* y, __m512 v, bool pair) {
 }
 
 // Bytes ahead of the weights being read that one token's loop prefetches.
-constexpr int64_t kPrefetchAhead = 4096;
+constexpr int64_t kPrefetchAhead = 2048;
 
 template <int T>
 inline void float_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
