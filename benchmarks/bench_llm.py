@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generation speed of edgecc bundles next to llama.cpp on the same GGUF files, in one run.
+"""Generation speed of edgecc bundles next to llama.cpp and ONNX Runtime on the same weights, in one run.
 
 For each preset x weight type x thread count, the tools alternate for --reps repetitions and the
 medians are reported:
@@ -8,6 +8,10 @@ medians are reported:
                for each figure (the table names which): llama-bench built natively
                (scripts/build_llama_tools.sh), and libllama from node-llama-cpp, whose prebuilt
                CPU variants are chosen at load (tests/reference/llama_ref)
+The ONNX path: the 135m weights exported as f32 ONNX (make_gguf.py --onnx, explicit past/present
+tensors), compiled by edgecc with --max-context and run by ONNX Runtime (onnxruntime-node,
+scripts/setup_onnxruntime.sh, all graph optimizations, intra-op threads = threads) feeding
+present back as past; both greedy, compared token for token.
 No flash attention on either side; edgecc's KV cache is f32, llama-bench's its default f16 (it
 takes no f32 cache; at these contexts the cache is a few percent of the bytes). The DRAM read
 bandwidth is measured in the same run (benchmarks/dram_bandwidth.cpp), and every decode figure is
@@ -17,7 +21,7 @@ tools (llama_ref and model_generate, -n 1). Writes JSON, an SVG chart and a Mark
 Run with nothing else busy.
 
     /usr/bin/python3 benchmarks/bench_llm.py [--presets 135m,1.1b] [--types f16,q8_0,q4_0]
-        [--prompt-len 128] [-n 64] [--threads 1,2] [--reps 5] [--target native]
+        [--prompt-len 128] [-n 64] [--threads 1,2] [--reps 5] [--target native] [--no-onnx]
 """
 import argparse
 import json
@@ -99,6 +103,56 @@ def run_libllama(llama_ref, gguf, ids, n, threads):
     return r["prefill_tok_s"], r["decode_tok_s"]
 
 
+def gguf_shape(gguf_path):
+    """(KV heads, head dim) of a GGUF's architecture."""
+    g = GgufFile(gguf_path)
+    arch = g.get("general.architecture")
+    heads = g.get(f"{arch}.attention.head_count")
+    return g.get(f"{arch}.attention.head_count_kv", heads), g.get(f"{arch}.embedding_length") // heads
+
+
+def onnx_rows(args, prompt, threads, bandwidth):
+    """edgecc's ONNX path next to ONNX Runtime on the f32 ONNX export of the 135m weights."""
+    module = run(["bash", os.path.join(REPO, "scripts", "setup_onnxruntime.sh")]).strip().splitlines()[-1].split(": ", 1)[1]
+    gguf, onnx = os.path.join(CACHE, "135m-f32.gguf"), os.path.join(CACHE, "135m-f32.onnx")
+    if not os.path.exists(onnx):
+        print(f"generating {onnx} ...", file=sys.stderr)
+        run([sys.executable, os.path.join(REPO, "examples", "models", "make_gguf.py"), "--preset", "135m", "--type", "f32",
+             "-o", gguf, "--onnx", onnx])
+    bundle = os.path.join(CACHE, f"135m-f32-onnx-{args.target}")
+    run([args.edgecc, "compile", onnx, "-o", bundle, "--target", args.target,
+         "--max-context", str(max(args.prompt_len + args.n, 96) + 8)])
+    run([args.edgecc, "generate", bundle, "--prompt-ids", "1", "-n", "2"])  # builds the tool
+    ids = ",".join(map(str, prompt))
+    tool = [os.path.join(bundle, "model_generate"), "--dir", bundle, "--prompt-ids", ids, "--ignore-eos"]
+    kv_heads, head_dim = gguf_shape(gguf)
+    per_token = bytes_per_token(gguf, args.prompt_len + args.n // 2)
+    rows = []
+    for t in threads:
+        samples = {"pp": [], "tg": [], "ort_pp": [], "ort_tg": []}
+        same = None
+        for _ in range(args.reps):
+            ours = last_json(run(tool + ["-n", str(args.n), "--threads", str(t), "--json"]))
+            theirs = last_json(run(["node", os.path.join(REPO, "benchmarks", "ort_generate.js"), module, onnx, ids,
+                                    str(args.n), str(t), str(kv_heads), str(head_dim)]))
+            samples["pp"].append(ours["prefill_tok_s"])
+            samples["tg"].append(ours["decode_tok_s"])
+            samples["ort_pp"].append(theirs["prefill_tok_s"])
+            samples["ort_tg"].append(theirs["decode_tok_s"])
+            agree = next((i for i, (a, b) in enumerate(zip(ours["ids"], theirs["ids"])) if a != b), len(theirs["ids"]))
+            same = agree if same is None else min(same, agree)
+        med = {k: statistics.median(v) for k, v in samples.items()}
+        gbs = med["tg"] * per_token / 1e9
+        rows.append({"model": "135m", "type": "f32 onnx", "threads": t, "prefill_tok_s": med["pp"], "ort_prefill_tok_s": med["ort_pp"],
+                     "decode_tok_s": med["tg"], "ort_decode_tok_s": med["ort_tg"], "prefill_ratio": med["pp"] / med["ort_pp"],
+                     "decode_ratio": med["tg"] / med["ort_tg"], "decode_gb_s": gbs, "decode_bw_fraction": gbs / bandwidth[t],
+                     "greedy_identical": same, "samples": samples})
+        r = rows[-1]
+        print(f"135m f32 onnx t{t}: prefill {r['prefill_tok_s']:.1f} vs ORT {r['ort_prefill_tok_s']:.1f}, "
+              f"decode {r['decode_tok_s']:.2f} vs ORT {r['ort_decode_tok_s']:.2f} tok/s", file=sys.stderr)
+    return rows
+
+
 def wall(cmd):
     t0 = time.perf_counter()
     run(cmd)
@@ -106,10 +160,11 @@ def wall(cmd):
 
 
 def svg_chart(rows, bandwidth, path):
-    """Grouped bars: edgecc / llama.cpp for prefill and decode per model, type and threads, with
-    the parity line; and decode GB/s as a fraction of the measured bandwidth."""
+    """Grouped bars: edgecc / llama.cpp (or / ONNX Runtime for the ONNX rows) for prefill and
+    decode per model, type and threads, with the parity line; and decode GB/s as a fraction of
+    the measured bandwidth."""
     w, h, left, top, bar = 980, 420, 60, 40, 12
-    groups = [f"{r['model']} {r['type']} t{r['threads']}" for r in rows]
+    groups = [f"{r['model']} {r['type']} t{r['threads']}" + (" vs ORT" if "ort_decode_tok_s" in r else "") for r in rows]
     series = [("prefill ratio", "prefill_ratio", "#4878a8"), ("decode ratio", "decode_ratio", "#e0823d"),
               ("decode / DRAM bw", "decode_bw_fraction", "#6aa84f")]
     ymax = max([1.5] + [r[k] for r in rows for _, k, _ in series]) * 1.1
@@ -117,7 +172,7 @@ def svg_chart(rows, bandwidth, path):
     gw = (w - left - 20) / max(len(rows), 1)
     y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
-           f'<text x="{left}" y="20" font-size="14">edgecc vs llama.cpp (ratio, 1 = parity) and decode as a fraction of '
+           f'<text x="{left}" y="20" font-size="14">edgecc vs llama.cpp / ONNX Runtime (ratio, 1 = parity) and decode as a fraction of '
            f'DRAM bandwidth ({bandwidth:.1f} GB/s, 2 threads)</text>']
     for v in np.arange(0, ymax, 0.25):
         out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
@@ -146,6 +201,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--target", default="native")
+    ap.add_argument("--onnx", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the ONNX path against ONNX Runtime (135m, f32)")
     ap.add_argument("--edgecc", default=os.path.join(REPO, "build", "bin", "edgecc"))
     ap.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "llm_bench.json"))
     args = ap.parse_args()
@@ -220,11 +277,13 @@ def main():
                 print(f"{preset} {wtype} t{t}: prefill {r['prefill_tok_s']:.1f} vs {r['llama_prefill_tok_s']:.1f}, "
                       f"decode {r['decode_tok_s']:.2f} vs {r['llama_decode_tok_s']:.2f} tok/s", file=sys.stderr)
 
+    ort_rows = onnx_rows(args, prompt, threads, bandwidth) if args.onnx else []
+
     # Measured again at the end: other load on the machine only lowers it, so the higher of the
     # two is the bandwidth; decode fractions use it.
     for t in bandwidth:
         bandwidth[t] = max(bandwidth[t], dram_bandwidth(t))
-    for r in rows:
+    for r in rows + ort_rows:
         r["decode_bw_fraction"] = r["decode_gb_s"] / bandwidth[r["threads"]]
     lines = [f"{cpu_model()}, DRAM read {bandwidth[2]:.1f} GB/s (2 threads)" +
              (f", {bandwidth[1]:.1f} GB/s (1 thread)" if 1 in bandwidth else "") +
@@ -243,14 +302,24 @@ def main():
     lines.append("")
     lines.append("llama.cpp figures: B = llama-bench (native build), L = libllama (node-llama-cpp prebuilt), whichever "
                  "was faster in this run.")
+    if ort_rows:
+        lines += ["", "ONNX path: the same 135m weights as f32 ONNX, edgecc (compiled from the ONNX file) against ONNX "
+                  "Runtime 1.20.1 (onnxruntime-node), both greedy", "",
+                  "| model | type | threads | prefill tok/s edgecc / ORT = ratio | decode tok/s edgecc / ORT = ratio "
+                  "| decode GB/s (edgecc) | of DRAM bw | greedy tokens identical |", "|" + "---|" * 8]
+        for r in ort_rows:
+            lines.append(f"| {r['model']} | {r['type']} | {r['threads']} | {r['prefill_tok_s']:.1f} / {r['ort_prefill_tok_s']:.1f} = "
+                         f"{r['prefill_ratio']:.2f} | {r['decode_tok_s']:.1f} / {r['ort_decode_tok_s']:.1f} = {r['decode_ratio']:.2f} | "
+                         f"{r['decode_gb_s']:.1f} | {r['decode_bw_fraction']:.0%} | {r['greedy_identical']} of {args.n} |")
     table = "\n".join(lines)
     print(table)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"cpu": cpu_model(), "dram_read_gb_s": bandwidth, "peer": peer, "target": args.target,
-                   "prompt_len": args.prompt_len, "n": args.n, "reps": args.reps, "rows": rows, "table": table}, f, indent=2)
+                   "prompt_len": args.prompt_len, "n": args.n, "reps": args.reps, "rows": rows, "onnx_rows": ort_rows,
+                   "table": table}, f, indent=2)
     chart = os.path.splitext(args.out)[0] + ".svg"
-    svg_chart(rows, bandwidth[2], chart)
+    svg_chart(rows + ort_rows, bandwidth[2], chart)
     with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
         f.write(table + f"\n\n![chart]({os.path.basename(chart)})\n")
     print(f"wrote {args.out}, {chart}")

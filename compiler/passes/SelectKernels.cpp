@@ -31,7 +31,7 @@ LinearTiles linearTiles(const DeviceProfile& t, const ek::KernelVariant& v, ek::
   const int64_t rowBytes = quantized ? k + k / ek::kBlockValues * 8 : 4 * k;
   int64_t block = std::max<int64_t>(tile, t.l2_bytes / 2 / std::max<int64_t>(rowBytes, 1) / tile * tile);
   LinearTiles out{tile, block, ""};
-  out.why = std::to_string(tile) + " tokens x " + std::to_string(ek::kPackRows) + " rows per register tile (" +
+  out.why = std::to_string(tile) + " tokens x " + std::to_string(ek::kPackRows * v.groups_per_tile) + " rows per register tile (" +
             std::to_string(t.vector_registers) + " vector registers: " + std::to_string(perToken) +
             " accumulators per token); " + std::to_string(block) + " tokens per cache block (" + std::to_string(block) +
             " x " + std::to_string(rowBytes) + " B of activations <= half of the " + kib(t.l2_bytes) + " L2)";

@@ -47,6 +47,7 @@ struct KernelVariant {
   // float formats: the compiler sizes tiles from them and the target's register count.
   int quantized_registers_per_token, float_registers_per_token;
   int max_tile_tokens;   // the largest register tile the kernel has code for
+  int groups_per_tile;   // adjacent groups of kPackRows rows a register tile covers
   const char* how;       // for report.json
 };
 
@@ -54,23 +55,23 @@ inline constexpr KernelVariant kKernelVariants[] = {
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
      format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
-     2, 2, 8,
+     2, 2, 8, 2,
      "two groups of 8 interleaved weight rows in zmm lanes (int8 dot products by vpdpbusd on q8_0 stored as q + 128; "
      "f16 widened by vcvtph2ps), no horizontal sums"},
     {"x86_avx2", "linear", "x86-64", "avx2 fma f16c",
      format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
-     2, 2, 8, "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
+     2, 2, 8, 1, "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
     {"arm64_i8mm", "linear", "arm64", "asimd dotprod i8mm", format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8),
-     4, 4, 6, "8 interleaved weight rows in 8-value chunks, smmla 2x8 tiles (two tokens x two rows per instruction), single tokens by sdot"},
+     4, 4, 6, 1, "8 interleaved weight rows in 8-value chunks, smmla 2x8 tiles (two tokens x two rows per instruction), single tokens by sdot"},
     {"arm64_dotprod", "linear", "arm64", "asimd dotprod",
      format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
-     6, 4, 4, "8 interleaved weight rows in 8-value chunks, sdot on two rows per register (f16 widened by fcvtl), lanes of a row added once per block"},
+     6, 4, 4, 1, "8 interleaved weight rows in 8-value chunks, sdot on two rows per register (f16 widened by fcvtl), lanes of a row added once per block"},
     {"arm64_neon", "linear", "arm64", "asimd",
      format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
-     6, 4, 4, "8 interleaved weight rows in 8-value chunks, smull + pairwise adds on two rows per register (f16 widened by fcvtl)"},
+     6, 4, 4, 1, "8 interleaved weight rows in 8-value chunks, smull + pairwise adds on two rows per register (f16 widened by fcvtl)"},
 };
 
 #if defined(EK_COMPILED_x86_avx512vnni)
