@@ -51,6 +51,11 @@ void load_step(Step& s) {
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "usage: model_run --weights weights.bin --inputs DIR [--outputs DIR] [--inputs DIR2 [--outputs DIR2]]... [--repeat N]\n"
+    "Runs the bundle on ONNX TensorProto inputs (DIR/input_0.pb, ...), in order as consecutive steps, and writes\n"
+    "DIR/output_0.pb, ... to each --outputs; --repeat N resets the model and runs the sequence N times.\n";
+
 int main(int argc, char** argv) {
   std::string weights = "weights.bin";
   std::vector<Step> steps;
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) { std::fprintf(stderr, "model_run: %s needs a value\n", argv[i]); std::exit(2); }
       return argv[++i];
     };
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) { std::fputs(kUsage, stdout); return 0; }
     if (!std::strcmp(argv[i], "--weights")) weights = next();
     else if (!std::strcmp(argv[i], "--inputs")) { steps.emplace_back(); steps.back().inputs = next(); }
     else if (!std::strcmp(argv[i], "--outputs")) {

@@ -128,6 +128,15 @@ int run_perplexity(M::Model& model, const ek::Tokenizer& tokenizer, const std::s
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "usage: model_generate [--dir BUNDLE] (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
+    "                      [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0]\n"
+    "                      [--threads N] [--ignore-eos] [--json]\n"
+    "       model_generate [--dir BUNDLE] --perplexity TEXT_FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
+    "                      [--save-logits FILE | --compare-logits FILE] [--observe-inputs FILE]\n"
+    "Generates text with the bundle (tokens stream to stdout), or measures its perplexity over a text file.\n"
+    "--threads defaults to the target's big cores; --json prints one object with the figures.\n";
+
 int main(int argc, char** argv) {
   std::string dir = ".", prompt;
   std::string perplexity_file, save_logits, compare_logits, observe_inputs;
@@ -143,6 +152,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     long long v;
+    if (arg == "--help" || arg == "-h") { std::fputs(kUsage, stdout); return 0; }
     if (arg == "--dir") dir = next();
     else if (arg == "--prompt") { prompt = next(); have_prompt = true; }
     else if (arg == "--prompt-ids") { prompt_ids = parse_ids(next()); have_ids = true; }
