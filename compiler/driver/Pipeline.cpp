@@ -63,7 +63,7 @@ std::string compileOptionsKey(const CompileOptions& o) {
   std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
                     (o.all_logits ? "/all-logits" : "") + "/" + o.weights + "/" + o.weights_head +
                     (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
-                    std::to_string(o.ram_budget) + (o.fit ? " fit" : "");
+                    std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
   if (!o.calibration_text.empty()) {
     auto text = llvm::MemoryBuffer::getFile(o.calibration_text, /*IsText=*/false, /*RequiresNullTerminator=*/false);
@@ -90,6 +90,10 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     for (const DeviceProfile& p : deviceProfiles()) known += (known.empty() ? "" : ", ") + p.name;
     return error("unknown target '" + options.target + "' (known: " + known + ")");
   }
+  if (options.kernels != "hand" && options.kernels != "halide")
+    return error("--kernels wants hand or halide, got '" + options.kernels + "'");
+  DeviceProfile device = *profile;
+  device.generated_kernels = options.kernels == "halide";
   const std::string& ns = options.cpp_namespace;
   if (ns.empty() || !(std::isalpha((unsigned char)ns[0]) || ns[0] == '_') ||
       !std::all_of(ns.begin(), ns.end(), [](char c) { return std::isalnum((unsigned char)c) || c == '_'; }))
@@ -129,7 +133,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     module = importOnnxFile(ctx, modelPath, import);
   }
   if (!module) return module.takeError();
-  attachTarget(**module, *profile);  // before the first pass: passes read the device from the module
+  attachTarget(**module, device);  // before the first pass: passes read the device from the module
   if (options.dump_after == "import") (*module)->print(llvm::errs());
 
   auto run = [&](llvm::function_ref<void(OpPassManager&)> add) -> Error {
@@ -159,7 +163,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   }
 
   CompileResult result;
-  result.target = profile->name;
+  result.target = device.name;
   (*module)->walk([&](Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "graph") ++result.graph_ops[op->getName().getStringRef().str()];
   });
@@ -168,10 +172,10 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
 
   // Every byte the bundle will hold, against the budget, before anything is written.
   ResidentOptions resident;
-  resident.threads = std::max(1, profile->cores);
+  resident.threads = std::max(1, device.cores);
   resident.tokenizer = gguf;
   result.plan = planResidentMemory(**module, resident);
-  result.ram_budget = options.ram_budget > 0 ? options.ram_budget : profile->ram_budget_bytes;
+  result.ram_budget = options.ram_budget > 0 ? options.ram_budget : device.ram_budget_bytes;
   if (result.ram_budget > 0 && result.plan.total() > result.ram_budget) {
     const std::vector<FittingPlan> fits = plansThatFit(result.plan, result.ram_budget, options.weights);
     if (options.fit) {
@@ -193,7 +197,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     }
     std::string why = modelPath + ": the bundle needs " + humanBytes(result.plan.total()) + ", over the " +
                       humanBytes(result.ram_budget) + " RAM budget" +
-                      (options.ram_budget > 0 ? std::string() : " of target " + profile->name + " (--ram-budget sets another)") +
+                      (options.ram_budget > 0 ? std::string() : " of target " + device.name + " (--ram-budget sets another)") +
                       "\n  the plan:\n" + residentPlanText(result.plan, result.ram_budget);
     if (fits.empty()) {
       why += "  nothing --weights or --max-context can change fits the budget";
@@ -207,7 +211,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   BundleOptions bundle;
   bundle.cpp_namespace = options.cpp_namespace;
   bundle.source_name = modelPath.substr(modelPath.find_last_of('/') + 1);
-  bundle.target = *profile;
+  bundle.target = device;
   bundle.observe_inputs = options.observe_inputs;
   bundle.plan = result.plan;
   bundle.ram_budget = result.ram_budget;

@@ -38,6 +38,9 @@ struct CompileOptions {
   // the plan and what would fit; with `fit`, the most accurate of those is compiled instead.
   int64_t ram_budget = 0;
   bool fit = false;
+  // "hand" (default) or "halide": whether variants with Halide-generated kernels may run
+  // (DeviceProfile::generated_kernels).
+  std::string kernels = "hand";
   std::string cpp_namespace = "edgecc_model";
   std::string dump_after;  // pass argument (or "import"): print the IR after it to stderr
   std::function<void(const std::string&)> progress;  // called as each stage starts

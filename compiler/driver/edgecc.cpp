@@ -41,6 +41,8 @@ const char* kUsage =
     "                 accurate --weights / --max-context that fits; the plan is in report.json and memory.svg\n"
     "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
     "                 model's inputs over TEXT (GPTQ-style; same formats, lower error at 2-4 bits)\n"
+    "                 [--kernels hand|halide]   halide: Halide-generated kernels where the target has them (one token\n"
+    "                 through q8_0 and f32 weights on AVX-512 VNNI), made for its features while compiling\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"
@@ -126,6 +128,7 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
   options->weight_overrides = a.all("--weights-override");
   options->calibration_text = a.get("--calibration");
   options->fit = a.has("--fit");
+  options->kernels = a.get("--kernels", options->kernels);
   if (const std::string budget = a.get("--ram-budget"); !budget.empty()) {
     options->ram_budget = edgecc::parseByteSize(budget);
     if (options->ram_budget <= 0) {
@@ -213,7 +216,7 @@ int cmdTargets(int argc, char** argv) {
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
                          "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration",
-                         "--calibration-chunks", "--ram-budget"}, {"--all-logits", "--fit"});
+                         "--calibration-chunks", "--ram-budget", "--kernels"}, {"--all-logits", "--fit"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -333,7 +336,7 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
   valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head",
-                                        "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget"});
+                                        "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget", "--kernels"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");

@@ -79,7 +79,8 @@ bool hasFeatures(const std::string& have, const std::string& needed) {
 
 const ek::KernelVariant* findKernelVariant(const DeviceProfile& target, const std::string& kernel, ek::WeightFormat format) {
   for (const ek::KernelVariant& v : ek::kKernelVariants)
-    if (kernel == v.kernel && target.isa == v.isa && (v.formats & ek::format_bit(format)) && hasFeatures(target.features, v.features))
+    if (kernel == v.kernel && target.isa == v.isa && (v.formats & ek::format_bit(format)) && hasFeatures(target.features, v.features) &&
+        (!v.generated || target.generated_kernels))
       return &v;
   return nullptr;
 }

@@ -38,6 +38,9 @@ struct DeviceProfile {
   double dram_gbps = 0;      // peak DRAM bandwidth, GB/s
   int64_t ram_bytes = 0;     // RAM of the device
   std::string sources;       // where the figures come from
+  // Whether kernel selection may take variants with Halide-generated kernels (compile
+  // --kernels halide); otherwise the hand-written ones run.
+  bool generated_kernels = false;
 };
 
 // Known profiles; the first one is the default. "native" (this CPU, detected) is not in the

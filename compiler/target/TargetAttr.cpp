@@ -19,6 +19,7 @@ void attachTarget(ModuleOp module, const DeviceProfile& p) {
       b.getNamedAttr("l3_bytes", b.getI64IntegerAttr(p.l3_bytes)),
       b.getNamedAttr("cores", b.getI64IntegerAttr(p.cores)),
       b.getNamedAttr("ram_budget_bytes", b.getI64IntegerAttr(p.ram_budget_bytes)),
+      b.getNamedAttr("generated_kernels", b.getBoolAttr(p.generated_kernels)),
   };
   module->setAttr(kTargetAttrName, b.getDictionaryAttr(fields));
 }
@@ -45,6 +46,8 @@ FailureOr<DeviceProfile> targetOf(ModuleOp module) {
   p.l3_bytes = num("l3_bytes");
   p.cores = int(num("cores"));
   p.ram_budget_bytes = num("ram_budget_bytes");
+  auto generated = dict.getAs<BoolAttr>("generated_kernels");
+  p.generated_kernels = generated && generated.getValue();
   if (p.name.empty() || p.isa.empty()) return module.emitError("the target attribute needs a name and an isa");
   return p;
 }

@@ -15,6 +15,10 @@
     (defined(__GNUC__) || defined(__clang__))
 #define EK_COMPILED_x86_avx512vnni 1
 #endif
+// The Halide-generated kernels come as objects the bundle links when it uses them.
+#if defined(EK_COMPILED_x86_avx512vnni) && defined(EK_HALIDE_KERNELS)
+#define EK_COMPILED_x86_avx512vnni_halide 1
+#endif
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define EK_COMPILED_x86_avx2 1
 #endif
@@ -49,9 +53,18 @@ struct KernelVariant {
   int max_tile_tokens;   // the largest register tile the kernel has code for
   int groups_per_tile;   // adjacent groups of kPackRows rows a register tile covers
   const char* how;       // for report.json
+  // The Halide-generated kernels (codegen/halide/) it links, space-separated; edgecc compile
+  // makes them for the target. Such a variant runs only where the profile asks for generated
+  // kernels (--kernels halide): benchmarks/bench_llm.py measures which is faster.
+  const char* generated = nullptr;
 };
 
 inline constexpr KernelVariant kKernelVariants[] = {
+    {"x86_avx512vnni_halide", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
+     format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::F32x8), 2, 2, 8, 2,
+     "one token: a Halide-generated GEMV over two groups of 8 interleaved rows (vpdpbusd on q8_0x8u), several tokens: as "
+     "x86_avx512vnni",
+     "gemv_f32x8 gemv_q8_0x8u"},
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
      format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
@@ -76,6 +89,11 @@ inline constexpr KernelVariant kKernelVariants[] = {
 
 #if defined(EK_COMPILED_x86_avx512vnni)
 namespace x86_avx512vnni {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
+#if defined(EK_COMPILED_x86_avx512vnni_halide)
+namespace x86_avx512vnni_halide {
 void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
 }
 #endif

@@ -211,8 +211,8 @@ std::vector<float> runLinear(ek::KernelFn kernel, WeightFormat f, std::vector<ui
 struct Shape {
   int64_t m, n, k;
 };
-const Shape kShapes[] = {{1, 8, 32}, {1, 40, 256}, {3, 16, 64}, {13, 24, 128}, {64, 32, 96}};
-const Shape kFloatShapes[] = {{1, 8, 7}, {2, 16, 33}, {11, 24, 64}};  // any K, odd ones included
+const Shape kShapes[] = {{1, 8, 32}, {1, 40, 256}, {1, 64, 512}, {3, 16, 64}, {13, 24, 128}, {64, 32, 96}};
+const Shape kFloatShapes[] = {{1, 8, 7}, {1, 32, 66}, {1, 16, 33}, {2, 16, 33}, {11, 24, 64}};  // any K, odd ones included
 
 std::vector<Shape> shapesFor(WeightFormat f) {
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
@@ -267,6 +267,9 @@ std::vector<Variant> compiledVariants() {
   std::vector<Variant> v;
 #if defined(EK_COMPILED_x86_avx512vnni)
   v.push_back({"x86_avx512vnni::linear", &ek::x86_avx512vnni::linear, variantEntry("x86_avx512vnni")});
+#endif
+#if defined(EK_COMPILED_x86_avx512vnni_halide)
+  v.push_back({"x86_avx512vnni_halide::linear", &ek::x86_avx512vnni_halide::linear, variantEntry("x86_avx512vnni_halide")});
 #endif
 #if defined(EK_COMPILED_x86_avx2)
   v.push_back({"x86_avx2::linear", &ek::x86_avx2::linear, variantEntry("x86_avx2")});
