@@ -10,6 +10,7 @@ PACKAGES=(
   libopenblas0-pthread   # PyTorch through OpenBLAS: ~25x the matmul speed of the reference BLAS
   libgtest-dev
   g++-aarch64-linux-gnu qemu-user   # arm64 bundles: cross-built, tested under emulation
+  libhalide14-0-dev llvm-14   # generated kernels: Halide at compile time, llc-14 for the target's objects
 )
 # npm fetches the llama.cpp reference (node-llama-cpp) for the tests; use the machine's own
 # Node.js when there is one.

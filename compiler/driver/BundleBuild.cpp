@@ -73,6 +73,13 @@ static std::vector<std::string> runtimeFiles(const std::string& bundleDir, llvm:
   return files;
 }
 
+// The Halide-generated kernels' objects a bundle carries (codegen/GeneratedKernels.h) go into
+// its runtime archive, and its sources then declare them.
+static std::vector<std::string> generatedKernelFlags(const std::string& bundleDir) {
+  if (runtimeFiles(bundleDir, ".o").empty()) return {};
+  return {"-DEK_HALIDE_KERNELS"};
+}
+
 // The runtime archive for `dir`'s runtime sources and these flags, built on first use.
 static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, const BuildOptions& options) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -83,8 +90,9 @@ static llvm::Expected<std::string> cachedRuntimeArchive(const std::string& dir, 
   mix(options.opt_level);
   for (const std::string& f : options.cxx_flags) mix(f);
   for (const std::string& f : options.baseline_flags) mix(f);
-  std::vector<std::string> files = runtimeFiles(dir, ".cpp"), headers = runtimeFiles(dir, ".h");
+  std::vector<std::string> files = runtimeFiles(dir, ".cpp"), headers = runtimeFiles(dir, ".h"), objects = runtimeFiles(dir, ".o");
   files.insert(files.end(), headers.begin(), headers.end());
+  files.insert(files.end(), objects.begin(), objects.end());
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     mix(llvm::sys::path::filename(f));
@@ -123,6 +131,8 @@ llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptio
   std::vector<std::string> cmd = cxxCommand();
   cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", dir});
   cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+  const std::vector<std::string> generated = generatedKernelFlags(dir);
+  cmd.insert(cmd.end(), generated.begin(), generated.end());
   cmd.push_back(dir + "/model.cpp");
   cmd.push_back(main);
   cmd.push_back(guard);
@@ -136,7 +146,8 @@ llvm::Expected<std::string> buildBundle(const std::string& dir, const BuildOptio
 llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, const std::string& outDir,
                                                 const BuildOptions& options) {
   llvm::sys::fs::create_directories(outDir);
-  std::vector<std::string> objects;
+  std::vector<std::string> objects = runtimeFiles(bundleDir, ".o");
+  const std::vector<std::string> generated = generatedKernelFlags(bundleDir);
   for (const std::string& src : runtimeFiles(bundleDir, ".cpp")) {
     // Per-ISA folders hold files of the same name: the object is named by its path.
     llvm::StringRef rel = llvm::StringRef(src).drop_front(bundleDir.size() + std::strlen("/runtime/"));
@@ -146,6 +157,7 @@ llvm::Expected<std::string> buildRuntimeArchive(const std::string& bundleDir, co
     std::vector<std::string> cmd = cxxCommand();
     cmd.insert(cmd.end(), {"-std=c++17", options.opt_level, "-I", bundleDir, "-c", src, "-o", obj});
     cmd.insert(cmd.end(), options.cxx_flags.begin(), options.cxx_flags.end());
+    cmd.insert(cmd.end(), generated.begin(), generated.end());
     if (isBaselineSource(src)) cmd.insert(cmd.end(), options.baseline_flags.begin(), options.baseline_flags.end());
     std::string out;
     if (runProgram(cmd, &out) != 0) return fail("compiling " + src + " failed:\n" + out);
