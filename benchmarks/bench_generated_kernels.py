@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Halide-generated kernels against the hand-written ones, in the same bundles, one run.
+
+Compiles each model twice for the target (--kernels hand and --kernels halide: the only
+difference is the single-token `linear`, a GEMV), runs both alternately (--reps times, medians)
+and reports decode speed, its ratio, the weight bytes a token reads as GB/s against the DRAM
+bandwidth measured in the same run, and whether the greedy tokens are identical. This decides
+which one a target uses: the variant table (runtime/kernels/variants.h) takes generated kernels
+only under --kernels halide. Writes JSON, an SVG chart and a Markdown table. Run with nothing
+else busy.
+
+    /usr/bin/python3 benchmarks/bench_generated_kernels.py [--models 1.1b-q8_0,135m-q8_0,135m-f32]
+        [--threads 1,2] [--reps 5] [--target native]
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_llm import CACHE, bytes_per_token, cpu_model, dram_bandwidth, last_json, run  # noqa: E402
+
+
+def svg_chart(rows, bandwidth, path):
+    """Decode tok/s, hand-written next to generated, per model and threads; the ratio on top."""
+    w, h, left, top, bar = 760, 360, 60, 40, 22
+    ymax = max(max(r["hand_tok_s"], r["halide_tok_s"]) for r in rows) * 1.15
+    plot_h = h - top - 90
+    gw = (w - left - 20) / max(len(rows), 1)
+    y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+           f'<text x="{left}" y="20" font-size="14">decode tok/s: hand-written vs Halide-generated GEMV '
+           f'(DRAM {bandwidth:.1f} GB/s, 2 threads)</text>']
+    step = max(1, int(ymax / 6))
+    for v in range(0, int(ymax) + 1, step):
+        out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
+    for i, r in enumerate(rows):
+        x0 = left + i * gw + (gw - 2 * bar) / 2
+        for j, (key, color) in enumerate((("hand_tok_s", "#4878a8"), ("halide_tok_s", "#e0823d"))):
+            out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(r[key]):.1f}" width="{bar - 2}" height="{y(0) - y(r[key]):.1f}" '
+                       f'fill="{color}"><title>{key} {r[key]:.1f}</title></rect>')
+        out.append(f'<text x="{x0 + bar:.1f}" y="{y(max(r["hand_tok_s"], r["halide_tok_s"])) - 4:.1f}" '
+                   f'text-anchor="middle">{r["ratio"]:.2f}x</text>')
+        out.append(f'<text x="{x0 + bar:.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">{r["model"]} t{r["threads"]}</text>')
+    for j, (label, color) in enumerate((("hand-written", "#4878a8"), ("Halide-generated", "#e0823d"))):
+        out.append(f'<rect x="{left + j * 170}" y="{h - 18}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{left + j * 170 + 14}" y="{h - 9}">{label}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="1.1b-q8_0,135m-q8_0,135m-f32", help="PRESET-TYPE, as make_gguf.py makes them")
+    ap.add_argument("--prompt-len", type=int, default=32)
+    ap.add_argument("-n", type=int, default=64, help="tokens generated")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--target", default="native")
+    ap.add_argument("--edgecc", default=os.path.join(REPO, "build", "bin", "edgecc"))
+    ap.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "generated_kernels.json"))
+    args = ap.parse_args()
+
+    os.makedirs(CACHE, exist_ok=True)
+    threads = [int(t) for t in args.threads.split(",")]
+    bandwidth = {t: dram_bandwidth(t) for t in sorted(set(threads) | {2})}
+    cpu = cpu_model()
+    print(f"{cpu}: DRAM read {', '.join(f'{v:.1f} GB/s ({t} threads)' for t, v in bandwidth.items())}", file=sys.stderr)
+    ids = ",".join(str(1 + (i * 7919) % 20000) for i in range(args.prompt_len))
+    rows = []
+    for model in args.models.split(","):
+        preset, wtype = model.split("-", 1)
+        gguf = os.path.join(CACHE, f"{model}.gguf")
+        if not os.path.exists(gguf):
+            print(f"generating {gguf} ...", file=sys.stderr)
+            run([sys.executable, os.path.join(REPO, "examples", "models", "make_gguf.py"), "--preset", preset, "--type", wtype, "-o", gguf])
+        tools = {}
+        for kernels in ("hand", "halide"):
+            bundle = os.path.join(CACHE, f"{model}-{args.target}-{kernels}")
+            run([args.edgecc, "compile", gguf, "-o", bundle, "--target", args.target, "--kernels", kernels,
+                 "--max-context", str(args.prompt_len + args.n + 8), "--max-batch", str(args.prompt_len)])
+            run([args.edgecc, "generate", bundle, "--prompt-ids", "1", "-n", "2"])  # builds the tool
+            with open(os.path.join(bundle, "report.json")) as f:
+                linear = sorted(k for k in json.load(f)["kernels"] if k.endswith("linear"))
+            tools[kernels] = ([os.path.join(bundle, "model_generate"), "--dir", bundle, "--prompt-ids", ids, "--ignore-eos",
+                               "-n", str(args.n), "--json"], linear)
+        per_token = bytes_per_token(gguf, args.prompt_len + args.n // 2)
+        for t in threads:
+            speed, tokens = {"hand": [], "halide": []}, {}
+            for _ in range(args.reps):
+                for kernels, (cmd, _) in tools.items():
+                    out = last_json(run(cmd + ["--threads", str(t)]))
+                    speed[kernels].append(out["decode_tok_s"])
+                    tokens[kernels] = out["ids"]
+            hand, halide = statistics.median(speed["hand"]), statistics.median(speed["halide"])
+            row = {"model": model, "threads": t, "hand_tok_s": hand, "halide_tok_s": halide, "ratio": halide / hand,
+                   "hand_gb_s": hand * per_token / 1e9, "halide_gb_s": halide * per_token / 1e9,
+                   "dram_gb_s": bandwidth[t], "identical_tokens": tokens["hand"] == tokens["halide"],
+                   "kernels": {k: v[1] for k, v in tools.items()}}
+            rows.append(row)
+            print(f"{model} t{t}: decode hand {hand:.1f}, halide {halide:.1f} tok/s = {halide / hand:.2f}x", file=sys.stderr)
+
+    head = (f"{cpu}, DRAM read {bandwidth[2]:.1f} GB/s (2 threads); edgecc --target {args.target}, "
+            f"prompt {args.prompt_len}, {args.n} generated, medians of {args.reps}")
+    lines = [head, "", "| model | threads | decode tok/s hand / Halide = ratio | GB/s (hand, Halide) | of DRAM bw (hand, Halide) "
+             "| greedy tokens identical | linear variants (halide bundle) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['threads']} | {r['hand_tok_s']:.1f} / {r['halide_tok_s']:.1f} = {r['ratio']:.2f} | "
+                     f"{r['hand_gb_s']:.1f}, {r['halide_gb_s']:.1f} | {r['hand_gb_s'] / r['dram_gb_s']:.0%}, "
+                     f"{r['halide_gb_s'] / r['dram_gb_s']:.0%} | {'yes' if r['identical_tokens'] else 'NO'} | "
+                     f"{', '.join(r['kernels']['halide'])} |")
+    table = "\n".join(lines)
+    print(table)
+    base = os.path.splitext(args.out)[0]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"cpu": cpu, "dram_gb_s": bandwidth, "rows": rows}, f, indent=1)
+    with open(base + ".md", "w") as f:
+        f.write(table + "\n")
+    svg_chart(rows, bandwidth[2], base + ".svg")
+    print(f"wrote {args.out}, {base}.md, {base}.svg", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
