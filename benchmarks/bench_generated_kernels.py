@@ -20,6 +20,7 @@ import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svg_bars  # noqa: E402
 from bench_llm import CACHE, bytes_per_token, cpu_model, dram_bandwidth, last_json, run  # noqa: E402
 
 
@@ -30,13 +31,8 @@ def svg_chart(rows, bandwidth, path):
     plot_h = h - top - 90
     gw = (w - left - 20) / max(len(rows), 1)
     y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
-           f'<text x="{left}" y="20" font-size="14">decode tok/s: hand-written vs Halide-generated GEMV '
-           f'(DRAM {bandwidth:.1f} GB/s, 2 threads)</text>']
-    step = max(1, int(ymax / 6))
-    for v in range(0, int(ymax) + 1, step):
-        out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
+    out = svg_bars.frame(w, h, left, f"decode tok/s: hand-written vs Halide-generated GEMV (DRAM {bandwidth:.1f} GB/s, 2 threads)")
+    svg_bars.grid(out, range(0, int(ymax) + 1, max(1, int(ymax / 6))), y, left, w)
     for i, r in enumerate(rows):
         x0 = left + i * gw + (gw - 2 * bar) / 2
         for j, (key, color) in enumerate((("hand_tok_s", "#4878a8"), ("halide_tok_s", "#e0823d"))):
@@ -45,12 +41,8 @@ def svg_chart(rows, bandwidth, path):
         out.append(f'<text x="{x0 + bar:.1f}" y="{y(max(r["hand_tok_s"], r["halide_tok_s"])) - 4:.1f}" '
                    f'text-anchor="middle">{r["ratio"]:.2f}x</text>')
         out.append(f'<text x="{x0 + bar:.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">{r["model"]} t{r["threads"]}</text>')
-    for j, (label, color) in enumerate((("hand-written", "#4878a8"), ("Halide-generated", "#e0823d"))):
-        out.append(f'<rect x="{left + j * 170}" y="{h - 18}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + j * 170 + 14}" y="{h - 9}">{label}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    svg_bars.legend(out, [("hand-written", "#4878a8"), ("Halide-generated", "#e0823d")], left, h - 9, 170)
+    svg_bars.save(out, path)
 
 
 def main():

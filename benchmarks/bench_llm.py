@@ -34,6 +34,8 @@ import time
 
 import numpy as np
 
+import svg_bars
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 sys.path.insert(0, os.path.join(REPO, "examples", "models"))
@@ -171,25 +173,18 @@ def svg_chart(rows, bandwidth, path):
     plot_h = h - top - 110
     gw = (w - left - 20) / max(len(rows), 1)
     y = lambda v: top + plot_h * (1 - v / ymax)  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
-           f'<text x="{left}" y="20" font-size="14">edgecc vs llama.cpp / ONNX Runtime (ratio, 1 = parity) and decode as a fraction of '
-           f'DRAM bandwidth ({bandwidth:.1f} GB/s, 2 threads)</text>']
-    for v in np.arange(0, ymax, 0.25):
-        out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
-    out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(1):.1f}" y2="{y(1):.1f}" stroke="#000" stroke-dasharray="4 3"/>')
+    out = svg_bars.frame(w, h, left, "edgecc vs llama.cpp / ONNX Runtime (ratio, 1 = parity) and decode as a fraction of "
+                                      f"DRAM bandwidth ({bandwidth:.1f} GB/s, 2 threads)")
+    svg_bars.grid(out, np.arange(0, ymax, 0.25), y, left, w, lambda v: f"{v:.2f}")
+    svg_bars.reference_line(out, 1, y, left, w)
     for i, r in enumerate(rows):
         x0 = left + i * gw + (gw - 3 * bar) / 2
         for j, (_, key, color) in enumerate(series):
             out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(r[key]):.1f}" width="{bar - 1}" height="{y(0) - y(r[key]):.1f}" '
                        f'fill="{color}"><title>{groups[i]}: {key} {r[key]:.2f}</title></rect>')
         out.append(f'<text transform="translate({x0 + bar:.1f},{y(0) + 8:.1f}) rotate(60)">{groups[i]}</text>')
-    for j, (label, _, color) in enumerate(series):
-        out.append(f'<rect x="{left + j * 170}" y="{h - 18}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + j * 170 + 14}" y="{h - 9}">{label}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    svg_bars.legend(out, [(label, color) for label, _, color in series], left, h - 9, 170)
+    svg_bars.save(out, path)
 
 
 def main():

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+import svg_bars
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RESULTS = os.path.join(REPO, "benchmarks", "results")
 BENCH = os.path.expanduser("~/.cache/edgecc/bench")
@@ -47,12 +49,9 @@ def svg(rows, path):
     plot_h = h - top - 120
     gw = (w - left - 20) / max(len(rows), 1)
     y = lambda v: top + plot_h * (1 - v / vmax)  # noqa: E731
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
-           f'<text x="{left}" y="20" font-size="14">Stripped bundle code per target (KB); dashed: the 300 KB goal for model_run</text>']
-    for v in range(0, int(vmax), 100000):
-        out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v // 1000}</text>')
-    out.append(f'<line x1="{left}" x2="{w - 20}" y1="{y(GOAL):.1f}" y2="{y(GOAL):.1f}" stroke="#000" stroke-dasharray="4 3"/>')
+    out = svg_bars.frame(w, h, left, "Stripped bundle code per target (KB); dashed: the 300 KB goal for model_run")
+    svg_bars.grid(out, range(0, int(vmax), 100000), y, left, w, lambda v: v // 1000)
+    svg_bars.reference_line(out, GOAL, y, left, w)
     colors = {"model_run": "#4878a8", "model_generate": "#e0823d"}
     for i, r in enumerate(rows):
         x0 = left + i * gw + (gw - 2 * bar) / 2
@@ -60,12 +59,8 @@ def svg(rows, path):
             out.append(f'<rect x="{x0 + j * bar:.1f}" y="{y(r[key]):.1f}" width="{bar - 1}" height="{y(0) - y(r[key]):.1f}" '
                        f'fill="{colors[key]}"><title>{r["model"]} {r["target"]} {key}: {r[key]} B</title></rect>')
         out.append(f'<text transform="translate({x0:.1f},{y(0) + 8:.1f}) rotate(60)">{r["model"]} {r["target"]}</text>')
-    for j, (key, color) in enumerate(colors.items()):
-        out.append(f'<rect x="{left + j * 160}" y="{h - 16}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{left + j * 160 + 14}" y="{h - 7}">{key}</text>')
-    out.append("</svg>")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
+    svg_bars.legend(out, colors.items(), left, h - 7, 160)
+    svg_bars.save(out, path)
 
 
 def main():

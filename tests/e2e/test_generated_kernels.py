@@ -9,23 +9,16 @@ Run through cpu_gate: where the CPU lacks AVX-512 VNNI it is reported as not run
 import filecmp
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e_args import edgecc_and_work  # noqa: E402
+from test_llama_cpp import run  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAKE_GGUF = os.path.join(REPO, "examples", "models", "make_gguf.py")
 TARGET = "x86-64-avx512-vnni"
 PROMPT = "1,17,230,5,99"
-
-
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        raise SystemExit(f"FAIL: {' '.join(cmd)}\n{r.stdout}{r.stderr}")
-    return r.stdout
 
 
 def tokens(cmd):
