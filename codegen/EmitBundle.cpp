@@ -307,6 +307,24 @@ struct Emitter {
     body << "    ek::observe_input(" << quoted(names) << ", in[0]);\n";
   }
 
+  // gather and embedding read rows named by their index operand. Constant indices are
+  // checked by the importer; indices known only at run time are checked here, and one
+  // outside the table stops forward() with the node's name instead of a made-up row.
+  void emitIndexCheck(exec::CallOp call) {
+    const std::string kernel = call.getKernel().str();
+    if ((kernel != "gather" && kernel != "embedding") || call.getIns().size() < 2) return;
+    if (isa_and_nonnull<exec::WeightOp>(call.getIns()[1].getDefiningOp())) return;
+    const std::string axis = kernel == "gather" && !call.getInts().empty() ? std::to_string(call.getInts()[0]) : "0";
+    const bool wraps = kernel == "gather";  // ONNX Gather counts negative indices from the end
+    // The source reads "NAME (OpType)"; errors name nodes as the importer does: node 'NAME' (OpType).
+    StringRef source = call.getSource() ? *call.getSource() : StringRef(kernel);
+    auto [name, op] = source.rsplit(" (");
+    const std::string node = op.empty() ? "'" + name.str() + "'" : "'" + name.str() + "' (" + op.str();
+    body << "    if (!ek::indices_in_range(in[1], in[0].dims[" << axis << "], " << (wraps ? "true" : "false")
+         << ")) return " << quoted("node " + node + ": an index is outside the " + (wraps ? "gathered axis" : "embedding table"))
+         << ";\n";
+  }
+
   void emitCall(exec::CallOp call) {
     std::string attrName = "ek::Attrs{}";
     if (!call.getInts().empty() || !call.getFloats().empty()) {
@@ -330,6 +348,7 @@ struct Emitter {
     body << "    const ek::Tensor in[] = {";
     for (auto [i, v] : llvm::enumerate(call.getIns())) body << (i ? ", " : "") << names.lookup(v);
     body << "};\n";
+    emitIndexCheck(call);
     if (options.observe_inputs) emitObservation(call);
     body << "    ek::Tensor out[] = {";
     for (auto [i, v] : llvm::enumerate(call.getOuts())) body << (i ? ", " : "") << names.lookup(v);
@@ -500,10 +519,11 @@ struct Emitter {
       << "const ek::TensorSpec kInputs[] = {\n" << specs(0, numInputs) << "};\n"
       << "const ek::TensorSpec kOutputs[] = {\n" << specs(numInputs, numOutputs) << "};\n\n"
       << "namespace {\n\n" << tables << (tables.empty() ? "" : "\n") << attrs.str() << (attrs.str().empty() ? "" : "\n")
-      << "void forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
-      << "             unsigned char* state, const int64_t* sym) {\n"
+      << "// Returns nullptr, or what stopped it (an index outside its table).\n"
+      << "const char* forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
+      << "                    unsigned char* state, const int64_t* sym) {\n"
       << "  (void)inputs; (void)outputs; (void)arena; (void)weights; (void)state; (void)sym;\n"
-      << body.str() << "}\n\n}  // namespace\n\n"
+      << body.str() << "  return nullptr;\n}\n\n}  // namespace\n\n"
       << "bool Model::load(const char* weights_path, std::string* error) {\n"
       << "  char missing[256];\n"
       << "  if (ek::cpu_missing(kCpuFeatures, missing, sizeof missing)) {\n"
@@ -520,7 +540,8 @@ struct Emitter {
       << "    if (error) *error = \"cannot allocate the \" + std::to_string(kArenaBytes) + \"-byte arena\";\n    return false;\n  }\n"
       << (kv ? "  if (!state_.base()) {\n    if (error) *error = \"cannot allocate the \" + std::to_string(kStateBytes) + \"-byte KV cache\";\n"
                "    return false;\n  }\n" : "")
-      << "  forward(inputs, outputs, arena_.base(), weights_.payload(), " << (kv ? "state_.base()" : "nullptr") << ", sym);\n"
+      << "  if (const char* fault = forward(inputs, outputs, arena_.base(), weights_.payload(), " << (kv ? "state_.base()" : "nullptr")
+      << ", sym)) {\n    if (error) *error = fault;\n    return false;\n  }\n"
       << (kv ? "  position_ = " + cppExpr(kv->endPosition) + ";\n" : "")
       << "  return true;\n}\n\n"
       << llmDefinitions()

@@ -40,6 +40,17 @@ inline bool check_tensor(const Tensor& t, const TensorSpec& spec, const char* ro
   return ok;
 }
 
+// Whether every index of `idx` (i32 or i64) names one of `n` rows; with `wraps`, -n..-1 count
+// from the end (ONNX Gather). Indices computed at run time are checked before the read.
+inline bool indices_in_range(const Tensor& idx, int64_t n, bool wraps) {
+  const int64_t lo = wraps ? -n : 0, count = idx.numel();
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t k = idx.dtype == DType::I32 ? int64_t(idx.as<int32_t>()[i]) : idx.as<int64_t>()[i];
+    if (k < lo || k >= n) return false;
+  }
+  return true;
+}
+
 // For bundles with symbolic dims: `want` holds the dims the bound symbols require.
 inline bool check_input_dims(const Tensor& t, const TensorSpec& spec, const int64_t* want, std::string* error) {
   bool ok = t.dtype == spec.dtype && t.rank == spec.rank && (t.data || t.numel() == 0);

@@ -34,7 +34,8 @@ struct ImportOptions {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importOnnxFile(mlir::MLIRContext& ctx, const std::string& path,
                                                                  const ImportOptions& options);
 
-// The op types the importer accepts, for `edgecc --list-ops` and the conformance runner.
+// The op types the importer accepts (its handler table), for `edgecc ops` and the
+// conformance runner.
 const std::vector<std::string>& supportedOnnxOps();
 
 }  // namespace edgecc

@@ -1,4 +1,5 @@
 #include "compiler/passes/Passes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace edgecc {
 #define GEN_PASS_DEF_DEADCODEELIMINATION
@@ -7,10 +8,12 @@ namespace edgecc {
 namespace {
 struct DeadCodeEliminationPass : impl::DeadCodeEliminationBase<DeadCodeEliminationPass> {
   void runOnOperation() override {
-    // Graph ops are pure: walking each block backwards erases whole dead chains in one pass.
+    // An unused op goes only if its side effects allow it (graph.kv_append writes the cache,
+    // so it stays whatever the pass order). Walking each block backwards erases whole dead
+    // chains in one pass.
     getOperation().walk([](mlir::Block* block) {
       for (mlir::Operation& op : llvm::make_early_inc_range(llvm::reverse(*block)))
-        if (op.getDialect() && op.getDialect()->getNamespace() == "graph" && op.use_empty()) op.erase();
+        if (op.getDialect() && op.getDialect()->getNamespace() == "graph" && mlir::isOpTriviallyDead(&op)) op.erase();
     });
   }
 };

@@ -41,6 +41,34 @@ def known_failures():
     return known
 
 
+def integer_controls(edgecc, work):
+    """test-onnx on an int64 Add whose expected output is right, and off by one at 1000
+    (inside rtol 1e-3, but an integer is right or wrong): the first must pass, the second fail.
+    Returns the problems found."""
+    from onnx import TensorProto, helper, numpy_helper
+    import numpy as np
+    x = helper.make_tensor_value_info("x", TensorProto.INT64, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, [2])
+    model = helper.make_model(helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="twice")], "g", [x], [y]),
+                              opset_imports=[helper.make_opsetid("", 17)])
+    dirs = {}
+    for name, want in (("exact", [1000, 6]), ("off_by_one", [1001, 6])):
+        d = os.path.join(work, f"control_int64_{name}")
+        os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        for role, value in (("input", [500, 3]), ("output", want)):
+            with open(os.path.join(d, "test_data_set_0", f"{role}_0.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(np.array(value, np.int64), "x" if role == "input" else "y").SerializeToString())
+        dirs[name] = d
+    out = subprocess.run([edgecc, "test-onnx", dirs["exact"], dirs["off_by_one"]], capture_output=True, text=True).stdout
+    problems = []
+    if f"PASS {os.path.basename(dirs['exact'])}" not in out:
+        problems.append("an exact int64 result did not pass")
+    if f"FAIL {os.path.basename(dirs['off_by_one'])}" not in out:
+        problems.append("1001 for an expected int64 1000 did not fail")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--edgecc", required=True)
@@ -73,7 +101,11 @@ def main():
     print(f"conformance: {passed} of {len(tests)} claimed node tests pass; {failed} fail "
           f"({failed - len(unexpected)} known, {len(unexpected)} unexpected, {len(fixed)} known now passing"
           f"{', %d did not report' % missing if missing else ''})")
-    ok = not unexpected and not fixed and missing == 0
+    controls = integer_controls(args.edgecc, os.path.dirname(os.path.abspath(args.report)))
+    for p in controls:
+        print(f"CONTROL FAILED: {p}")
+    print(f"integer comparison controls: {'ok' if not controls else 'FAIL'}")
+    ok = not unexpected and not fixed and missing == 0 and not controls
     return 0 if ok else 1
 
 

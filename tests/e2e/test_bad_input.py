@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Bad input gets one clear error line and a non-zero exit: never a crash or a signal.
 
-Each case runs the edgecc CLI and checks: exit code 1 or 2 (not a signal, not 0), and that
-stderr names what the user needs (file, node name, op type, reason).
+Each case runs the edgecc CLI and checks the exit code exactly (1 for bad input, 2 for a
+command line edgecc cannot parse; never a signal or 0), and that stderr names what the user
+needs (file, node name, op type, reason).
 """
 import argparse
 import os
@@ -13,6 +14,11 @@ import sys
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+
+# Cases whose command line itself is wrong: edgecc's usage exit code 2. Every other case is
+# bad input: exit code 1.
+USAGE_ERRORS = {"unknown option"}
 
 
 def save(model, path):
@@ -99,6 +105,26 @@ def main():
     cases.append(("corrupted weights", ["run", corrupt, "--inputs", right, "--outputs", f"{work}/o12"],
                   ["weights.bin", "checksum mismatch"]))
 
+    # Indices known only at run time: one outside the table stops the run with the node's
+    # name (never a silently made-up row); in-range ones, negative included, still work.
+    table = np.arange(15, dtype=np.float32).reshape(5, 3)
+    ids_info = helper.make_tensor_value_info("ids", TensorProto.INT64, [2])
+    lookup = save(tiny_model([helper.make_node("Gather", ["table", "ids"], ["y"], name="lookup", axis=0)], [ids_info], [y],
+                             [numpy_helper.from_array(table, "table")]), f"{work}/lookup/model.onnx")
+    lookup_bundle = f"{work}/lookup_bundle"
+    if subprocess.run([args.edgecc, "compile", lookup, "-o", lookup_bundle], capture_output=True).returncode != 0:
+        print("could not compile the lookup model")
+        return 1
+    ids_ok = write_inputs(f"{work}/ids_ok", [np.array([1, -1], np.int64)])
+    ids_bad = write_inputs(f"{work}/ids_bad", [np.array([1, 5], np.int64)])
+    p = subprocess.run([args.edgecc, "run", lookup_bundle, "--inputs", ids_ok, "--outputs", f"{work}/ids_ok_out"],
+                       capture_output=True, text=True)
+    lookup_ok = p.returncode == 0 and np.array_equal(
+        numpy_helper.to_array(onnx.load_tensor(f"{work}/ids_ok_out/output_0.pb")), table[[1, -1]])
+    print(f"run-time indices in range (1, -1) read the right rows: {'ok' if lookup_ok else 'FAIL'}\n    {p.stderr.strip()[-300:]}")
+    cases.append(("run-time index outside the table", ["run", lookup_bundle, "--inputs", ids_bad, "--outputs", f"{work}/o18"],
+                  ["node 'lookup' (Gather)", "an index is outside the gathered axis"]))
+
     # Hostile or unusual but valid models must compile, build and compute the right thing.
     odd = "odd\nname \"quoted\" \\"
     xs = helper.make_tensor_value_info(odd, TensorProto.FLOAT, [2, 300])
@@ -168,15 +194,16 @@ def main():
     ]
 
     passed = failed = 0
-    passed += robust_ok
-    failed += not robust_ok
+    passed += robust_ok + lookup_ok
+    failed += (not robust_ok) + (not lookup_ok)
     for name, cmd, needles in cases:
         p = subprocess.run([args.edgecc] + cmd, capture_output=True, text=True)
         problems = []
+        want_rc = 2 if name in USAGE_ERRORS else 1
         if p.returncode < 0:
             problems.append(f"killed by signal {-p.returncode}")
-        elif p.returncode == 0:
-            problems.append("exited 0")
+        elif p.returncode != want_rc:
+            problems.append(f"exit code {p.returncode}, expected {want_rc}")
         for n in needles:
             if n not in p.stderr:
                 problems.append(f"stderr lacks {n!r}")

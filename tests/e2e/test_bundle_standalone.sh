@@ -51,7 +51,11 @@ compare_outputs() {  # compare_outputs RUNNER OUT_DIR
 import glob, os, sys
 import numpy as np, onnx
 from onnx import numpy_helper
-for f in sorted(glob.glob("out_edgecc/*.pb")):
+ours, theirs = sorted(glob.glob("out_edgecc/*.pb")), sorted(glob.glob(os.path.join(sys.argv[1], "*.pb")))
+# Nothing to compare is a failure, not a pass.
+assert ours, "edgecc run wrote no outputs"
+assert [os.path.basename(f) for f in ours] == [os.path.basename(f) for f in theirs], (ours, theirs)
+for f in ours:
     a = numpy_helper.to_array(onnx.load_tensor(f))
     b = numpy_helper.to_array(onnx.load_tensor(os.path.join(sys.argv[1], os.path.basename(f))))
     err, bound = float(np.abs(a - b).max()), 1e-5 * float(np.abs(a).max()) + 1e-6

@@ -46,6 +46,7 @@ from onnx import numpy_helper
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 GENERATOR = os.path.join(REPO, "examples", "models", "make_decoders.py")
+MODELS, OPSETS = ("llama", "gpt2"), (14, 17)  # what make_decoders.py writes, all compared
 REL_TOL = 1e-4
 ABS_TOL = 1e-5
 
@@ -103,6 +104,8 @@ def run_case(edgecc, model_dir, data_set, out_dir, timeout, bundle=None):
                            + (proc.stderr or proc.stdout).rstrip()[-4000:])
 
     graph_outputs = [o.name for o in onnx.load(os.path.join(model_dir, "model.onnx")).graph.output]
+    if not graph_outputs:
+        return [], False, "the model has no outputs to compare"
     records, ok = [], True
     for k, name in enumerate(graph_outputs):
         ref_name, ref = load_tensor(os.path.join(data_set, f"output_{k}.pb"))
@@ -164,7 +167,7 @@ def main():
     print(f"work dir: {work}")
 
     gen = subprocess.run([sys.executable, GENERATOR, "--out", models_dir,
-                          "--models", "llama,gpt2", "--opsets", "14,17"],
+                          "--models", ",".join(MODELS), "--opsets", ",".join(map(str, OPSETS))],
                          capture_output=True, text=True)
     if gen.returncode != 0:
         print(gen.stdout + gen.stderr, file=sys.stderr)
@@ -172,8 +175,18 @@ def main():
         return 1
 
     passed, failed, results = 0, 0, []
-    for model_dir in sorted(glob.glob(os.path.join(models_dir, "*_op*"))):
+    # Nothing to compare is a failure: every generated model must be there with its data sets.
+    model_dirs = sorted(glob.glob(os.path.join(models_dir, "*_op*")))
+    expected = sorted(f"{m}_op{o}" for m in MODELS for o in OPSETS)
+    if [os.path.basename(d) for d in model_dirs] != expected:
+        print(f"make_decoders.py wrote {[os.path.basename(d) for d in model_dirs]}, expected {expected}: FAIL")
+        failed += 1
+    for model_dir in model_dirs:
         model = os.path.basename(model_dir)
+        if not glob.glob(os.path.join(model_dir, "test_data_set_*")):
+            print(f"{model}: no test_data_set_* to compare: FAIL")
+            failed += 1
+            continue
         bundle = None
         if args.max_context:
             bundle = os.path.join(work, "bundles", model)

@@ -79,3 +79,19 @@ func.func @other_dialects(%x: tensor<4xf32>) {
   %1 = exec.alloc : memref<4xf32>
   return
 }
+
+// -----
+
+// graph.kv_append writes the cache: it stays when its result is unused, whatever the pass
+// order. An unused graph.kv_cache only reads, so it goes.
+// CHECK-LABEL: func.func @cache_write_stays
+// CHECK-SAME:    (%[[U:.*]]: tensor<1x2x3x8xf32>)
+// CHECK-NEXT:    %[[C:.*]] = graph.kv_cache {capacity = 16 : i64, slot = 0 : i64}
+// CHECK-NEXT:    %{{.*}} = graph.kv_append %[[C]], %[[U]]
+// CHECK-NEXT:    return %[[U]]
+func.func @cache_write_stays(%u: tensor<1x2x3x8xf32>) -> tensor<1x2x3x8xf32> {
+  %c = graph.kv_cache {slot = 0 : i64, capacity = 16 : i64} : tensor<1x2x0x8xf32>
+  %unused = graph.kv_cache {slot = 1 : i64, capacity = 16 : i64} : tensor<1x2x0x8xf32>
+  %k = graph.kv_append %c, %u : tensor<1x2x0x8xf32>, tensor<1x2x3x8xf32> -> tensor<1x2x3x8xf32>
+  return %u : tensor<1x2x3x8xf32>
+}

@@ -244,11 +244,45 @@ TEST(RuntimeKernels, ReduceMeanOverAxisMaskAndCast) {
       for (int k = 0; k < 4; ++k) s += x[size_t((i * 3 + j) * 4 + k)];
     ASSERT_NEAR(y[size_t(j)], s / 8, 1e-6);
   }
+  // The means are 0.5 * (7.5 + 4j) = 3.75, 5.75, 7.75; cast to int64 truncates them.
   std::vector<int64_t> ints(3);
   Tensor cin[1] = {view(y, {3})};
   Tensor cout[1] = {Tensor{ints.data(), DType::I64, 1, {3}}};
   ek::cast(cin, 1, cout, Attrs{});
-  for (int j = 0; j < 3; ++j) ASSERT_EQ(ints[size_t(j)], int64_t(y[size_t(j)]));
+  EXPECT_EQ(ints, (std::vector<int64_t>{3, 5, 7}));
+}
+
+// Cast against values worked out by hand (numpy's astype gives the same), never against
+// the kernel's own conversion.
+TEST(RuntimeKernels, CastTruncatesRoundsAndTestsNonzero) {
+  std::vector<float> x = {-2.7f, -0.5f, 0.5f, 2.7f, 3.f, 0.f, -0.f, std::nanf("")};
+  Tensor in[1] = {view(x, {8})};
+  Tensor first_five[1] = {view(x, {5})};
+  std::vector<int64_t> ints(5);
+  Tensor to_int[1] = {Tensor{ints.data(), DType::I64, 1, {5}}};
+  ek::cast(first_five, 1, to_int, Attrs{});  // toward zero
+  EXPECT_EQ(ints, (std::vector<int64_t>{-2, 0, 0, 2, 3}));
+  bool flags[8] = {};
+  Tensor to_bool[1] = {Tensor{flags, DType::Bool, 1, {8}}};
+  ek::cast(in, 1, to_bool, Attrs{});  // nonzero (NaN included) is true, +-0 false
+  const bool want_flags[8] = {true, true, true, true, true, false, false, true};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(flags[i], want_flags[i]) << "element " << i;
+  // int64 -> f32 rounds to nearest even: 2^24 + 1 is not a float.
+  std::vector<int64_t> big = {-3, 16777217, 16777219};
+  std::vector<float> as_float(3);
+  Tensor ints_in[1] = {Tensor{big.data(), DType::I64, 1, {3}}};
+  Tensor floats_out[1] = {view(as_float, {3})};
+  ek::cast(ints_in, 1, floats_out, Attrs{});
+  EXPECT_EQ(as_float, (std::vector<float>{-3.f, 16777216.f, 16777220.f}));
+  // f32 -> f16 bit patterns: 1, the tie 1 + 2^-11 to even (1), 65520 overflows to inf.
+  std::vector<float> h = {1.f, 1.f + 1.f / 2048, 65520.f};
+  uint16_t bits[3] = {};
+  Tensor h_in[1] = {view(h, {3})};
+  Tensor h_out[1] = {Tensor{bits, DType::F16, 1, {3}}};
+  ek::cast(h_in, 1, h_out, Attrs{});
+  EXPECT_EQ(bits[0], 0x3C00);
+  EXPECT_EQ(bits[1], 0x3C00);
+  EXPECT_EQ(bits[2], 0x7C00);
 }
 
 TEST(RuntimeKernels, GeluTanhAndErfForms) {
@@ -268,9 +302,18 @@ TEST(RuntimeKernels, GeluTanhAndErfForms) {
 }
 
 TEST(RuntimeKernels, RegistryFindsEveryKernelByName) {
-  EXPECT_EQ(ek::find_kernel("matmul"), &ek::matmul);
-  EXPECT_EQ(ek::find_kernel("attention"), &ek::attention);
+  // Every kernel of the one list, by its own name, to its own function.
+  int kernels = 0;
+#define EK_CHECK_FOUND(n)                                 \
+  EXPECT_EQ(ek::find_kernel(#n), &ek::n) << "kernel " #n; \
+  ++kernels;
+  EK_KERNEL_LIST(EK_CHECK_FOUND)
+#undef EK_CHECK_FOUND
+  EXPECT_GE(kernels, 55);
   EXPECT_EQ(ek::find_kernel("no_such_kernel"), nullptr);
+  EXPECT_EQ(ek::find_kernel("line"), nullptr);     // a prefix of "linear" is no name
+  EXPECT_EQ(ek::find_kernel("linear "), nullptr);  // nor is a longer string
+  EXPECT_EQ(ek::find_kernel(""), nullptr);
 }
 
 }  // namespace
