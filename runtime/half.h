@@ -88,9 +88,9 @@ struct bf16 {
 };
 static_assert(sizeof(f16) == 2 && sizeof(bf16) == 2, "16-bit storage");
 
-template <class T> constexpr bool is_half_v = false;
-template <> constexpr bool is_half_v<f16> = true;
-template <> constexpr bool is_half_v<bf16> = true;
+template <class T> inline constexpr bool is_half_v = false;
+template <> inline constexpr bool is_half_v<f16> = true;
+template <> inline constexpr bool is_half_v<bf16> = true;
 
 }  // namespace ek
 

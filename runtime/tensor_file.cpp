@@ -104,9 +104,11 @@ bool parse_tensor_proto(const uint8_t* bytes, size_t n, HostTensor* out, std::st
   int64_t numel = 1;
   for (int64_t d : t.dims) {
     if (d < 0) return fail("negative dimension");
-    numel *= d;
+    if (__builtin_mul_overflow(numel, d, &numel) || numel > (int64_t(1) << 48)) return fail("tensor shape too large");
   }
   const size_t want = size_t(numel) * dtype_size(t.dtype);
+  if (!fvals.empty() && t.dtype != DType::F32 && t.dtype != DType::F64)
+    return fail("float values for a tensor of element type " + std::string(dtype_name(t.dtype)));
   if (!raw.empty() || (fvals.empty() && ivals.empty())) {
     if (raw.size() != want) return fail("tensor holds " + std::to_string(raw.size()) + " bytes, its shape needs " + std::to_string(want));
     t.data = std::move(raw);
@@ -116,7 +118,7 @@ bool parse_tensor_proto(const uint8_t* bytes, size_t n, HostTensor* out, std::st
     t.data.reserve(want);
     for (size_t i = 0; i < count; ++i) {
       const double f = fvals.empty() ? double(ivals[i]) : fvals[i];
-      const int64_t v = fvals.empty() ? ivals[i] : int64_t(fvals[i]);
+      const int64_t v = fvals.empty() ? ivals[i] : 0;  // float values come only for F32 and F64
       switch (t.dtype) {
         case DType::F32: append(t.data, float(f)); break;
         case DType::F64: append(t.data, f); break;

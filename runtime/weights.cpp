@@ -51,7 +51,8 @@ bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::s
   if (h.payload_bytes != expected_payload_bytes)
     return fail("weights payload is " + std::to_string(h.payload_bytes) + " bytes, the model expects " +
                 std::to_string(expected_payload_bytes));
-  if (size < sizeof(WeightsHeader) + h.payload_bytes) return fail("truncated weights file");
+  // Compared without adding to the header's value: a hostile 2^64 - 32 must not wrap to "fits".
+  if (h.payload_bytes > size - sizeof(WeightsHeader)) return fail("truncated weights file");
   payload_ = static_cast<const uint8_t*>(map) + sizeof(WeightsHeader);
   // The whole payload is checked here, its sections on all threads: this also pages the
   // weights in, which the first token would otherwise do.

@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev
   g++-aarch64-linux-gnu qemu-user   # arm64 bundles: cross-built, tested under emulation
   libhalide14-0-dev llvm-14   # generated kernels: Halide at compile time, llc-14 for the target's objects
+  clang-14 libclang-rt-14-dev   # scripts/fuzz.sh and scripts/sanitize.sh: libFuzzer, ASan, UBSan
 )
 # npm fetches the llama.cpp reference (node-llama-cpp) for the tests; use the machine's own
 # Node.js when there is one.

@@ -1,6 +1,7 @@
 #include "compiler/import/OnnxImporter.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "runtime/kernels/kernels.h"
 
@@ -1285,6 +1287,20 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
   auto it = handlers_.find(n.op_type());
   if (it == handlers_.end()) return failNode(n, "unsupported operator");
   if (n.output_size() == 0) return failNode(n, "has no outputs");
+  // Arity from ONNX's own schema for this opset, so no handler ever reads an input or
+  // output the node lacks.
+  if (const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), opset_, "")) {
+    auto range = [](int lo, int hi) {
+      return hi == std::numeric_limits<int>::max() ? "at least " + std::to_string(lo)
+             : lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi);
+    };
+    if (n.input_size() < schema->min_input() || n.input_size() > schema->max_input())
+      return failNode(n, "has " + std::to_string(n.input_size()) + " inputs, opset " + std::to_string(opset_) + " takes " +
+                             range(schema->min_input(), schema->max_input()));
+    if (n.output_size() < schema->min_output() || n.output_size() > schema->max_output())
+      return failNode(n, "has " + std::to_string(n.output_size()) + " outputs, opset " + std::to_string(opset_) + " gives " +
+                             range(schema->min_output(), schema->max_output()));
+  }
   loc_ = NameLoc::get(builder_.getStringAttr(nodeName(n) + " (" + n.op_type() + ")"));
   for (int i = 0; i < n.input_size(); ++i)
     if (!n.input(i).empty() && !values_.count(n.input(i)) && !symbolic_.count(n.input(i)))

@@ -10,13 +10,19 @@ using namespace mlir;
 namespace edgecc {
 
 std::optional<SymDim> SymDim::times(const SymDim& o) const {
-  if (o.isConstant()) return scaled(o.c);
-  if (isConstant()) return o.scaled(c);
-  return std::nullopt;
+  if (!o.isConstant() && !isConstant()) return std::nullopt;
+  const SymDim& sym = o.isConstant() ? *this : o;
+  const int64_t f = o.isConstant() ? o.c : c;
+  SymDim r = sym;
+  if (__builtin_mul_overflow(sym.c, f, &r.c)) return std::nullopt;
+  for (size_t i = 0; i < r.k.size(); ++i)
+    if (__builtin_mul_overflow(sym.k[i], f, &r.k[i])) return std::nullopt;
+  return r;
 }
 
 std::optional<SymDim> SymDim::dividedBy(const SymDim& o) const {
   if (o.isConstant()) {
+    if (o.c == -1) return times(o);  // INT64_MIN / -1 overflows: times() checks it
     if (o.c == 0 || c % o.c) return std::nullopt;
     SymDim r(c / o.c);
     for (size_t i = 0; i < k.size(); ++i) {
@@ -28,7 +34,7 @@ std::optional<SymDim> SymDim::dividedBy(const SymDim& o) const {
   // this == q * o for a constant q?
   for (size_t i = 0; i < k.size(); ++i)
     if (o.k[i]) {
-      if (k[i] % o.k[i]) return std::nullopt;
+      if ((o.k[i] == -1 && k[i] == INT64_MIN) || k[i] % o.k[i]) return std::nullopt;
       const int64_t q = k[i] / o.k[i];
       if (o.scaled(q) == *this) return SymDim(q);
       return std::nullopt;

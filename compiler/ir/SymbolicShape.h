@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,21 +37,32 @@ struct SymDim {
   }
   bool operator==(const SymDim& o) const { return c == o.c && k == o.k; }
   bool operator!=(const SymDim& o) const { return !(*this == o); }
+  // Sums and scalings saturate at the int64 limits instead of overflowing: values come from
+  // model files, and a saturated dim is always refused as too large, never a wrapped one
+  // that looks valid.
   SymDim operator+(const SymDim& o) const {
     SymDim r = *this;
-    r.c += o.c;
-    for (size_t i = 0; i < k.size(); ++i) r.k[i] += o.k[i];
+    r.c = saturatingAdd(r.c, o.c);
+    for (size_t i = 0; i < k.size(); ++i) r.k[i] = saturatingAdd(r.k[i], o.k[i]);
     return r;
   }
   SymDim operator-(const SymDim& o) const { return *this + o.scaled(-1); }
   SymDim scaled(int64_t f) const {
     SymDim r = *this;
-    r.c *= f;
-    for (int64_t& x : r.k) x *= f;
+    r.c = saturatingMul(r.c, f);
+    for (int64_t& x : r.k) x = saturatingMul(x, f);
     return r;
   }
+  static int64_t saturatingAdd(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+  }
+  static int64_t saturatingMul(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
+  }
   // Products and quotients stay affine only when one side is a constant (or, for a quotient,
-  // when the two are proportional); nullopt otherwise.
+  // when the two are proportional); nullopt otherwise, and when the product overflows.
   std::optional<SymDim> times(const SymDim& o) const;
   std::optional<SymDim> dividedBy(const SymDim& o) const;
   // The MLIR shape entry: the constant, or ShapedType::kDynamic.

@@ -6,7 +6,7 @@ activations stay sane through many layers and greedy decoding does not collapse.
 The file layout, tensor names and metadata follow llama.cpp's `llama` (or `qwen2`)
 architecture, so llama.cpp itself can load the result.
 
-    make_gguf.py --preset tiny|135m|1.1b --type f32|f16|q8_0|q4_0 -o OUT.gguf
+    make_gguf.py --preset micro|tiny|135m|1.1b --type f32|f16|q8_0|q4_0 -o OUT.gguf
         [--seed N] [--vocab ggml-vocab-*.gguf] [--tied|--no-tied] [--arch llama|qwen2]
         [--onnx OUT.onnx [--onnx-test-data]] [--layers N] [--context N] [--check]
 
@@ -45,6 +45,9 @@ PRESETS = {
     # ~0.6 MB as f32; every dim a multiple of 32 so all types apply.
     "tiny": dict(n_layers=2, dim=64, n_heads=4, n_kv_heads=2, ff=160, vocab=512,
                  context=256, rope_theta=10000.0, eps=1e-5, tied=False),
+    # ~25 KB as q4_0: the fuzzers' seeds (tests/fuzz/make_corpus.py).
+    "micro": dict(n_layers=1, dim=32, n_heads=2, n_kv_heads=1, ff=64, vocab=416,
+                  context=64, rope_theta=10000.0, eps=1e-5, tied=True),
     # SmolLM-135M shapes.
     "135m": dict(n_layers=30, dim=576, n_heads=9, n_kv_heads=3, ff=1536, vocab=49152,
                  context=2048, rope_theta=10000.0, eps=1e-5, tied=True),
