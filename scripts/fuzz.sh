@@ -4,20 +4,22 @@
 #
 #   scripts/fuzz.sh                      # every target, 10^6 executions each
 #   scripts/fuzz.sh --runs 20000 fuzz_gguf
-#   scripts/fuzz.sh --seconds 5          # the CI smoke (scripts/test.sh)
+#   scripts/fuzz.sh --seconds 600        # each target for 10 minutes
+#   scripts/fuzz.sh --smoke              # scripts/test.sh: the corpus and 3000 fixed-seed runs each
 #
 # New inputs go to build-fuzz/fuzz/<target>/corpus, never into the repo. A crash leaves its
 # input in build-fuzz/fuzz/<target>/ (crash-*, oom-*, timeout-*); once fixed, copy it into
 # tests/fuzz/corpus/<target>/ so every later run replays it. Exit status 1 if any target crashed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 limit=(-runs=1000000)
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) limit=(-runs="$2"); shift 2 ;;
     --seconds) limit=(-max_total_time="$2"); shift 2 ;;
+    --smoke) limit=(-runs=3000 -seed=1); shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
@@ -26,14 +28,7 @@ done
 all=(fuzz_onnx_import fuzz_run_inputs fuzz_gguf fuzz_weights_file fuzz_tokenizer fuzz_tensor_proto)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
-bash scripts/setup.sh
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-if [ ! -f build-fuzz/build.ninja ]; then
-  cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DEDGECC_SANITIZE=ON -DBUILD_TESTING=OFF "${launcher[@]}" > /dev/null
-fi
-cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
+bash scripts/sanitize_build.sh "${targets[@]}"
 
 failed=0
 rows=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ASan + UBSan run: builds edgecc, its unit and kernel tests with clang and both
 # sanitizers (build-fuzz/, shared with scripts/fuzz.sh), then runs
-#   - the unit tests and the kernel tests of every ISA this CPU has;
+#   - the unit tests (portable kernels included), the tokenizer tests, and the kernel tests of
+#     every ISA this CPU has;
 #   - end to end, with every bundle built by a sanitizing compiler too: the ONNX decoders
 #     against PyTorch (tests/e2e/test_decoders.py) and GGUF generation against llama.cpp
 #     (tests/e2e/test_llama_cpp.py).
@@ -9,16 +10,10 @@
 # 2 cores; not part of scripts/test.sh (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
-bash scripts/setup.sh
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-if [ ! -f build-fuzz/build.ninja ]; then
-  cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-14 \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DEDGECC_SANITIZE=ON "${launcher[@]}" > /dev/null
-fi
-cmake --build build-fuzz -j "$(nproc)" --target edgecc edgecc_unit_tests edgecc_kernel_tests edgecc_kernel_tests_avx2 \
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0; fi
+bash scripts/sanitize_build.sh edgecc edgecc_unit_tests edgecc_tokenizer_tests cpu_gate edgecc_kernel_tests_avx2 \
   edgecc_kernel_tests_avx512vnni
+bash scripts/setup_llama_ref.sh > /dev/null  # llama.cpp: the reference of the GGUF case and the tokenizer tests
 
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -35,14 +30,16 @@ step() {  # step NAME COMMAND...
   if "$@"; then echo "=== $name: clean"; else echo "=== $name: FAILED"; status=1; fi
 }
 step "unit tests" build-fuzz/bin/edgecc_unit_tests --gtest_brief=1
-step "kernel tests (portable)" build-fuzz/bin/edgecc_kernel_tests --gtest_brief=1
-for isa in avx2 avx512vnni; do
-  if grep -q -w "$([ $isa = avx2 ] && echo avx2 || echo avx512_vnni)" /proc/cpuinfo; then
-    step "kernel tests ($isa)" "build-fuzz/bin/edgecc_kernel_tests_$isa" --gtest_brief=1
-  else
-    echo "=== kernel tests ($isa): not run (this CPU lacks it)"
-  fi
-done
+step "tokenizer tests" env EDGECC_LLAMA_SRC="$HOME/.cache/edgecc/llama-ref/src" build-fuzz/bin/edgecc_tokenizer_tests --gtest_brief=1
+# The ISA builds run only where this CPU has the features (cpu_gate exits 77: not run).
+gated() {  # gated NAME FEATURES BINARY
+  local rc=0
+  build-fuzz/bin/cpu_gate "$2" "$3" --gtest_brief=1 || rc=$?
+  if [ $rc -eq 77 ]; then echo "=== $1: not run (this CPU lacks $2)"; else [ $rc -eq 0 ]; fi
+}
+step "kernel tests (avx2)" gated "kernel tests (avx2)" "avx2 fma f16c" build-fuzz/bin/edgecc_kernel_tests_avx2
+step "kernel tests (avx512vnni)" gated "kernel tests (avx512vnni)" "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni" \
+  build-fuzz/bin/edgecc_kernel_tests_avx512vnni
 work=build-fuzz/sanitize-work
 rm -rf "$work"
 step "ONNX decoders vs PyTorch" /usr/bin/python3 tests/e2e/test_decoders.py --edgecc build-fuzz/bin/edgecc --work "$work/decoders"
