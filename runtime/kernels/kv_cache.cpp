@@ -14,6 +14,7 @@ void kv_append(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const size_t elem = dtype_size(u.dtype);
   const auto* U = static_cast<const unsigned char*>(u.data);
   auto* C = static_cast<unsigned char*>(c.data);
+  if (S * D == 0) return;  // nothing to write (and an empty update may have no data pointer)
   for (int64_t bh = 0; bh < BH; ++bh)
     std::memcpy(C + size_t((bh * cap + past) * D) * elem, U + size_t(bh * S * D) * elem, size_t(S * D) * elem);
 }

@@ -84,6 +84,7 @@ void concat(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   int64_t col = 0;
   for (int t = 0; t < n_in; ++t) {
     const int64_t row = in[t].dims[axis] * inner * es;
+    if (row == 0) continue;  // an empty input (an empty KV cache) may have no data pointer at all
     const char* src = static_cast<const char*>(in[t].data);
     for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * out_row + col, src + o * row, row);
     col += row;
@@ -102,7 +103,7 @@ void gather(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const char* src = static_cast<const char*>(data.data);
   char* dst = static_cast<char*>(out[0].data);
   if (axis_len == 0) {  // nothing to read: defined output instead of reading past the input
-    std::memset(dst, 0, out[0].bytes());
+    if (out[0].bytes()) std::memset(dst, 0, out[0].bytes());
     return;
   }
   for (int64_t o = 0; o < outer; ++o) {

@@ -93,7 +93,8 @@ TEST(Calibration, StatisticsFileErrorsNameTheFile) {
   llvm::SmallString<128> path;
   ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("moments", "bin", path));
   FILE* f = std::fopen(path.c_str(), "wb");
-  std::fwrite("EKHSTAT1\x01\x00\x00\x00\x05\x00\x00\x00ab", 1, 18, f);  // cut off inside the first entry
+  // Cut off inside the first entry. ("\x00" "ab": a hex escape would swallow the "ab".)
+  std::fwrite("EKHSTAT1\x01\x00\x00\x00\x05\x00\x00\x00" "ab", 1, 18, f);
   std::fclose(f);
   auto stats = edgecc::readInputStatistics(std::string(path));
   llvm::sys::fs::remove(path);
