@@ -6,6 +6,7 @@
 
 #include "compiler/import/GgufFile.h"
 #include "compiler/ir/ConstantData.h"
+#include "compiler/ir/FunctionNames.h"
 #include "compiler/ir/SymbolicShape.h"
 #include "dialects/graph/GraphDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,6 +42,12 @@ class GgufImporter {
     if (maxContext < 1 || maxContext > (int64_t(1) << 24)) return fail("max context must be in 1..2^24");
     if (maxBatch < 1 || maxBatch > maxContext) return fail("max batch must be in 1..max context");
 
+    // Every block's first tensor, before anything is sized by the block count: a small file
+    // claiming thousands of blocks is refused at once, not after building their inputs.
+    for (int64_t l = 0; l < h_.layers; ++l)
+      if (!file_.tensor("blk." + std::to_string(l) + ".attn_norm.weight"))
+        return fail("missing tensor 'blk." + std::to_string(l) + ".attn_norm.weight' (block_count is " + std::to_string(h_.layers) + ")");
+
     OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx_));
     setSymbolBounds(*module, SymbolBounds{{"seq", "past"}, {maxBatch, maxContext}});
     b_.setInsertionPointToEnd(module->getBody());
@@ -56,7 +63,7 @@ class GgufImporter {
       }
     auto func = b_.create<func::FuncOp>(UnknownLoc::get(&ctx_), "main", b_.getFunctionType(args, {}));
     Block* body = func.addEntryBlock();
-    for (size_t i = 0; i < argNames.size(); ++i) func.setArgAttr(unsigned(i), "graph.name", b_.getStringAttr(argNames[i]));
+    setArgNames(func, argNames);
     b_.setInsertionPointToEnd(body);
 
     auto embdTable = weight("token_embd.weight", h_.vocab, h_.embd);
@@ -160,7 +167,7 @@ class GgufImporter {
     SmallVector<Type> resultTypes;
     for (Value r : results) resultTypes.push_back(r.getType());
     func.setType(b_.getFunctionType(args, resultTypes));
-    for (size_t i = 0; i < resultNames.size(); ++i) func.setResultAttr(unsigned(i), "graph.name", b_.getStringAttr(resultNames[i]));
+    setResultNames(func, resultNames);
     module.get()->setAttr("graph.source_arch", b_.getStringAttr(h_.arch));
     return std::move(module);
   }

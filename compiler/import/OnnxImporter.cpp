@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "compiler/ir/ConstantData.h"
+#include "compiler/ir/FunctionNames.h"
 #include "compiler/ir/KernelMapping.h"
 #include "compiler/ir/SymbolicShape.h"
 #include "dialects/graph/GraphDialect.h"
@@ -1455,10 +1456,8 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   if (!symbols_.names.empty()) setSymbolBounds(*module, symbols_);
   auto func = builder_.create<func::FuncOp>(UnknownLoc::get(&ctx_), "main", builder_.getFunctionType(argTypes, {}));
   Block* body = func.addEntryBlock();
-  for (size_t i = 0; i < argNames.size(); ++i) {
-    values_[argNames[i]] = body->getArgument(unsigned(i));
-    func.setArgAttr(unsigned(i), "graph.name", builder_.getStringAttr(argNames[i]));
-  }
+  for (size_t i = 0; i < argNames.size(); ++i) values_[argNames[i]] = body->getArgument(unsigned(i));
+  setArgNames(func, argNames);
   builder_.setInsertionPointToEnd(body);
 
   // Inputs that size other tensors are specialized to the given values (checked at run time).
@@ -1497,7 +1496,9 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   }
   builder_.create<func::ReturnOp>(UnknownLoc::get(&ctx_), results);
   func.setType(builder_.getFunctionType(argTypes, resultTypes));
-  for (auto [i, o] : llvm::enumerate(g.output())) func.setResultAttr(unsigned(i), "graph.name", builder_.getStringAttr(o.name()));
+  std::vector<std::string> outputNames;
+  for (const auto& o : g.output()) outputNames.push_back(o.name());
+  setResultNames(func, outputNames);
   return std::move(module);
 }
 
