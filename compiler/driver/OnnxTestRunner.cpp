@@ -40,8 +40,8 @@ std::string compareTensors(const ek::HostTensor& got, const ek::HostTensor& want
       // An integer or bool result is right or wrong: 1001 is not 1000 within rtol, and
       // int64 values past 2^53 differ in ways a double would hide.
       if constexpr (std::is_integral_v<T>) {
-        if (a[i] != b[i] && bad < 0) { worst = std::fabs(double(a[i]) - double(b[i])); bad = i; }
-        continue;
+        const double err = std::fabs(double(a[i]) - double(b[i]));
+        if (a[i] != b[i] && (bad < 0 || err > worst)) { worst = err; bad = i; }
       } else {
         const double x = double(a[i]), y = double(b[i]);
         if (std::isnan(x) && std::isnan(y)) continue;

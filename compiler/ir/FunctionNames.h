@@ -12,18 +12,20 @@
 
 namespace edgecc {
 
-inline void setArgNames(mlir::func::FuncOp f, llvm::ArrayRef<std::string> names) {
-  mlir::Builder b(f.getContext());
+// One {"graph.name" = name} dictionary per name.
+inline llvm::SmallVector<mlir::Attribute> nameDicts(mlir::MLIRContext* ctx, llvm::ArrayRef<std::string> names) {
+  mlir::Builder b(ctx);
   llvm::SmallVector<mlir::Attribute> dicts;
   for (const std::string& n : names) dicts.push_back(b.getDictionaryAttr(b.getNamedAttr("graph.name", b.getStringAttr(n))));
-  f.setAllArgAttrs(dicts);
+  return dicts;
+}
+
+inline void setArgNames(mlir::func::FuncOp f, llvm::ArrayRef<std::string> names) {
+  f.setAllArgAttrs(nameDicts(f.getContext(), names));
 }
 
 inline void setResultNames(mlir::func::FuncOp f, llvm::ArrayRef<std::string> names) {
-  mlir::Builder b(f.getContext());
-  llvm::SmallVector<mlir::Attribute> dicts;
-  for (const std::string& n : names) dicts.push_back(b.getDictionaryAttr(b.getNamedAttr("graph.name", b.getStringAttr(n))));
-  f.setAllResultAttrs(dicts);
+  f.setAllResultAttrs(nameDicts(f.getContext(), names));
 }
 
 }  // namespace edgecc
