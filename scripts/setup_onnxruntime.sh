@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs ONNX Runtime for Node (onnxruntime-node, from the npm registry; its CPU binaries ship
 # in the package, so its install script, which fetches the CUDA build, is skipped) into
-# ${EDGECC_ORT:-~/.cache/edgecc/ort}, once. For benchmarks only, never run by the tests.
+# ${EDGECC_ORT:-~/.cache/edgecc/ort}, once: the reference of `edgecc bisect` (its test runs this)
+# and the ONNX Runtime column of the benchmarks.
 # Prints "onnxruntime-node: MODULE_DIR".
 set -euo pipefail
 DIR=${EDGECC_ORT:-$HOME/.cache/edgecc/ort}

@@ -6,57 +6,22 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
-#include <type_traits>
 
 #include "compiler/driver/ModelRunner.h"
+#include "compiler/driver/TensorDiff.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "runtime/kernels/dispatch.h"
 
 namespace edgecc {
 namespace {
 
-std::string shapeString(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 // Empty when equal (integers and bools exactly, floats within tolerance), else the reason.
 std::string compareTensors(const ek::HostTensor& got, const ek::HostTensor& want, const OnnxTestOptions& o) {
-  if (got.dtype != want.dtype) return std::string("dtype ") + ek::dtype_name(got.dtype) + ", expected " + ek::dtype_name(want.dtype);
-  if (got.dims != want.dims) return "shape " + shapeString(got.dims) + ", expected " + shapeString(want.dims);
-  const ek::HostTensor& g = got;
-  const ek::HostTensor& w = want;
-  const int64_t n = g.view().numel();
-  std::string why;
-  ek::dispatch_dtype(g.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* a = g.view().template as<T>();
-    const T* b = w.view().template as<T>();
-    double worst = 0;
-    int64_t bad = -1;
-    for (int64_t i = 0; i < n; ++i) {
-      // An integer or bool result is right or wrong: 1001 is not 1000 within rtol, and
-      // int64 values past 2^53 differ in ways a double would hide.
-      if constexpr (std::is_integral_v<T>) {
-        const double err = std::fabs(double(a[i]) - double(b[i]));
-        if (a[i] != b[i] && (bad < 0 || err > worst)) { worst = err; bad = i; }
-      } else {
-        const double x = double(a[i]), y = double(b[i]);
-        if (std::isnan(x) && std::isnan(y)) continue;
-        if (std::isinf(y) && x == y) continue;
-        const double err = std::fabs(x - y), bound = o.atol + o.rtol * std::fabs(y);
-        if (!(err <= bound) && (bad < 0 || err > worst)) { worst = err; bad = i; }
-      }
-    }
-    if (bad >= 0) {
-      std::ostringstream s;
-      s << "max error " << worst << " at element " << bad << " (got " << double(a[bad]) << ", expected " << double(b[bad]) << ")";
-      why = s.str();
-    }
-  });
-  return why;
+  const TensorDiff d = diffTensors(got, want, Tolerance{o.rtol, o.atol, /*median_floor=*/false});
+  if (!d.problem.empty() || d.agrees()) return d.problem;
+  std::ostringstream s;
+  s << "max error " << std::fabs(d.got - d.want) << " at element " << d.worst << " (got " << d.got << ", expected " << d.want << ")";
+  return s.str();
 }
 
 struct TestResult {

@@ -4,6 +4,7 @@
 //   edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X]
 //   edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n N] ...
 //   edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] ...
+//   edgecc bisect MODEL.onnx --inputs DIR [--reference ort|DIR] [--rtol X] [--atol X] [--json]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/driver/Bisect.h"
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
@@ -58,12 +60,26 @@ const char* kUsage =
     "  edgecc run MODEL.onnx|BUNDLE_DIR --inputs DIR --outputs DIR [--inputs DIR --outputs DIR]...\n"
     "             [--target NAME] [--bundle-dir DIR] [--repeat N]\n"
     "  edgecc test-onnx DIR... [--jobs N] [--work-dir DIR] [--rtol X] [--atol X] [--target NAME]\n"
+    "  edgecc bisect MODEL.onnx --inputs DIR [--reference ort|DIR] [--rtol 1e-3] [--atol 1e-5] [--target NAME]\n"
+    "             [--work-dir DIR] [--json]   every intermediate against ONNX Runtime (or .pb tensors named after\n"
+    "             the model's values in DIR): the first node whose output diverges, with its error statistics\n"
     "  edgecc targets [--json | --names]   device profiles: ISA features, vector width, registers,\n"
     "                 caches, cores, memory and RAM of phones and boards with their sources (\"native\": this CPU)\n"
     "  edgecc ops          list the ONNX operators the importer accepts\n";
 
+// The usage lines of one subcommand ("" or an unknown one: all of them).
+std::string usageOf(const std::string& cmd) {
+  const std::string all = kUsage, start = "  edgecc " + cmd + " ";
+  size_t from = all.find(start);
+  if (cmd.empty() || from == std::string::npos) return all;
+  size_t to = all.find("\n  edgecc ", from + 1);
+  return "usage:\n" + all.substr(from, to == std::string::npos ? std::string::npos : to + 1 - from);
+}
+
+std::string g_command;  // the subcommand being run, for its usage lines
+
 int usage(const std::string& why) {
-  std::fprintf(stderr, "edgecc: %s\n%s", why.c_str(), kUsage);
+  std::fprintf(stderr, "edgecc: %s\n%s", why.c_str(), usageOf(g_command).c_str());
   return 2;
 }
 
@@ -327,6 +343,43 @@ int cmdTestOnnx(int argc, char** argv) {
   return edgecc::runOnnxTests(a.positional, o) == 0 ? 0 : 1;
 }
 
+// The first node whose output diverges from a reference (Bisect.h). ONNX Runtime for Node is
+// looked for where scripts/setup_onnxruntime.sh puts it (${EDGECC_ORT:-~/.cache/edgecc/ort}).
+int cmdBisect(int argc, char** argv) {
+  Args a(argc, argv, 2, {"--inputs", "--reference", "--rtol", "--atol", "--target", "--work-dir"}, {"--json"});
+  if (!a.error.empty()) return usage(a.error);
+  if (a.positional.size() != 1) return usage("bisect takes one ONNX model file");
+  edgecc::BisectOptions o;
+  o.model = a.positional[0];
+  o.inputs_dir = a.get("--inputs");
+  if (o.inputs_dir.empty()) return usage("bisect needs --inputs DIR (input_0.pb, input_1.pb, ... as for edgecc run)");
+  if (!llvm::sys::fs::exists(o.model)) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), o.model + ": no such model file"));
+  o.reference = a.get("--reference", o.reference);
+  o.target = a.get("--target", o.target);
+  for (auto [flag, field] : {std::pair{"--rtol", &o.tolerance.rtol}, {"--atol", &o.tolerance.atol}}) {
+    const std::string v = a.get(flag);
+    if (v.empty()) continue;
+    char* end = nullptr;
+    *field = std::strtod(v.c_str(), &end);
+    if (*end || !(*field >= 0)) return usage(std::string(flag) + " wants a non-negative number, got '" + v + "'");
+  }
+  const char* ortDir = std::getenv("EDGECC_ORT");
+  const char* home = std::getenv("HOME");
+  o.ort_module = (ortDir && *ortDir ? std::string(ortDir) : std::string(home ? home : "") + "/.cache/edgecc/ort") +
+                 "/node_modules/onnxruntime-node";
+  llvm::SmallString<128> work(a.get("--work-dir"));
+  if (work.empty() && llvm::sys::fs::createUniqueDirectory("edgecc-bisect", work))
+    return report(llvm::createStringError(llvm::inconvertibleErrorCode(), "cannot create a work directory"));
+  o.work_dir = std::string(work);
+  if (llvm::sys::Process::StandardErrIsDisplayed())
+    o.progress = [](const std::string& stage) { std::fprintf(stderr, "edgecc: %s\n", stage.c_str()); };
+  auto result = edgecc::bisectOnnx(o);
+  if (!result) return report(result.takeError());
+  std::printf("%s", a.has("--json") ? edgecc::bisectJson(*result, o).c_str() : edgecc::bisectText(*result, o).c_str());
+  if (!a.has("--json")) std::printf("tensors, probe model and bundles: %s\n", o.work_dir.c_str());
+  return 0;
+}
+
 // Compiles (into a cache) when given a model file, builds the bundle's model_generate tool and
 // runs it with `toolArgs` plus the flags in `passValue` / `passBool`; its output streams
 // straight through. Shared by generate and perplexity.
@@ -463,17 +516,19 @@ int cmdQuality(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage("missing command");
   const std::string cmd = argv[1];
-  for (int i = 2; i < argc; ++i)  // every subcommand answers --help
+  for (int i = 2; i < argc; ++i)  // every subcommand answers --help, with its own lines
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::printf("%s", kUsage);
+      std::printf("%s", usageOf(cmd).c_str());
       return 0;
     }
+  g_command = cmd;
   if (cmd == "compile") return cmdCompile(argc, argv);
   if (cmd == "run") return cmdRun(argc, argv);
   if (cmd == "test-onnx") return cmdTestOnnx(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "perplexity") return cmdPerplexity(argc, argv);
   if (cmd == "quality") return cmdQuality(argc, argv);
+  if (cmd == "bisect") return cmdBisect(argc, argv);
   if (cmd == "ops") {
     for (const std::string& op : edgecc::supportedOnnxOps()) std::printf("%s\n", op.c_str());
     return 0;

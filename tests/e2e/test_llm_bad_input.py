@@ -106,13 +106,17 @@ def main():
     ok = proc.returncode == 0 and '"ids": [' in proc.stdout
     failed += not ok
     print(f"{'valid request after the errors':<38} rc={proc.returncode} {'ok' if ok else 'FAIL'}")
-    # Every subcommand, and the bundle's own tool, answers --help with its usage and exit 0.
-    helps = [[edgecc, sub, "--help"] for sub in ("compile", "run", "generate", "test-onnx", "targets", "perplexity", "quality",
-                                                 "ops")]
+    # Every subcommand, and the bundle's own tool, answers --help with its usage and exit 0; a
+    # subcommand with its own lines only.
+    subs = ("compile", "run", "generate", "test-onnx", "targets", "perplexity", "quality", "bisect", "ops")
+    helps = [[edgecc, sub, "--help"] for sub in subs]
     helps.append([os.path.join(bundle, "model_generate"), "--help"])
     for cmd in helps:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         ok = proc.returncode == 0 and "usage:" in proc.stdout
+        if cmd[0] == edgecc:
+            listed = [s for s in subs if f"edgecc {s} " in proc.stdout]
+            ok = ok and listed == [cmd[1]]
         failed += not ok
         print(f"{' '.join([os.path.basename(cmd[0])] + cmd[1:]):<38} rc={proc.returncode} {'ok' if ok else 'FAIL'}")
     print(f"{len(cases) + 1 + len(helps) - failed} passed, {failed} failed")
