@@ -611,7 +611,11 @@ struct Emitter {
     std::ostringstream r;
     r << "{\n  \"source\": " << quoted(options.source_name) << ",\n  \"target\": " << quoted(options.target.name)
       << ",\n  \"cpu_features\": " << quoted(options.target.features)
-      << ",\n  \"arena_bytes\": " << summary.arena_bytes << ",\n  \"weight_bytes\": " << summary.weight_bytes
+      << ",\n  \"arena_bytes\": " << summary.arena_bytes << ",\n  \"arena_planner\": " << quoted(summary.arena_planner)
+      << ",\n  \"arena_planners\": {";
+    for (size_t i = 0; i < summary.arena_planners.size(); ++i)
+      r << (i ? ", " : "") << quoted(summary.arena_planners[i].first) << ": " << summary.arena_planners[i].second;
+    r << "}" << ",\n  \"weight_bytes\": " << summary.weight_bytes
       << ",\n  \"kernel_calls\": " << summary.kernel_calls << ",\n  \"kernels\": {";
     bool first = true;
     for (auto& [k, n] : summary.kernel_counts) {
@@ -657,6 +661,10 @@ Expected<BundleSummary> emitBundle(ModuleOp module, const std::string& dir, cons
   if (!weights.finish(&error)) return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s", error.c_str());
   auto arena = module->getAttrOfType<IntegerAttr>("exec.arena_bytes");
   e.summary.arena_bytes = arena ? arena.getInt() : 0;
+  if (auto planner = module->getAttrOfType<StringAttr>("exec.arena_planner")) e.summary.arena_planner = planner.str();
+  if (auto planners = module->getAttrOfType<DictionaryAttr>("exec.arena_planners"))
+    for (NamedAttribute p : planners)
+      if (auto bytes = dyn_cast<IntegerAttr>(p.getValue())) e.summary.arena_planners.push_back({p.getName().str(), bytes.getInt()});
   e.summary.weight_bytes = e.weights.payloadBytes();
 
   const unsigned numInputs = unsigned(e.func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt());

@@ -32,6 +32,8 @@ struct BundleOptions {
 
 struct BundleSummary {
   int64_t arena_bytes = 0;
+  std::string arena_planner;  // the arena planner whose plan the bundle uses
+  std::vector<std::pair<std::string, int64_t>> arena_planners;  // each planner's arena, for report.json
   int64_t weight_bytes = 0;
   int64_t kernel_calls = 0;
   std::map<std::string, int64_t> kernel_counts;  // kernel name -> calls

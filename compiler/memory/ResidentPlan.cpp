@@ -154,8 +154,10 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   p.ops = ops;
   for (auto& [alloc, life] : arenaLifetimes(func, bounds))
     p.arena_buffers.push_back({alloc.getOffset() ? int64_t(*alloc.getOffset()) : 0, life.bytes, life.first, life.last});
+  auto planner = module->getAttrOfType<StringAttr>("exec.arena_planner");
   p.items.push_back({"arena", arena ? arena.getInt() : 0, false,
-                     std::to_string(p.arena_buffers.size()) + " activation buffers, planned to overlap where their lifetimes do not"});
+                     std::to_string(p.arena_buffers.size()) + " activation buffers, overlapping where their lifetimes do not" +
+                         (planner ? " (" + planner.str() + ", the smallest of the planners)" : std::string())});
 
   // linear's scratch (runtime/kernels/linear.cpp): the quantized activations of its largest
   // input on the calling thread (int8 values, a scale per 32, sums per 16), and each worker's

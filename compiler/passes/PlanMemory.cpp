@@ -6,6 +6,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+#include <map>
+#include <string>
+
 namespace edgecc {
 #define GEN_PASS_DEF_PLANMEMORY
 #include "compiler/passes/Passes.h.inc"
@@ -21,6 +24,8 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       return signalPassFailure();
     }
     int64_t arena = 0;
+    std::string chosen;
+    std::map<std::string, int64_t> tried;  // planner -> its arena (the largest over functions)
     const SymbolBounds bounds = symbolBounds(module);
     for (auto func : module.getOps<mlir::func::FuncOp>()) {
       // Sizes at the symbols' upper bounds: the arena fits every size the bundle accepts.
@@ -33,7 +38,8 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       ArenaPlan plan = planArena(lifetimes, alignment);
       mlir::Builder b(module.getContext());
       for (size_t k = 0; k < allocs.size(); ++k) allocs[k].setOffsetAttr(b.getI64IntegerAttr(plan.offsets[k]));
-      arena = std::max(arena, plan.arena_bytes);
+      if (plan.arena_bytes >= arena) { arena = plan.arena_bytes; chosen = plan.planner; }
+      for (auto& [name, bytes] : plan.tried) tried[name] = std::max(tried[name], bytes);
     }
     // State (the KV cache) persists between calls: slots are laid end to end, never reused.
     int64_t state = 0;
@@ -45,6 +51,13 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       state += (bytes + alignment - 1) / alignment * alignment;
     });
     module->setAttr("exec.arena_bytes", b.getI64IntegerAttr(arena));
+    if (!chosen.empty()) {
+      // Which planner laid out the arena, and what each would have needed (report.json).
+      llvm::SmallVector<mlir::NamedAttribute> entries;
+      for (auto& [name, bytes] : tried) entries.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(bytes)));
+      module->setAttr("exec.arena_planner", b.getStringAttr(chosen));
+      module->setAttr("exec.arena_planners", b.getDictionaryAttr(entries));
+    }
     if (state) module->setAttr("exec.state_bytes", b.getI64IntegerAttr(state));
   }
 };

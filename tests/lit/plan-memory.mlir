@@ -3,14 +3,16 @@
 // RUN: not edgecc-opt --edgecc-plan-memory=alignment=0 %s 2>&1 | FileCheck %s --check-prefix=BADALIGN
 
 // Live ranges are op positions in the function body (0 = first op). A buffer lives from its
-// exec.alloc to its last use, inclusive; buffers are placed largest first (ties in definition
-// order) at the lowest 64-byte aligned offset free of every buffer live at the same time.
+// exec.alloc to its last use, inclusive. Every planner runs and the smallest arena wins; on
+// these programs all three tie, so the first, greedy by size, is kept: buffers are placed
+// largest first (ties in definition order) at the lowest 64-byte aligned offset free of every
+// buffer live at the same time. (ArenaPlannerTest has programs where the others win.)
 
 // A chain exp -> neg -> relu of 256-byte buffers.
 //   %a: alloc @0, last use @3 (neg)   -> live [0, 3]
 //   %b: alloc @2, last use @5 (relu)  -> live [2, 5]
 //   %c: alloc @4, last use @6 (copy)  -> live [4, 6]
-// CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64, exec.arena_planner = "greedy_by_size", exec.arena_planners = {best_fit_in_order = 512 : i64, greedy_by_breadth = 512 : i64, greedy_by_size = 512 : i64}}
 // CHECK-LABEL: func.func @reuse_dead_buffer
 // %a first: nothing placed yet, so +0.
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
@@ -35,7 +37,7 @@ func.func @reuse_dead_buffer(%in: memref<64xf32>, %out: memref<64xf32>) attribut
 // A view extends its source's life: %a is only read through %v, at @5.
 //   %a: alloc @0, view @2, %v read @5 -> live [0, 5] (without following the view: [0, 2])
 //   %b: alloc @3, last use @5         -> live [3, 5]
-// CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @view_keeps_source_alive
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
 // CHECK:         exec.view
@@ -74,7 +76,7 @@ func.func @view_of_view(%in: memref<64xf32>, %out: memref<64xf32>) attributes {e
 // Largest first, and a dead buffer's slot is taken over by a later buffer.
 //   %a 256 B [0, 7]   %b 256 B [2, 3]   %c 256 B [4, 7]   %d 128 B [5, 7]   %e 1024 B [8, 9]
 // Placement order by size: %e, %a, %b, %c, %d.
-// CHECK-LABEL: module attributes {exec.arena_bytes = 1024 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 1024 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @largest_first_and_holes
 // %a: only %e is placed and it is not live with %a: +0.
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
@@ -105,7 +107,7 @@ func.func @largest_first_and_holes(%in: memref<64xf32>, %out: memref<256xf32>) a
 // A hole that fits: once %b is dead, %d goes into its old slot +256..+512 between %a and %c
 // instead of after %c.
 //   %a 256 B [0, 8]   %b 256 B [1, 4]   %c 256 B [2, 8]   %d 128 B [5, 8]
-// CHECK-LABEL: module attributes {exec.arena_bytes = 768 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 768 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @fill_hole
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
 // CHECK:         exec.alloc {offset = 256 : i64} : memref<64xf32>
@@ -128,13 +130,13 @@ func.func @fill_hole(%in: memref<64xf32>, %out: memref<64xf32>) attributes {exec
 // -----
 
 // Sizes that are no multiple of the alignment: 20 B (5 x f32) and 12 B (3 x f32), live together.
-// CHECK-LABEL: module attributes {exec.arena_bytes = 128 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 128 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @alignment
 // 20 B placed first at +0; 12 B goes to align(20) = +64; arena = align(64 + 12) = 128.
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<5xf32>
 // CHECK:         exec.alloc {offset = 64 : i64} : memref<3xf32>
 // With alignment=16: 12 B at align(20) = +32; arena = align(32 + 12) = 48.
-// ALIGN16-LABEL: module attributes {exec.arena_bytes = 48 : i64}
+// ALIGN16-LABEL: module attributes {exec.arena_bytes = 48 : i64,
 // ALIGN16-LABEL: func.func @alignment
 // ALIGN16:         exec.alloc {offset = 0 : i64} : memref<5xf32>
 // ALIGN16:         exec.alloc {offset = 32 : i64} : memref<3xf32>
@@ -152,7 +154,7 @@ func.func @alignment(%in: memref<5xf32>, %out: memref<8xf32>) attributes {exec.n
 // Element sizes: i64 is 8 B, i1 is stored as one byte per element.
 //   %a 10 x i64 = 80 B at +0; %b 10 x i1 = 10 B, live with %a, at align(80) = +128;
 //   arena = align(128 + 10) = 192.
-// CHECK-LABEL: module attributes {exec.arena_bytes = 192 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 192 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @element_sizes
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<10xi64>
 // CHECK:         exec.alloc {offset = 128 : i64} : memref<10xi1>
@@ -169,7 +171,7 @@ func.func @element_sizes(%in: memref<10xi64>, %out: memref<10xi1>) attributes {e
 
 // Functions are planned independently; the arena is the largest of their needs:
 // @small needs 256 B, @large 2 x 1024 = 2048 B.
-// CHECK-LABEL: module attributes {exec.arena_bytes = 2048 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 2048 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @small
 // CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
 // CHECK-LABEL: func.func @large
@@ -193,7 +195,7 @@ func.func @large(%in: memref<256xf32>, %out: memref<256xf32>) attributes {exec.n
 // -----
 
 // No allocs at all: an empty arena.
-// CHECK-LABEL: module attributes {exec.arena_bytes = 0 : i64}
+// CHECK-LABEL: module attributes {exec.arena_bytes = 0 : i64, exec.arena_planner = "greedy_by_size"
 // CHECK-LABEL: func.func @no_allocs
 func.func @no_allocs(%in: memref<4xf32>, %out: memref<4xf32>) attributes {exec.num_inputs = 1 : i64} {
   exec.call "exp" ins(%in : memref<4xf32>) outs(%out : memref<4xf32>) {floats = array<f32>, ints = array<i64>}
