@@ -46,8 +46,9 @@ bool writeFile(const std::string& path, const void* data, size_t size) {
   return bool(f);
 }
 
+// As the importer names a node in its errors: unnamed ones by op type and position.
 std::string nodeName(const onnx::NodeProto& n, size_t index) {
-  return n.name().empty() ? "#" + std::to_string(index) : n.name();
+  return n.name().empty() ? n.op_type() + "#" + std::to_string(index) : n.name();
 }
 
 // The reference: the probe model run by ONNX Runtime for Node, every output by name.
@@ -254,6 +255,15 @@ llvm::Expected<BisectResult> bisectOnnx(const BisectOptions& o) {
     reference = std::move(*read);
     result.reference = o.reference;
   }
+  // The model as compiled for shipping first: an error in it (an unsupported op, a shape that
+  // does not fit) then names the user's file, not the probe. Exposing intermediates keeps ops
+  // from fusing, so the shipped program may run kernels the probe never runs: its own outputs
+  // are compared too.
+  progress("edgecc: compiling and running the model as shipped");
+  auto shipped = runEdgecc(o, o.model, o.work_dir + "/bundle", o.work_dir + "/outputs", modelOutputs);
+  if (!shipped) return shipped.takeError();
+  for (const std::string& name : modelOutputs) result.shipped.push_back(compareValue(name, *shipped, reference, o.tolerance));
+
   progress("edgecc: compiling and running the probe model (every intermediate an output)");
   auto ours = runEdgecc(o, probePath, o.work_dir + "/probe-bundle", o.work_dir + "/probe-outputs", probeOutputs);
   if (!ours) return fail("the probe model (every intermediate an output): " + llvm::toString(ours.takeError()));
@@ -261,13 +271,6 @@ llvm::Expected<BisectResult> bisectOnnx(const BisectOptions& o) {
     for (ValueDiff& v : result.nodes[i].outputs) v = compareValue(v.value, *ours, reference, o.tolerance);
     if (result.first_divergent < 0 && result.nodes[i].diverges()) result.first_divergent = int(i);
   }
-
-  // Exposing intermediates keeps ops from fusing: the model as compiled for shipping may run
-  // kernels the probe never ran, so its own outputs are compared too.
-  progress("edgecc: compiling and running the model as shipped");
-  auto shipped = runEdgecc(o, o.model, o.work_dir + "/bundle", o.work_dir + "/outputs", modelOutputs);
-  if (!shipped) return shipped.takeError();
-  for (const std::string& name : modelOutputs) result.shipped.push_back(compareValue(name, *shipped, reference, o.tolerance));
   return result;
 }
 
@@ -354,7 +357,9 @@ std::string bisectText(const BisectResult& r, const BisectOptions& o) {
     double worstRatio = -1;
     for (size_t i = 0; i < r.nodes.size(); ++i)
       if (double ratio = nodeError(r.nodes[i]).ratio; ratio > worstRatio) { worstRatio = ratio; worst = int(i); }
-    if (worst >= 0)
+    if (worstRatio == 0)
+      s += ", exactly";
+    else if (worst >= 0)
       s += "; the closest to its tolerance is '" + r.nodes[size_t(worst)].name + "' (" + r.nodes[size_t(worst)].op_type + "), at " +
            num(worstRatio) + " x";
     s += "\n";
