@@ -35,6 +35,13 @@
   /* swiglu(x [..., 2F]) -> silu(x[..., :F]) * x[..., F:] */                               \
   X(swiglu)
 
+// Kernels whose output may be the very buffer of an input with the output's shape and element
+// type: each output element reads only the input elements at its own index, before it is
+// written. The arena planner lets such an output take over an input that dies at the call.
+#define EK_IN_PLACE_KERNEL_LIST(X)                                                          \
+  X(neg) X(abs) X(sqrt) X(reciprocal) X(exp) X(log) X(sigmoid) X(tanh) X(erf) X(cos)      \
+  X(sin) X(relu) X(silu) X(gelu) X(floor) X(ceil) X(add) X(sub) X(mul) X(max) X(min)
+
 namespace ek {
 
 #define EK_DECLARE_KERNEL(name) void name(const Tensor* in, int n_in, Tensor* out, const Attrs& a);

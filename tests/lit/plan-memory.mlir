@@ -8,9 +8,9 @@
 // largest first (ties in definition order) at the lowest 64-byte aligned offset free of every
 // buffer live at the same time. (ArenaPlannerTest has programs where the others win.)
 
-// A chain exp -> neg -> relu of 256-byte buffers.
-//   %a: alloc @0, last use @3 (neg)   -> live [0, 3]
-//   %b: alloc @2, last use @5 (relu)  -> live [2, 5]
+// A chain exp -> copy -> copy of 256-byte buffers (copy never runs in place: see @in_place).
+//   %a: alloc @0, last use @3 (copy)  -> live [0, 3]
+//   %b: alloc @2, last use @5 (copy)  -> live [2, 5]
 //   %c: alloc @4, last use @6 (copy)  -> live [4, 6]
 // CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64, exec.arena_planner = "greedy_by_size", exec.arena_planners = {best_fit_in_order = 512 : i64, greedy_by_breadth = 512 : i64, greedy_by_size = 512 : i64}}
 // CHECK-LABEL: func.func @reuse_dead_buffer
@@ -25,9 +25,9 @@ func.func @reuse_dead_buffer(%in: memref<64xf32>, %out: memref<64xf32>) attribut
   %a = exec.alloc : memref<64xf32>
   exec.call "exp" ins(%in : memref<64xf32>) outs(%a : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   %b = exec.alloc : memref<64xf32>
-  exec.call "neg" ins(%a : memref<64xf32>) outs(%b : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "copy" ins(%a : memref<64xf32>) outs(%b : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   %c = exec.alloc : memref<64xf32>
-  exec.call "relu" ins(%b : memref<64xf32>) outs(%c : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "copy" ins(%b : memref<64xf32>) outs(%c : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   exec.call "copy" ins(%c : memref<64xf32>) outs(%out : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   return
 }
@@ -119,7 +119,7 @@ func.func @fill_hole(%in: memref<64xf32>, %out: memref<64xf32>) attributes {exec
   %b = exec.alloc : memref<64xf32>
   %c = exec.alloc : memref<64xf32>
   exec.call "exp" ins(%in : memref<64xf32>) outs(%b : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
-  exec.call "add" ins(%b, %in : memref<64xf32>, memref<64xf32>) outs(%a : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "pow" ins(%b, %in : memref<64xf32>, memref<64xf32>) outs(%a : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   %d = exec.alloc : memref<32xf32>
   exec.call "slice" ins(%in : memref<64xf32>) outs(%d : memref<32xf32>) {floats = array<f32>, ints = array<i64: 0, 2>}
   exec.call "neg" ins(%in : memref<64xf32>) outs(%c : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
@@ -187,8 +187,57 @@ func.func @large(%in: memref<256xf32>, %out: memref<256xf32>) attributes {exec.n
   %a = exec.alloc : memref<256xf32>
   exec.call "exp" ins(%in : memref<256xf32>) outs(%a : memref<256xf32>) {floats = array<f32>, ints = array<i64>}
   %b = exec.alloc : memref<256xf32>
-  exec.call "neg" ins(%a : memref<256xf32>) outs(%b : memref<256xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "copy" ins(%a : memref<256xf32>) outs(%b : memref<256xf32>) {floats = array<f32>, ints = array<i64>}
   exec.call "relu" ins(%b : memref<256xf32>) outs(%out : memref<256xf32>) {floats = array<f32>, ints = array<i64>}
+  return
+}
+
+// -----
+
+// In place: an elementwise kernel's output takes over an input buffer of its shape and type
+// that dies at the call (runtime/kernels/kernels.h lists the kernels that allow it).
+//   ops: 0 alloc %a, 1 exp, 2 alloc %b, 3 neg, 4 alloc %c, 5 mul, 6 alloc %d, 7 add, 8 copy
+//   %a [0, 3]   %b [2, 7]   %c [4, 7]   %d [6, 8], 256 B each
+// neg: %a dies there, so %b takes its slot. mul: %b is read again later (by add), so %c gets
+// its own. add: %b dies there, so %d takes the slot too. One slot for %a, %b, %d over [0, 8],
+// %c beside it: arena 512 (768 without sharing: %a, %b and %c are live together at @3..4).
+// CHECK-LABEL: module attributes {exec.arena_bytes = 512 : i64, exec.arena_planner = "greedy_by_size"
+// CHECK-LABEL: func.func @in_place
+// CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
+// CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
+// CHECK:         exec.alloc {offset = 256 : i64} : memref<64xf32>
+// CHECK:         exec.alloc {offset = 0 : i64} : memref<64xf32>
+func.func @in_place(%in: memref<64xf32>, %out: memref<64xf32>) attributes {exec.num_inputs = 1 : i64} {
+  %a = exec.alloc : memref<64xf32>
+  exec.call "exp" ins(%in : memref<64xf32>) outs(%a : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  %b = exec.alloc : memref<64xf32>
+  exec.call "neg" ins(%a : memref<64xf32>) outs(%b : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  %c = exec.alloc : memref<64xf32>
+  exec.call "mul" ins(%b, %in : memref<64xf32>, memref<64xf32>) outs(%c : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  %d = exec.alloc : memref<64xf32>
+  exec.call "add" ins(%b, %c : memref<64xf32>, memref<64xf32>) outs(%d : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "copy" ins(%d : memref<64xf32>) outs(%out : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  return
+}
+
+// -----
+
+// An input of another shape (a broadcast operand) or element type is never taken over: %b
+// (4 floats) and %c (64 x i32, 256 B like %a) both die at the add, and %a takes neither.
+// Largest first: %c +0, %a +256 (live with %c at @4..5), %b +512: arena 576.
+// CHECK-LABEL: module attributes {exec.arena_bytes = 576 : i64, exec.arena_planner = "greedy_by_size"
+// CHECK-LABEL: func.func @not_in_place
+// CHECK:         exec.alloc {offset = 512 : i64} : memref<4xf32>
+// CHECK:         exec.alloc {offset = 0 : i64} : memref<64xi32>
+// CHECK:         exec.alloc {offset = 256 : i64} : memref<64xf32>
+func.func @not_in_place(%in: memref<64xf32>, %out: memref<64xf32>) attributes {exec.num_inputs = 1 : i64} {
+  %b = exec.alloc : memref<4xf32>
+  exec.call "exp" ins(%in : memref<64xf32>) outs(%b : memref<4xf32>) {floats = array<f32>, ints = array<i64>}
+  %c = exec.alloc : memref<64xi32>
+  exec.call "cast" ins(%in : memref<64xf32>) outs(%c : memref<64xi32>) {floats = array<f32>, ints = array<i64>}
+  %a = exec.alloc : memref<64xf32>
+  exec.call "add" ins(%c, %b : memref<64xi32>, memref<4xf32>) outs(%a : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
+  exec.call "copy" ins(%a : memref<64xf32>) outs(%out : memref<64xf32>) {floats = array<f32>, ints = array<i64>}
   return
 }
 
