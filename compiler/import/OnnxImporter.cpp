@@ -1004,8 +1004,10 @@ void OnnxImporter::registerHandlers() {
         s = std::clamp<int64_t>(s, -1, dim - 1);
         e = std::clamp<int64_t>(e, -1, dim - 1);
       }
-      const int64_t count = step > 0 ? std::max<int64_t>(0, (e - s + step - 1) / step)
-                                     : std::max<int64_t>(0, (s - e + (-step) - 1) / (-step));
+      // ceil(span / |step|) without span + |step| - 1, which overflows for steps near 2^63.
+      const int64_t span = step > 0 ? e - s : s - e;
+      const uint64_t stride = step > 0 ? uint64_t(step) : uint64_t(0) - uint64_t(step);
+      const int64_t count = span > 0 ? int64_t(1 + uint64_t(span - 1) / stride) : 0;
       offsets[size_t(*ax)] = s;
       strides[size_t(*ax)] = step;
       sizes[size_t(*ax)] = count;
