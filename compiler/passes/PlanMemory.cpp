@@ -49,9 +49,10 @@ std::vector<size_t> inPlaceGroups(mlir::func::FuncOp func, const std::vector<exe
       if (index[user] < index[call]) return;
     for (mlir::Value in : call.getIns()) {
       auto inAlloc = in.getDefiningOp<exec::AllocOp>();
+      // Same type and dims (so the same bytes at the bounds).
       if (!inAlloc || in.getType() != out.getType() || execDims(func, in) != execDims(func, out)) continue;
       const size_t k = bufferOf.lookup(inAlloc);
-      if (lives[k].last != index[call] || lives[k].bytes != lives[o].bytes) continue;
+      if (lives[k].last != index[call]) continue;  // read later: not free to take over
       group[o] = group[k];
       return;
     }
