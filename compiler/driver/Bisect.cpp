@@ -11,6 +11,8 @@
 #include "codegen/EmbeddedRuntime.h"
 #include "compiler/driver/BundleBuild.h"
 #include "compiler/driver/ModelRunner.h"
+#include "compiler/import/GgufFile.h"
+#include "compiler/import/GgufImporter.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -49,6 +51,36 @@ bool writeFile(const std::string& path, const void* data, size_t size) {
 // As the importer names a node in its errors: unnamed ones by op type and position.
 std::string nodeName(const onnx::NodeProto& n, size_t index) {
   return n.name().empty() ? n.op_type() + "#" + std::to_string(index) : n.name();
+}
+
+// DIR/outputs.json ({name, dtype, dims, file} per tensor, dims outermost first) and the raw
+// files it lists: what ort_reference.js and llama_ref write.
+llvm::Expected<Tensors> readTensorManifest(const std::string& dir, const std::string& writer) {
+  auto manifest = llvm::MemoryBuffer::getFile(dir + "/outputs.json");
+  if (!manifest) return fail(dir + "/outputs.json: " + writer + " wrote no outputs");
+  auto parsed = llvm::json::parse((*manifest)->getBuffer());
+  if (!parsed || !parsed->getAsArray()) return fail(dir + "/outputs.json: not a JSON list");
+  Tensors tensors;
+  for (const llvm::json::Value& v : *parsed->getAsArray()) {
+    const llvm::json::Object* e = v.getAsObject();
+    auto name = e ? e->getString("name") : std::nullopt;
+    auto type = e ? e->getString("dtype") : std::nullopt;
+    auto file = e ? e->getString("file") : std::nullopt;
+    const llvm::json::Array* dims = e ? e->getArray("dims") : nullptr;
+    if (!name || !type || !file || !dims) return fail(dir + "/outputs.json: an entry lacks name, dtype, dims or file");
+    ek::HostTensor t;
+    t.name = name->str();
+    bool known = false;
+    for (auto [dtype, ort] : kOrtTypes)
+      if (*type == ort) { t.dtype = dtype; known = true; }
+    if (!known) continue;  // a type edgecc never produces (string): nothing to compare
+    for (const llvm::json::Value& d : *dims) t.dims.push_back(d.getAsInteger().value_or(-1));
+    auto bytes = llvm::MemoryBuffer::getFile(dir + "/" + file->str(), /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!bytes || (*bytes)->getBufferSize() != t.view().bytes()) return fail(dir + "/" + file->str() + ": not the size its shape needs");
+    t.data.assign((*bytes)->getBufferStart(), (*bytes)->getBufferEnd());
+    tensors[t.name] = std::move(t);
+  }
+  return tensors;
 }
 
 // The reference: the probe model run by ONNX Runtime for Node, every output by name.
@@ -95,31 +127,7 @@ llvm::Expected<Tensors> runOnnxRuntime(const BisectOptions& o, const std::string
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return fail(probe + ": " + out);
   }
-  auto manifest = llvm::MemoryBuffer::getFile(dir + "/outputs.json");
-  if (!manifest) return fail(dir + "/outputs.json: ONNX Runtime wrote no outputs");
-  auto parsed = llvm::json::parse((*manifest)->getBuffer());
-  if (!parsed || !parsed->getAsArray()) return fail(dir + "/outputs.json: not a JSON list");
-  Tensors tensors;
-  for (const llvm::json::Value& v : *parsed->getAsArray()) {
-    const llvm::json::Object* e = v.getAsObject();
-    auto name = e ? e->getString("name") : std::nullopt;
-    auto type = e ? e->getString("dtype") : std::nullopt;
-    auto file = e ? e->getString("file") : std::nullopt;
-    const llvm::json::Array* dims = e ? e->getArray("dims") : nullptr;
-    if (!name || !type || !file || !dims) return fail(dir + "/outputs.json: an entry lacks name, dtype, dims or file");
-    ek::HostTensor t;
-    t.name = name->str();
-    bool known = false;
-    for (auto [dtype, ort] : kOrtTypes)
-      if (*type == ort) { t.dtype = dtype; known = true; }
-    if (!known) continue;  // a type edgecc never produces (string): nothing to compare
-    for (const llvm::json::Value& d : *dims) t.dims.push_back(d.getAsInteger().value_or(-1));
-    auto bytes = llvm::MemoryBuffer::getFile(dir + "/" + file->str(), /*IsText=*/false, /*RequiresNullTerminator=*/false);
-    if (!bytes || (*bytes)->getBufferSize() != t.view().bytes()) return fail(dir + "/" + file->str() + ": not the size its shape needs");
-    t.data.assign((*bytes)->getBufferStart(), (*bytes)->getBufferEnd());
-    tensors[t.name] = std::move(t);
-  }
-  return tensors;
+  return readTensorManifest(dir, "ONNX Runtime");
 }
 
 // The reference: TensorProto files in a directory, by their `name` field (else the file name).
@@ -157,14 +165,15 @@ llvm::Error linkExternalData(const onnx::GraphProto& g, const std::string& model
   return llvm::Error::success();
 }
 
-llvm::Expected<Tensors> runEdgecc(const BisectOptions& o, const std::string& model, const std::string& bundle,
-                                  const std::string& outputs, const std::vector<std::string>& outputNames) {
+llvm::Expected<Tensors> runEdgecc(const std::string& inputsDir, const CompileOptions& compile, const std::string& model,
+                                  const std::string& bundle, const std::string& outputs,
+                                  const std::vector<std::string>& outputNames) {
   RunRequest r;
   r.model = model;
-  r.inputs_dir = o.inputs_dir;
+  r.inputs_dir = inputsDir;
   r.bundle_dir = bundle;
   r.outputs_dir = outputs;
-  r.compile.target = o.target;
+  r.compile = compile;
   if (auto ran = compileBuildRun(r); !ran) return ran.takeError();
   auto got = readTensorDir(outputs, "output");
   if (!got) return got.takeError();
@@ -259,17 +268,123 @@ llvm::Expected<BisectResult> bisectOnnx(const BisectOptions& o) {
   // does not fit) then names the user's file, not the probe. Exposing intermediates keeps ops
   // from fusing, so the shipped program may run kernels the probe never runs: its own outputs
   // are compared too.
+  CompileOptions compile;
+  compile.target = o.target;
   progress("edgecc: compiling and running the model as shipped");
-  auto shipped = runEdgecc(o, o.model, o.work_dir + "/bundle", o.work_dir + "/outputs", modelOutputs);
+  auto shipped = runEdgecc(o.inputs_dir, compile, o.model, o.work_dir + "/bundle", o.work_dir + "/outputs", modelOutputs);
   if (!shipped) return shipped.takeError();
   for (const std::string& name : modelOutputs) result.shipped.push_back(compareValue(name, *shipped, reference, o.tolerance));
 
   progress("edgecc: compiling and running the probe model (every intermediate an output)");
-  auto ours = runEdgecc(o, probePath, o.work_dir + "/probe-bundle", o.work_dir + "/probe-outputs", probeOutputs);
+  auto ours = runEdgecc(o.inputs_dir, compile, probePath, o.work_dir + "/probe-bundle", o.work_dir + "/probe-outputs", probeOutputs);
   if (!ours) return fail("the probe model (every intermediate an output): " + llvm::toString(ours.takeError()));
   for (size_t i = 0; i < result.nodes.size(); ++i) {
     for (ValueDiff& v : result.nodes[i].outputs) v = compareValue(v.value, *ours, reference, o.tolerance);
     if (result.first_divergent < 0 && result.nodes[i].diverges()) result.first_divergent = int(i);
+  }
+  return result;
+}
+
+namespace {
+
+// What computes each value the GGUF probe exposes, and the values it reads.
+void describeGgufValue(const std::string& name, int64_t layers, NodeDiff* node) {
+  const size_t dash = name.rfind('-');
+  const std::string kind = dash == std::string::npos ? name : name.substr(0, dash);
+  const int64_t l = dash == std::string::npos ? layers : std::stoll(name.substr(dash + 1));
+  const std::string at = "-" + std::to_string(l), previous = l > 0 ? "l_out-" + std::to_string(l - 1) : "";
+  auto set = [&](const char* op, std::vector<std::string> inputs) {
+    node->op_type = op;
+    node->inputs = std::move(inputs);
+  };
+  if (kind == "attn_norm") set("rms_norm", {previous});  // layer 0 reads the embedding rows
+  else if (kind == "kqv_out") set("q/k/v, rope, attention", {"attn_norm" + at});
+  else if (kind == "attn_out") set("linear attn_output", {"kqv_out" + at});
+  else if (kind == "ffn_inp") set("add (residual)", {"attn_out" + at, previous});
+  else if (kind == "ffn_norm") set("rms_norm", {"ffn_inp" + at});
+  else if (kind == "ffn_out") set("gate, up, silu, down", {"ffn_norm" + at});
+  else if (kind == "l_out") set("add (residual)", {"ffn_inp" + at, "ffn_out" + at});
+  else if (kind == "result_norm") set("rms_norm", {"l_out-" + std::to_string(layers - 1)});
+  else if (kind == "result_output") set("linear output", {"result_norm"});
+}
+
+}  // namespace
+
+llvm::Expected<BisectResult> bisectGguf(const BisectOptions& o) {
+  auto progress = [&](const std::string& stage) {
+    if (o.progress) o.progress(stage);
+  };
+  if (o.tokens.empty()) return fail(o.model + ": bisect of a GGUF model needs --tokens");
+  BisectResult result;
+  result.work_dir = o.work_dir;
+  const std::string inputs = o.work_dir + "/inputs";
+  llvm::sys::fs::create_directories(inputs);
+  ek::HostTensor ids;
+  ids.dtype = ek::DType::I32;
+  ids.dims = {1, int64_t(o.tokens.size())};
+  ids.data.resize(o.tokens.size() * sizeof(int32_t));
+  std::memcpy(ids.data.data(), o.tokens.data(), ids.data.size());
+  std::string why;
+  if (!ek::write_tensor_file(inputs + "/input_0.pb", ids, &why)) return fail(why);
+  int64_t layers = 0;
+  {
+    auto file = gguf::File::open(o.model);
+    if (!file) return file.takeError();
+    auto arch = (*file)->getString("general.architecture");
+    if (!arch) return arch.takeError();
+    auto count = (*file)->getInt(*arch + ".block_count");
+    if (!count) return count.takeError();
+    layers = *count;
+  }
+
+  Tensors reference;
+  if (o.reference == "ort" || o.reference == "llama.cpp") {
+    if (!llvm::sys::fs::can_execute(o.llama_ref))
+      return fail("llama.cpp's reference runner not found at " + o.llama_ref +
+                  " (build it with scripts/setup_llama_ref.sh, or pass --reference DIR with tensors of your own)");
+    const std::string dir = o.work_dir + "/reference";
+    llvm::sys::fs::create_directories(dir);
+    std::string ids;
+    for (int32_t t : o.tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+    progress("llama.cpp: one batch of " + std::to_string(o.tokens.size()) + " tokens, its intermediates kept");
+    std::string out;
+    if (runProgram({o.llama_ref, "forced", o.model, "--ids", ids, "--tensors", dir}, &out) != 0) {
+      while (!out.empty() && out.back() == '\n') out.pop_back();
+      return fail(o.model + ": llama.cpp: " + out);
+    }
+    auto read = readTensorManifest(dir, "llama.cpp");
+    if (!read) return read.takeError();
+    reference = std::move(*read);
+    result.reference = "llama.cpp";
+  } else {
+    auto read = readReferenceDir(o.reference);
+    if (!read) return read.takeError();
+    reference = std::move(*read);
+    result.reference = o.reference;
+  }
+
+  // The probe reads the file itself: an unsupported tensor or architecture names the user's file.
+  CompileOptions compile;
+  compile.target = o.target;
+  compile.gguf_probe_tokens = compile.max_context = compile.max_batch = int64_t(o.tokens.size());
+  std::vector<std::string> names = {"result_output"};  // the probe's results: the logits first
+  for (const std::string& name : ggufProbeValueNames(layers)) names.push_back(name);
+  progress("edgecc: compiling and running the probe (every intermediate llama.cpp names an output)");
+  auto ours = runEdgecc(inputs, compile, o.model, o.work_dir + "/probe-bundle", o.work_dir + "/probe-outputs", names);
+  if (!ours) return ours.takeError();
+  // llama.cpp's rows are [tokens, width], ours [1, tokens, width]: the same order.
+  for (auto& [name, want] : reference) {
+    auto got = ours->find(name);
+    if (got != ours->end() && got->second.view().numel() == want.view().numel()) want.dims = got->second.dims;
+  }
+  std::rotate(names.begin(), names.begin() + 1, names.end());  // graph order: the logits last
+  for (const std::string& name : names) {
+    NodeDiff node;
+    node.name = name;
+    describeGgufValue(name, layers, &node);
+    node.outputs.push_back(compareValue(name, *ours, reference, o.tolerance));
+    if (result.first_divergent < 0 && node.diverges()) result.first_divergent = int(result.nodes.size());
+    result.nodes.push_back(std::move(node));
   }
   return result;
 }
@@ -341,13 +456,13 @@ std::string bisectText(const BisectResult& r, const BisectOptions& o) {
     }
     s += "nodes around it (error over the node's outputs; x tol: the largest error as a multiple of its tolerance):\n";
     char line[256];
-    std::snprintf(line, sizeof line, "  %5s  %-40s  %-18s  %11s  %9s  %8s\n", "#", "node", "op", "max |error|", "x tol", "beyond");
+    std::snprintf(line, sizeof line, "  %5s  %-40s  %-24s  %11s  %9s  %8s\n", "#", "node", "op", "max |error|", "x tol", "beyond");
     s += line;
     const int from = std::max(0, r.first_divergent - 5), to = std::min(int(r.nodes.size()), r.first_divergent + 6);
     for (int i = from; i < to; ++i) {
       const NodeDiff& m = r.nodes[size_t(i)];
       const NodeError e = nodeError(m);
-      std::snprintf(line, sizeof line, "  %5d  %-40s  %-18s  %11s  %9s  %8lld%s\n", i, m.name.c_str(), m.op_type.c_str(),
+      std::snprintf(line, sizeof line, "  %5d  %-40s  %-24s  %11s  %9s  %8lld%s\n", i, m.name.c_str(), m.op_type.c_str(),
                     num(e.max_abs).c_str(), num(e.ratio).c_str(), (long long)e.beyond, i == r.first_divergent ? "  <- first" : "");
       s += line;
     }
@@ -364,6 +479,7 @@ std::string bisectText(const BisectResult& r, const BisectOptions& o) {
            num(worstRatio) + " x";
     s += "\n";
   }
+  if (r.shipped.empty()) return s;
   bool shippedDiverges = false;
   for (const ValueDiff& v : r.shipped) shippedDiverges |= v.diverges();
   s += std::string("the model as shipped (fused, nothing exposed): ") + (shippedDiverges ? "its outputs diverge" : "its outputs agree") + "\n";

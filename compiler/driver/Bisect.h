@@ -1,9 +1,11 @@
-// Numerics bisection of an ONNX model (`edgecc bisect`): every node's output is made a graph
-// output (the probe model), the probe runs through edgecc and through a reference (ONNX
-// Runtime, or tensors the user computed), and the nodes are compared in graph order. The
-// first node whose output diverges while its inputs agree is where the error starts.
+// Numerics bisection (`edgecc bisect`): every node's output is made a graph output (the probe
+// model), the probe runs through edgecc and through a reference (ONNX Runtime, or tensors the
+// user computed), and the nodes are compared in graph order. The first node whose output
+// diverges while its inputs agree is where the error starts. A GGUF model's probe exposes the
+// intermediates llama.cpp's graph names (GgufImporter.h), and llama.cpp is the reference.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -21,6 +23,8 @@ struct BisectOptions {
   // ONNX value it holds: any subset of the model's intermediates, e.g. from PyTorch.
   std::string reference = "ort";
   std::string ort_module;
+  std::vector<int32_t> tokens;  // GGUF: the prompt, one batch from position 0
+  std::string llama_ref;        // GGUF: llama.cpp's runner (scripts/setup_llama_ref.sh)
   std::string work_dir;  // the probe model, both bundles and all tensors
   std::string target = "x86-64-avx2";
   // An element diverges when |got - want| > atol + rtol * max(|want|, median |want|).
@@ -54,6 +58,7 @@ struct BisectResult {
 };
 
 llvm::Expected<BisectResult> bisectOnnx(const BisectOptions& options);
+llvm::Expected<BisectResult> bisectGguf(const BisectOptions& options);  // `shipped` stays empty
 
 // The report: the first divergent node with its error statistics and its inputs', then the
 // nodes around it; or that everything agrees.

@@ -61,7 +61,7 @@ void addLoweringPasses(OpPassManager& pm) {
 
 std::string compileOptionsKey(const CompileOptions& o) {
   std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
-                    (o.all_logits ? "/all-logits" : "") + "/" + o.weights + "/" + o.weights_head +
+                    (o.all_logits ? "/all-logits" : "") + "/probe " + std::to_string(o.gguf_probe_tokens) + "/" + o.weights + "/" + o.weights_head +
                     (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
                     std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
@@ -123,7 +123,8 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     auto file = gguf::File::open(modelPath);
     if (!file) return file.takeError();
     ggufFile = std::move(*file);
-    module = importGguf(ctx, *ggufFile, GgufImportOptions{options.max_context, options.max_batch, options.all_logits});
+    GgufImportOptions import{options.max_context, options.max_batch, options.all_logits, options.gguf_probe_tokens};
+    module = importGguf(ctx, *ggufFile, import);
   } else {
     ImportOptions import = options.import;
     if (options.max_context > 0) {
@@ -157,7 +158,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   }
   stage(quantize ? "graph passes (fold, fuse, quantize weights)" : "graph passes (fold, fuse)");
   if (Error e = run([&](OpPassManager& pm) { addGraphPasses(pm, std::move(quantize), !options.observe_inputs); })) return std::move(e);
-  if (gguf || options.max_context > 0) {
+  if ((gguf && options.gguf_probe_tokens == 0) || (!gguf && options.max_context > 0)) {
     stage("KV cache");
     if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
   }

@@ -5,7 +5,9 @@
 //   edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n N] ...
 //   edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] ...
 //   edgecc bisect MODEL.onnx --inputs DIR [--reference ort|DIR] [--rtol X] [--atol X] [--json]
+//   edgecc bisect MODEL.gguf --tokens 1,2,3 [--reference llama.cpp|DIR] ...
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +20,7 @@
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
 #include "compiler/driver/QualityReport.h"
+#include "compiler/import/GgufImporter.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
@@ -63,6 +66,8 @@ const char* kUsage =
     "  edgecc bisect MODEL.onnx --inputs DIR [--reference ort|DIR] [--rtol 1e-3] [--atol 1e-5] [--target NAME]\n"
     "             [--work-dir DIR] [--json]   every intermediate against ONNX Runtime (or .pb tensors named after\n"
     "             the model's values in DIR): the first node whose output diverges, with its error statistics\n"
+    "  edgecc bisect MODEL.gguf --tokens 1,2,3 [--reference llama.cpp|DIR] ...   every layer's intermediates\n"
+    "             (attn_norm-L ... l_out-L, llama.cpp's names) against llama.cpp, one batch from position 0\n"
     "  edgecc targets [--json | --names]   device profiles: ISA features, vector width, registers,\n"
     "                 caches, cores, memory and RAM of phones and boards with their sources (\"native\": this CPU)\n"
     "  edgecc ops          list the ONNX operators the importer accepts\n";
@@ -346,14 +351,31 @@ int cmdTestOnnx(int argc, char** argv) {
 // The first node whose output diverges from a reference (Bisect.h). ONNX Runtime for Node is
 // looked for where scripts/setup_onnxruntime.sh puts it (${EDGECC_ORT:-~/.cache/edgecc/ort}).
 int cmdBisect(int argc, char** argv) {
-  Args a(argc, argv, 2, {"--inputs", "--reference", "--rtol", "--atol", "--target", "--work-dir"}, {"--json"});
+  Args a(argc, argv, 2, {"--inputs", "--tokens", "--reference", "--rtol", "--atol", "--target", "--work-dir"}, {"--json"});
   if (!a.error.empty()) return usage(a.error);
-  if (a.positional.size() != 1) return usage("bisect takes one ONNX model file");
+  if (a.positional.size() != 1) return usage("bisect takes one model file (.onnx or .gguf)");
   edgecc::BisectOptions o;
   o.model = a.positional[0];
-  o.inputs_dir = a.get("--inputs");
-  if (o.inputs_dir.empty()) return usage("bisect needs --inputs DIR (input_0.pb, input_1.pb, ... as for edgecc run)");
   if (!llvm::sys::fs::exists(o.model)) return report(llvm::createStringError(llvm::inconvertibleErrorCode(), o.model + ": no such model file"));
+  const bool gguf = edgecc::isGgufFile(o.model);
+  if (gguf) {
+    const std::string tokens = a.get("--tokens");
+    if (tokens.empty()) return usage("bisect of a GGUF model needs --tokens 1,2,3 (token ids of the prompt)");
+    for (llvm::StringRef rest = tokens; !rest.empty();) {
+      auto [item, tail] = rest.split(',');
+      uint32_t id = 0;
+      if (item.getAsInteger(10, id) || id > uint32_t(INT32_MAX)) return usage("--tokens wants token ids separated by commas, got '" + item.str() + "'");
+      o.tokens.push_back(int32_t(id));
+      rest = tail;
+    }
+    const char* refDir = std::getenv("EDGECC_LLAMA_REF");
+    const char* home = std::getenv("HOME");
+    o.llama_ref = (refDir && *refDir ? std::string(refDir) : std::string(home ? home : "") + "/.cache/edgecc/llama-ref") + "/bin/llama_ref";
+    o.reference = "llama.cpp";
+  } else {
+    o.inputs_dir = a.get("--inputs");
+    if (o.inputs_dir.empty()) return usage("bisect needs --inputs DIR (input_0.pb, input_1.pb, ... as for edgecc run)");
+  }
   o.reference = a.get("--reference", o.reference);
   o.target = a.get("--target", o.target);
   for (auto [flag, field] : {std::pair{"--rtol", &o.tolerance.rtol}, {"--atol", &o.tolerance.atol}}) {
@@ -373,7 +395,7 @@ int cmdBisect(int argc, char** argv) {
   o.work_dir = std::string(work);
   if (llvm::sys::Process::StandardErrIsDisplayed())
     o.progress = [](const std::string& stage) { std::fprintf(stderr, "edgecc: %s\n", stage.c_str()); };
-  auto result = edgecc::bisectOnnx(o);
+  auto result = gguf ? edgecc::bisectGguf(o) : edgecc::bisectOnnx(o);
   if (!result) return report(result.takeError());
   std::printf("%s", a.has("--json") ? edgecc::bisectJson(*result, o).c_str() : edgecc::bisectText(*result, o).c_str());
   if (!a.has("--json")) std::printf("tensors, probe model and bundles: %s\n", o.work_dir.c_str());

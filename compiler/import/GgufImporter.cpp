@@ -41,6 +41,7 @@ class GgufImporter {
     const int64_t maxBatch = options_.max_batch > 0 ? options_.max_batch : std::min<int64_t>(maxContext, 64);
     if (maxContext < 1 || maxContext > (int64_t(1) << 24)) return fail("max context must be in 1..2^24");
     if (maxBatch < 1 || maxBatch > maxContext) return fail("max batch must be in 1..max context");
+    if (options_.probe_tokens < 0 || options_.probe_tokens > maxContext) return fail("probe tokens must be in 1..max context");
 
     // Every block's first tensor, before anything is sized by the block count: a small file
     // claiming thousands of blocks is refused at once, not after building their inputs.
@@ -49,14 +50,16 @@ class GgufImporter {
         return fail("missing tensor 'blk." + std::to_string(l) + ".attn_norm.weight' (block_count is " + std::to_string(h_.layers) + ")");
 
     OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx_));
-    setSymbolBounds(*module, SymbolBounds{{"seq", "past"}, {maxBatch, maxContext}});
+    // The probe is static: its tokens start at position 0 with nothing cached.
+    const bool probe = options_.probe_tokens > 0;
+    if (!probe) setSymbolBounds(*module, SymbolBounds{{"seq", "past"}, {maxBatch, maxContext}});
     b_.setInsertionPointToEnd(module->getBody());
-
-    const SymDim S = SymDim::symbol(kSeq), P = SymDim::symbol(kPast);
+    const SymDim S = probe ? SymDim(options_.probe_tokens) : SymDim::symbol(kSeq);
+    const SymDim P = probe ? SymDim(0) : SymDim::symbol(kPast);
     const int64_t D = h_.head_dim, Hq = h_.heads, Hk = h_.kv_heads;
     SmallVector<Type> args = {type({1, S}, b_.getI32Type())};
     SmallVector<std::string> argNames = {"input_ids"};
-    for (int64_t l = 0; l < h_.layers; ++l)
+    for (int64_t l = 0; l < h_.layers && !probe; ++l)
       for (const char* kv : {"past_k.", "past_v."}) {
         args.push_back(type({1, Hk, P, D}));
         argNames.push_back(kv + std::to_string(l));
@@ -73,13 +76,17 @@ class GgufImporter {
 
     // Positions past .. past + seq - 1, computed at run time from the bound symbols.
     auto scalar = RankedTensorType::get({}, b_.getI64Type());
-    Value start = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {P}, kNumSymbols));
+    Value start = probe ? constantI64(0) : op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {P}, kNumSymbols));
     Value one = constantI64(1);
     Value positions = op<graph::RangeOp>(type({S}, b_.getI64Type()), start, one);
 
     SmallVector<Value> results;
     SmallVector<std::string> resultNames = {"logits"};
     SmallVector<Value> presents;
+    SmallVector<Value> probed;  // the probe's intermediates, in ggufProbeValueNames order
+    auto expose = [&](Value v) {
+      if (probe) probed.push_back(v);
+    };
     const float scale = float(1.0 / std::sqrt(double(D)));
     for (int64_t l = 0; l < h_.layers; ++l) {
       const std::string blk = "blk." + std::to_string(l) + ".";
@@ -87,6 +94,7 @@ class GgufImporter {
       auto attnNorm = vector(blk + "attn_norm.weight", h_.embd);
       if (!attnNorm) return attnNorm.takeError();
       Value n = op<graph::RmsNormOp>(x.getType(), x, *attnNorm, b_.getF32FloatAttr(float(h_.eps)));
+      expose(n);
       auto q = projection(n, blk + "attn_q", Hq * D, h_.embd, h_.arch == "qwen2");
       auto k = projection(n, blk + "attn_k", Hk * D, h_.embd, h_.arch == "qwen2");
       auto v = projection(n, blk + "attn_v", Hk * D, h_.embd, h_.arch == "qwen2");
@@ -104,24 +112,31 @@ class GgufImporter {
         return op<graph::RopeOp>(t.getType(), t, positions, b_.getF32FloatAttr(float(h_.theta)), b_.getBoolAttr(interleaved));
       };
       Value qh = rope(heads(*q, Hq)), kh = rope(heads(*k, Hk)), vh = heads(*v, Hk);
-      Value kAll = op<graph::ConcatOp>(type({1, Hk, P + S, D}), ValueRange{body->getArgument(unsigned(1 + 2 * l)), kh},
-                                       b_.getI64IntegerAttr(2));
-      Value vAll = op<graph::ConcatOp>(type({1, Hk, P + S, D}), ValueRange{body->getArgument(unsigned(2 + 2 * l)), vh},
-                                       b_.getI64IntegerAttr(2));
+      Value kAll = kh, vAll = vh;
+      if (!probe) {
+        kAll = op<graph::ConcatOp>(type({1, Hk, P + S, D}), ValueRange{body->getArgument(unsigned(1 + 2 * l)), kh},
+                                   b_.getI64IntegerAttr(2));
+        vAll = op<graph::ConcatOp>(type({1, Hk, P + S, D}), ValueRange{body->getArgument(unsigned(2 + 2 * l)), vh},
+                                   b_.getI64IntegerAttr(2));
+      }
       presents.push_back(kAll);
       presents.push_back(vAll);
       Value att = b_.create<graph::AttentionOp>(loc_, type({1, Hq, S, D}), qh, kAll, vAll, Value(),
                                                 b_.getF32FloatAttr(scale), b_.getUnitAttr());
       Value merged = op<graph::TransposeOp>(type({1, S, Hq, D}), att, b_.getDenseI64ArrayAttr({0, 2, 1, 3}));
       merged = op<graph::ReshapeOp>(type({1, S, Hq * D}), merged);
+      expose(merged);
       auto o = projection(merged, blk + "attn_output", h_.embd, Hq * D, false);
       if (!o) return o.takeError();
+      expose(*o);
       x = op<graph::AddOp>(x.getType(), x, *o);
+      expose(x);
 
       setLoc(blk + "ffn");
       auto ffnNorm = vector(blk + "ffn_norm.weight", h_.embd);
       if (!ffnNorm) return ffnNorm.takeError();
       n = op<graph::RmsNormOp>(x.getType(), x, *ffnNorm, b_.getF32FloatAttr(float(h_.eps)));
+      expose(n);
       auto gate = projection(n, blk + "ffn_gate", h_.ff, h_.embd, false);
       auto up = projection(n, blk + "ffn_up", h_.ff, h_.embd, false);
       if (!gate) return gate.takeError();
@@ -129,15 +144,18 @@ class GgufImporter {
       Value act = op<graph::MulOp>(gate->getType(), op<graph::SiluOp>(gate->getType(), *gate), *up);
       auto down = projection(act, blk + "ffn_down", h_.embd, h_.ff, false);
       if (!down) return down.takeError();
+      expose(*down);
       x = op<graph::AddOp>(x.getType(), x, *down);
+      expose(x);
     }
 
     // Only the last position's logits, unless asked for all: an app samples from them, and
     // the vocabulary projection is the largest matmul of a decode step.
     setLoc("output");
     Value last = x;
-    const SymDim rows = options_.all_logits ? S : SymDim(1);
-    if (!options_.all_logits) {
+    const bool allLogits = options_.all_logits || probe;
+    const SymDim rows = allLogits ? S : SymDim(1);
+    if (!allLogits) {
       Value lastIndex = op<graph::SymbolicOp>(scalar, dimsMap(&ctx_, {S - SymDim(1)}, kNumSymbols));
       last = op<graph::GatherOp>(type({1, h_.embd}), x, lastIndex, b_.getI64IntegerAttr(1));
       last = op<graph::ReshapeOp>(type({1, 1, h_.embd}), last);
@@ -145,6 +163,7 @@ class GgufImporter {
     auto outNorm = vector("output_norm.weight", h_.embd);
     if (!outNorm) return outNorm.takeError();
     last = op<graph::RmsNormOp>(last.getType(), last, *outNorm, b_.getF32FloatAttr(float(h_.eps)));
+    expose(last);
     Weight head = *embdTable;  // tied head unless the file has its own
     if (file_.tensor("output.weight")) {
       auto w = weight("output.weight", h_.vocab, h_.embd);
@@ -152,11 +171,17 @@ class GgufImporter {
       head = *w;
     }
     results.push_back(op<graph::LinearOp>(type({1, rows, h_.vocab}), last, head.value, head.format));
-    for (int64_t l = 0; l < h_.layers; ++l) {
-      resultNames.push_back("present_k." + std::to_string(l));
-      resultNames.push_back("present_v." + std::to_string(l));
+    if (probe) {
+      resultNames[0] = "result_output";  // llama.cpp's name for the logits
+      for (const std::string& name : ggufProbeValueNames(h_.layers)) resultNames.push_back(name);
+      results.append(probed.begin(), probed.end());
+    } else {
+      for (int64_t l = 0; l < h_.layers; ++l) {
+        resultNames.push_back("present_k." + std::to_string(l));
+        resultNames.push_back("present_v." + std::to_string(l));
+      }
+      results.append(presents.begin(), presents.end());
     }
-    results.append(presents.begin(), presents.end());
     // A tensor the graph does not read carries something this importer would silently get
     // wrong (rope_freqs: Llama 3 frequency scaling; experts; ...): refuse the file.
     for (const gguf::TensorInfo& t : file_.tensors())
@@ -328,6 +353,15 @@ class GgufImporter {
 };
 
 }  // namespace
+
+std::vector<std::string> ggufProbeValueNames(int64_t layers) {
+  std::vector<std::string> names;
+  for (int64_t l = 0; l < layers; ++l)
+    for (const char* n : {"attn_norm-", "kqv_out-", "attn_out-", "ffn_inp-", "ffn_norm-", "ffn_out-", "l_out-"})
+      names.push_back(n + std::to_string(l));
+  names.push_back("result_norm");
+  return names;
+}
 
 bool isGgufFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "compiler/import/GgufFile.h"
 #include "llvm/Support/Error.h"
@@ -26,7 +27,15 @@ struct GgufImportOptions {
                             // at most kDefaultMaxContext
   int64_t max_batch = 0;    // bound of `seq` (tokens per call); 0: min(max_context, 64)
   bool all_logits = false;  // logits for every position (perplexity); else the last one only
+  // > 0: the bisection probe (`edgecc bisect MODEL.gguf`): exactly this many tokens from
+  // position 0, no KV cache inputs, logits for every position, and every intermediate that
+  // llama.cpp names (attn_norm-L, kqv_out-L, attn_out-L, ffn_inp-L, ffn_norm-L, ffn_out-L,
+  // l_out-L, result_norm) also a result under that name, in graph order after the logits.
+  int64_t probe_tokens = 0;
 };
+
+// The intermediates a probe exposes, in graph order (llama.cpp's callback names).
+std::vector<std::string> ggufProbeValueNames(int64_t layers);
 
 // Errors read "FILE: reason" and name the tensor or key at fault. The weights are copied into
 // the module: `file` may close afterwards.

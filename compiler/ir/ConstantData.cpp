@@ -28,11 +28,13 @@ std::vector<uint8_t> elementsBytes(ElementsAttr attr) {
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     // The graph.constant verifier guarantees the blob exists and is large enough.
     ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
+    if (out.empty()) return out;
     std::memcpy(out.data(), data.data(), std::min(out.size(), data.size()));
     return out;
   }
   auto dense = cast<DenseElementsAttr>(attr);
   ArrayRef<char> raw = dense.getRawData();
+  if (out.empty()) return out;  // an empty tensor: memcpy must not see its null data pointer
   if (dense.isSplat()) {
     for (int64_t i = 0; i < n; ++i) std::memcpy(out.data() + i * elem, raw.data(), elem);
   } else {

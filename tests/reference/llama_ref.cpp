@@ -14,6 +14,10 @@
 //   llama_ref forced MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]
 //       Teacher forcing: one batch with logits at every position. Prints
 //       {"top1":[argmax per position]}; --logits writes n_ids x n_vocab float32.
+//       --tensors DIR writes the intermediates `edgecc bisect` compares (attn_norm-L, kqv_out-L,
+//       attn_out-L, ffn_inp-L, ffn_norm-L, ffn_out-L, l_out-L, result_norm, result_output;
+//       llama.cpp's graph callback names), as DIR/NAME.bin float32 rows with DIR/outputs.json
+//       listing {name, dtype, dims, file}, dims outermost first (ggml's ne reversed).
 //   llama_ref tokenize MODEL.gguf --text STRING [--no-special]
 //   llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16|q2_k|q3_k_m|q4_k_m|... [--pure]
 //       llama_model_quantize (what llama-quantize runs) with its defaults, or --pure: every
@@ -56,7 +60,7 @@ namespace {
 }
 
 struct Args {
-  std::string cmd, model, text, logits_path, out_path, type;
+  std::string cmd, model, text, logits_path, out_path, type, tensors_dir;
   std::vector<llama_token> ids;
   int n = -1, threads = 1;
   bool special = true, verbose = false, timings = false, pure = false;
@@ -87,7 +91,7 @@ int parse_int(const std::string& flag, const char* s) {
 
 const char* kUsage =
     "usage: llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]\n"
-    "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32]\n"
+    "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32] [--tensors DIR]\n"
     "       llama_ref tokenize MODEL.gguf --text STRING [--no-special]\n"
     "       llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16|q2_k|q3_k_m|q4_k_m|... [--pure]\n"
     "       (any command: --verbose)";
@@ -109,6 +113,7 @@ Args parse_args(int argc, char** argv) {
     else if (f == "-n") a.n = parse_int(f, value());
     else if (f == "--threads") a.threads = std::max(1, parse_int(f, value()));
     else if (f == "--logits") a.logits_path = value();
+    else if (f == "--tensors") a.tensors_dir = value();
     else if (f == "--timings") a.timings = true;
     else if (f == "--text") { a.text = value(); have_text = true; }
     else if (f == "--no-special") a.special = false;
@@ -125,6 +130,7 @@ Args parse_args(int argc, char** argv) {
   } else {
     if (!have_ids) die(a.cmd + " needs --ids");
     if (a.cmd == "generate" && a.n < 0) die("generate needs -n N");
+    if (!a.tensors_dir.empty() && a.cmd != "forced") die("--tensors is an option of forced");
   }
   return a;
 }
@@ -156,6 +162,61 @@ void decode(llama_context* ctx, const llama_token* tokens, int n, int pos0, bool
   int rc = llama_decode(ctx, batch);
   llama_batch_free(batch);
   if (rc != 0) die("llama_decode failed (rc=" + std::to_string(rc) + ")");
+}
+
+// The graph callback of `forced --tensors`: keeps the f32 tensors named as edgecc's GGUF probe
+// names its intermediates (GgufImporter.h). A name computed twice keeps its last value.
+struct Captured {
+  std::vector<std::string> order;
+  std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> values;
+};
+
+bool wanted(const char* name) {
+  if (!std::strcmp(name, "result_norm") || !std::strcmp(name, "result_output")) return true;
+  static const char* const kPerLayer[] = {"attn_norm-", "kqv_out-", "attn_out-", "ffn_inp-", "ffn_norm-", "ffn_out-", "l_out-"};
+  for (const char* prefix : kPerLayer) {
+    const size_t n = std::strlen(prefix);
+    if (std::strncmp(name, prefix, n) == 0 && name[n] && std::strspn(name + n, "0123456789") == std::strlen(name + n)) return true;
+  }
+  return false;
+}
+
+bool capture(ggml_tensor* t, bool ask, void* user) {
+  if (ask) return wanted(t->name);
+  if (t->type != GGML_TYPE_F32 || !ggml_is_contiguous(t)) return true;
+  auto* c = static_cast<Captured*>(user);
+  std::vector<int64_t> dims;
+  for (int d = GGML_MAX_DIMS - 1; d >= 0; --d)
+    if (t->ne[d] != 1 || !dims.empty() || d == 0) dims.push_back(t->ne[d]);
+  std::vector<float> data(size_t(ggml_nelements(t)));
+  ggml_backend_tensor_get(t, data.data(), 0, ggml_nbytes(t));
+  auto at = std::find(c->order.begin(), c->order.end(), std::string(t->name));
+  if (at == c->order.end()) {
+    c->order.push_back(t->name);
+    c->values.push_back({std::move(dims), std::move(data)});
+  } else {
+    c->values[size_t(at - c->order.begin())] = {std::move(dims), std::move(data)};
+  }
+  return true;
+}
+
+void write_tensors(const Captured& c, const std::string& dir) {
+  std::string manifest = "[";
+  for (size_t i = 0; i < c.order.size(); ++i) {
+    const std::string file = c.order[i] + ".bin";
+    FILE* f = std::fopen((dir + "/" + file).c_str(), "wb");
+    if (!f) die("cannot write '" + dir + "/" + file + "' (does the directory exist?)");
+    const auto& data = c.values[i].second;
+    const size_t written = std::fwrite(data.data(), sizeof(float), data.size(), f);
+    if (std::fclose(f) != 0 || written != data.size()) die("failed writing '" + dir + "/" + file + "'");
+    manifest += std::string(i ? "," : "") + "{\"name\":\"" + c.order[i] + "\",\"dtype\":\"float32\",\"file\":\"" + file + "\",\"dims\":[";
+    for (size_t d = 0; d < c.values[i].first.size(); ++d) manifest += (d ? "," : "") + std::to_string(c.values[i].first[d]);
+    manifest += "]}";
+  }
+  manifest += "]\n";
+  FILE* f = std::fopen((dir + "/outputs.json").c_str(), "wb");
+  if (!f || std::fwrite(manifest.data(), 1, manifest.size(), f) != manifest.size() || std::fclose(f) != 0)
+    die("failed writing '" + dir + "/outputs.json'");
 }
 
 }  // namespace
@@ -226,6 +287,11 @@ int main(int argc, char** argv) {
   cp.n_threads = cp.n_threads_batch = a.threads;
   cp.type_k = cp.type_v = GGML_TYPE_F32;  // see the header comment on numerics
   cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  Captured captured;
+  if (!a.tensors_dir.empty()) {
+    cp.cb_eval = capture;
+    cp.cb_eval_user_data = &captured;
+  }
   llama_context* ctx = llama_init_from_model(model, cp);
   if (!ctx) die("failed to create llama context");
 
@@ -256,6 +322,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!a.tensors_dir.empty()) write_tensors(captured, a.tensors_dir);
   if (keep) {
     FILE* f = std::fopen(a.logits_path.c_str(), "wb");
     if (!f) die("cannot open '" + a.logits_path + "' for writing");
