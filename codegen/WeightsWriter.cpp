@@ -1,10 +1,10 @@
 #include "codegen/WeightsWriter.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "compiler/ir/ConstantData.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "runtime/weights_format.h"
 
 namespace edgecc {
@@ -22,25 +22,31 @@ int64_t WeightsWriter::add(mlir::ElementsAttr value) {
   const int64_t offset = (size_ + int64_t(ek::kWeightsAlign) - 1) / int64_t(ek::kWeightsAlign) * int64_t(ek::kWeightsAlign);
   const std::vector<uint8_t> pad(size_t(offset - size_), 0);
   const std::vector<uint8_t> bytes = elementsBytes(value);
-  file_.write(reinterpret_cast<const char*>(pad.data()), std::streamsize(pad.size()));
-  file_.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  size_ = offset + int64_t(bytes.size());
+  append(pad.data(), pad.size());
+  append(bytes.data(), bytes.size());
   offsets_[value] = offset;
   return offset;
 }
 
-bool WeightsWriter::finish(std::string* error) {
-  // The checksum is taken over the payload as written (read back mapped).
-  file_.flush();
-  uint64_t checksum = ek::payload_checksum(nullptr, 0);
-  if (size_ > 0) {
-    auto written = llvm::MemoryBuffer::getFileSlice(path_, uint64_t(size_), sizeof(ek::WeightsHeader), /*IsVolatile=*/false);
-    if (!written) {
-      if (error) *error = path_ + ": cannot read back the weights written";
-      return false;
+void WeightsWriter::append(const uint8_t* data, size_t bytes) {
+  file_.write(reinterpret_cast<const char*>(data), std::streamsize(bytes));
+  size_ += int64_t(bytes);
+  while (bytes > 0) {
+    const size_t n = std::min(bytes, ek::kChecksumSection - section_.size());
+    section_.insert(section_.end(), data, data + n);
+    data += n;
+    bytes -= n;
+    if (section_.size() == ek::kChecksumSection) {
+      checksum_ = ek::fold_section(checksum_, ek::section_hash(section_.data(), section_.size()));
+      section_.clear();
     }
-    checksum = ek::payload_checksum(reinterpret_cast<const uint8_t*>((*written)->getBufferStart()), size_t(size_));
   }
+}
+
+bool WeightsWriter::finish(std::string* error) {
+  // payload_checksum: whole sections were folded as they filled; the last one is partial.
+  uint64_t checksum = checksum_;
+  if (!section_.empty()) checksum = ek::fold_section(checksum, ek::section_hash(section_.data(), section_.size()));
   ek::WeightsHeader h{};
   std::memcpy(h.magic, ek::kWeightsMagic, sizeof h.magic);
   h.version = ek::kWeightsVersion;

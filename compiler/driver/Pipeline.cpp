@@ -8,6 +8,7 @@
 #include "compiler/import/GgufFile.h"
 #include "compiler/import/GgufImporter.h"
 #include "compiler/import/GgufVocab.h"
+#include "compiler/ir/WeightBlobRelease.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/target/DeviceProfile.h"
 #include "compiler/target/TargetAttr.h"
@@ -139,6 +140,7 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
 
   auto run = [&](llvm::function_ref<void(OpPassManager&)> add) -> Error {
     PassManager pm(&ctx);
+    pm.addInstrumentation(createWeightBlobRelease());
     add(pm);
     if (!options.dump_after.empty() && options.dump_after != "import")
       pm.enableIRPrinting([](Pass*, Operation*) { return false; },

@@ -202,8 +202,12 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
-File::~File() {
-  if (map_) munmap(map_, map_bytes_);
+File::~File() = default;
+
+void File::releasePages(const uint8_t* data, uint64_t bytes) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(data) + page - 1) / page * page, end = (uintptr_t(data) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 llvm::Error File::error(const std::string& why) const {
@@ -228,8 +232,7 @@ llvm::Expected<std::unique_ptr<File>> File::open(const std::string& path) {
   void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) return file->error("mmap failed");
-  file->map_ = map;
-  file->map_bytes_ = size;
+  file->mapping_ = std::shared_ptr<const void>(map, [size](const void* p) { munmap(const_cast<void*>(p), size); });
 
   Cursor c{static_cast<const uint8_t*>(map), size};
   if (std::memcmp(c.data, "GGUF", 4) != 0) return file->error("not a GGUF file (bad magic)");

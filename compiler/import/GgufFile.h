@@ -88,6 +88,12 @@ class File {
 
   llvm::Error error(const std::string& why) const;
 
+  // Keeps the file's mapping (every TensorInfo::data) valid while held, after the File is gone.
+  std::shared_ptr<const void> mapping() const { return mapping_; }
+  // Drops the pages wholly inside [data, data + bytes) from this process's memory: they are
+  // read from the file again if touched. For tensors the compiler has replaced.
+  static void releasePages(const uint8_t* data, uint64_t bytes);
+
  private:
   File() = default;
   std::string path_;
@@ -96,8 +102,7 @@ class File {
   std::map<std::string, Value> metadata_;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, size_t> tensor_index_;
-  void* map_ = nullptr;
-  size_t map_bytes_ = 0;
+  std::shared_ptr<const void> mapping_;  // unmaps when the last holder lets go
 };
 
 }  // namespace edgecc::gguf

@@ -11,6 +11,8 @@
 #include "dialects/graph/GraphDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "runtime/half.h"
 
 using namespace mlir;
@@ -259,6 +261,21 @@ class GgufImporter {
   }
   void setLoc(const std::string& name) { loc_ = NameLoc::get(b_.getStringAttr(name)); }
 
+  // A large tensor stays in the mapped file, never copied: its blob holds the mapping, and when
+  // a pass replaces the tensor (packed, fused, quantized) and the blob is freed, its pages
+  // leave the process. This keeps compiling a model within about its size.
+  ElementsAttr mappedElements(RankedTensorType type, const gguf::TensorInfo& t, const std::string& name) {
+    constexpr size_t kAlign = alignof(std::max_align_t);
+    if (t.bytes < kResourceThresholdBytes || uintptr_t(t.data) % kAlign != 0)
+      return makeElementsAttr(type, std::string(reinterpret_cast<const char*>(t.data), t.bytes), name);
+    AsmResourceBlob blob(ArrayRef<char>(reinterpret_cast<const char*>(t.data), t.bytes), kAlign,
+                         [keep = file_.mapping()](void* data, size_t bytes, size_t) {
+                           gguf::File::releasePages(static_cast<const uint8_t*>(data), bytes);
+                         },
+                         /*dataIsMutable=*/false);
+    return DenseResourceElementsAttr::get(type, name, std::move(blob));
+  }
+
   // A 2-D weight of `rows` x `cols` values, kept in its stored format.
   Expected<Weight> weight(const std::string& name, int64_t rows, int64_t cols) {
     const gguf::TensorInfo* t = file_.tensor(name);
@@ -290,7 +307,7 @@ class GgufImporter {
       }
     }
     auto tt = RankedTensorType::get({rows, width}, element);
-    auto attr = makeElementsAttr(tt, std::string(reinterpret_cast<const char*>(t->data), t->bytes), name);
+    auto attr = mappedElements(tt, *t, name);
     Value v = b_.create<graph::ConstantOp>(NameLoc::get(b_.getStringAttr(name)), tt, attr, b_.getStringAttr(name));
     return Weight{v, b_.getStringAttr(format)};
   }

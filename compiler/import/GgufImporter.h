@@ -37,8 +37,9 @@ struct GgufImportOptions {
 // The intermediates a probe exposes, in graph order (llama.cpp's callback names).
 std::vector<std::string> ggufProbeValueNames(int64_t layers);
 
-// Errors read "FILE: reason" and name the tensor or key at fault. The weights are copied into
-// the module: `file` may close afterwards.
+// Errors read "FILE: reason" and name the tensor or key at fault. Large weights are not copied:
+// the module's blobs point into the file's mapping and keep it alive, so `file` may close
+// afterwards.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importGguf(mlir::MLIRContext& ctx, const gguf::File& file,
                                                              const GgufImportOptions& options);
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "compiler/ir/ConstantData.h"
+#include "compiler/ir/WeightBlobRelease.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/passes/PatternUtils.h"
 #include "compiler/target/TargetAttr.h"
@@ -18,6 +19,7 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
     ModuleOp module = getOperation();
     FailureOr<DeviceProfile> target = targetOf(module);
     if (failed(target)) return signalPassFailure();
+    BlobReferences references(module);
     module.walk([&](graph::ConstantOp c) {
       // Every reader must take rows of this weight in one stored format: linear weights, or an
       // embedding table (a tied output head), which reads single rows of any layout.
@@ -47,7 +49,9 @@ struct PackWeightsPass : impl::PackWeightsBase<PackWeightsPass> {
       std::vector<uint8_t> rows = elementsBytes(c.getValue());
       std::string out(rows.size(), '\0');
       ek::pack_rows(packed, rows.data(), type.getDimSize(0), k, reinterpret_cast<uint8_t*>(out.data()));
+      const ElementsAttr unpacked = c.getValue();
       c.setValueAttr(makeElementsAttr(type, std::move(out), c.getName().value_or("weight")));
+      references.dropOne(unpacked);
       const StringAttr name = StringAttr::get(module.getContext(), ek::weight_format_name(packed));
       for (Operation* user : c->getUsers()) user->setAttr("format", name);
     });
