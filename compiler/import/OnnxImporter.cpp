@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <limits>
 #include <cmath>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -1356,16 +1361,20 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   auto error = [&](const std::string& why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s: %s", path_.c_str(), why.c_str());
   };
-  std::ifstream f(path_, std::ios::binary);
-  if (!f) return error("cannot open file");
   onnx::ModelProto model;
   {
-    // The file's bytes are only needed while parsing.
-    std::stringstream buf;
-    buf << f.rdbuf();
-    const std::string bytes = buf.str();
-    if (bytes.empty() || !model.ParseFromString(bytes))
-      return error("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+    // Parsed from the file in small reads: neither a copy nor a mapping of the whole file sits
+    // beside the parsed model (for a model with its weights inside, that doubles the memory).
+    const int fd = ::open(path_.c_str(), O_RDONLY);
+    if (fd < 0) return error("cannot open file");
+    struct stat st;
+    const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const bool parsed = regular && st.st_size > 0 && st.st_size <= INT_MAX && model.ParseFromFileDescriptor(fd);
+    ::close(fd);
+    if (!parsed)
+      return error(regular && st.st_size > INT_MAX
+                       ? "larger than 2 GiB: protobuf cannot read it; save the weights as external data (onnx.save(..., save_as_external_data=True))"
+                       : "not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
   }
   if (!model.has_graph() || model.graph().output_size() == 0) return error("not a valid ONNX model (no graph outputs)");
   for (const auto& o : model.opset_import())
