@@ -22,7 +22,24 @@ WeightsFile::~WeightsFile() {
   if (map_) munmap(map_, map_bytes_);
 }
 
-bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::string* error) {
+namespace {
+
+// Drops the whole pages inside [p, p + bytes) from memory; a hint, a no-op without madvise.
+void drop_pages(const uint8_t* p, size_t bytes) {
+#if defined(MADV_DONTNEED)
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page, end = (uintptr_t(p) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+}  // namespace
+
+bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::string* error, const Range* read_by_rows,
+                       size_t num_read_by_rows) {
   // Opening again replaces the previous file; on failure nothing stays loaded.
   if (map_) munmap(map_, map_bytes_);
   map_ = nullptr;
@@ -63,7 +80,13 @@ bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::s
   parallel_for(int64_t(sections), 1, [&](int64_t begin, int64_t end) {
     for (int64_t s = begin; s < end; ++s) {
       const size_t at = size_t(s) * kChecksumSection;
-      out[s] = section_hash(payload + at, std::min(kChecksumSection, n - at));
+      const size_t len = std::min(kChecksumSection, n - at);
+      out[s] = section_hash(payload + at, len);
+      for (size_t r = 0; r < num_read_by_rows; ++r) {  // this section's part of a table read by rows
+        const uint64_t from = std::max<uint64_t>(at, read_by_rows[r].offset);
+        const uint64_t to = std::min<uint64_t>(at + len, read_by_rows[r].offset + read_by_rows[r].bytes);
+        if (to > from) drop_pages(payload + from, size_t(to - from));
+      }
     }
   });
   uint64_t sum = 0;
@@ -72,7 +95,14 @@ bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::s
     payload_ = nullptr;
     return fail("weights checksum mismatch (corrupted file)");
   }
+  read_by_rows_ = read_by_rows;
+  num_read_by_rows_ = num_read_by_rows;
   return true;
+}
+
+void WeightsFile::evict_read_by_rows() const {
+  if (!payload_) return;
+  for (size_t r = 0; r < num_read_by_rows_; ++r) drop_pages(payload_ + read_by_rows_[r].offset, size_t(read_by_rows_[r].bytes));
 }
 
 }  // namespace ek

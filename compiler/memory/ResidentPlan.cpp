@@ -19,10 +19,11 @@ using namespace mlir;
 
 namespace {
 
-// Stated estimates where the program does not fix the figure (measured sizes: see the memory
-// benchmark; the constants are what a brown-6m bundle showed).
+// Stated estimates where the program does not fix the figure, from what model_generate holds on
+// Linux x86-64 (/proc/PID/smaps; benchmarks/bench_memory.py compares the plan with peak RSS).
 constexpr int64_t kStackBytesPerThread = 64 << 10;    // touched stack per worker thread
-constexpr int64_t kCodeBytes = 3 << 19;               // model_generate's text and data, 1.5 MiB
+constexpr int64_t kCodeBytes = 9 << 19;               // 4.5 MiB: the tool (1.3) and libc, libstdc++, libm, ld.so (3.0)
+constexpr int64_t kRuntimeHeapBytes = 2 << 20;        // the C/C++ runtime's own heap and the main stack
 constexpr int64_t kTokenizerBytesPerEntry = 48;       // piece string, score, type, lookup entry
 constexpr int64_t kSamplerBytesPerEntry = 16;         // logits copy, probability, index
 
@@ -80,6 +81,14 @@ std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(func::FuncO
   return out;
 }
 
+bool readsOnlyRows(exec::WeightOp weight) {
+  if (weight->use_empty() || cast<MemRefType>(weight.getType()).getRank() != 2) return false;
+  return llvm::all_of(weight->getUsers(), [](Operation* user) {
+    auto call = dyn_cast<exec::CallOp>(user);
+    return call && isKernel(call.getKernel(), "embedding");
+  });
+}
+
 ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   ResidentPlan p;
   auto funcs = module.getOps<func::FuncOp>();
@@ -111,13 +120,13 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
     const int64_t bytes = t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8);
     if (!stored.insert(w.getValue()).second) return;
     payload = (payload + int64_t(ek::kWeightsAlign) - 1) / int64_t(ek::kWeightsAlign) * int64_t(ek::kWeightsAlign) + bytes;
-    bool tableOnly = !w->use_empty(), head = false;
+    const bool tableOnly = readsOnlyRows(w);
+    bool head = false;
     std::optional<ek::WeightFormat> format;
     for (Operation* user : w->getUsers()) {
       auto call = dyn_cast<exec::CallOp>(user);
       const StringRef kernel = call ? call.getKernel() : StringRef();
       const bool embedding = isKernel(kernel, "embedding"), linear = isKernel(kernel, "linear");
-      tableOnly &= embedding;
       head |= embedding || (linear && vocab > 0 && t.getRank() == 2 && t.getDimSize(0) == vocab);
       if ((embedding || linear) && !call.getInts().empty() && call.getIns()[embedding ? 0 : 1] == w.getResult())
         format = ek::stored_format(ek::WeightFormat(call.getInts()[0]));
@@ -126,7 +135,7 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
       (head ? p.head_bytes : p.matrix_bytes)[*format] += bytes;
       (head ? p.head_values : p.matrix_values)[*format] += int64_t(std::llround(double(bytes) * 8.0 / bitsPerValue(*format)));
     }
-    if (tableOnly && t.getRank() == 2 && t.getDimSize(0) > 0) {
+    if (tableOnly && t.getDimSize(0) > 0) {
       tableBytes += bytes;
       tableRows += std::min(bytes, bytes / t.getDimSize(0) * p.max_batch);
     }
@@ -186,7 +195,8 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
                        std::to_string(vocab) + " entries x " + std::to_string(kSamplerBytesPerEntry) + " bytes"});
   p.items.push_back({"thread stacks", threads * kStackBytesPerThread, false,
                      std::to_string(threads) + " threads x " + humanBytes(kStackBytesPerThread) + " touched (estimate)"});
-  p.items.push_back({"code", kCodeBytes, true, "the bundle's tools, text and data (estimate)"});
+  p.items.push_back({"runtime heap", kRuntimeHeapBytes, false, "the C and C++ runtime's own allocations and the main stack (estimate)"});
+  p.items.push_back({"code", kCodeBytes, true, "the bundle's tool and the C and C++ runtime libraries it maps (estimate)"});
   return p;
 }
 

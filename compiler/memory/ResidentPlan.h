@@ -62,6 +62,11 @@ std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(mlir::func:
 // `module` must be lowered to exec and memory-planned.
 ResidentPlan planResidentMemory(mlir::ModuleOp module, const ResidentOptions& options);
 
+// A weight that only `embedding` reads (an untied token table): a batch touches a few of its
+// rows, so the plan counts those, and a loaded bundle evicts the table's pages after checking
+// them (ek::WeightsFile::release).
+bool readsOnlyRows(exec::WeightOp weight);
+
 // Byte counts for people: "2.91 GiB", "640.0 KiB".
 std::string humanBytes(int64_t bytes);
 // "3GB", "512MiB", "1.5G", "2000000": bytes (decimal units for B/KB/MB/GB, binary for KiB/MiB/GiB,
