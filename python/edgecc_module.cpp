@@ -16,6 +16,7 @@
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/Pipeline.h"
 #include "compiler/import/OnnxImporter.h"
+#include "compiler/memory/ResidentPlan.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/quantize/Gptq.h"
 #include "compiler/target/DeviceProfile.h"
@@ -38,8 +39,13 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
                       const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
                       int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
                       bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
-                      int64_t calibrationChunks) {
+                      int64_t calibrationChunks, const std::string& ramBudget, bool fit) {
   edgecc::CompileOptions options;
+  if (!ramBudget.empty()) {
+    options.ram_budget = edgecc::parseByteSize(ramBudget);
+    if (options.ram_budget <= 0) throw py::value_error("ram_budget wants a size such as '3GB', '512MiB' or '2000000' (bytes), got '" + ramBudget + "'");
+  }
+  options.fit = fit;
   options.target = target;
   options.max_context = maxContext;
   options.max_batch = maxBatch;
@@ -67,6 +73,9 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   d["kernel_calls"] = r->bundle.kernel_calls;
   d["arena_bytes"] = r->bundle.arena_bytes;
   d["weight_bytes"] = r->bundle.weight_bytes;
+  // The resident memory plan, as report.json has it ("memory"): items, total, budget.
+  d["memory"] = py::module_::import("json").attr("loads")(edgecc::residentPlanJson(r->plan, r->ram_budget));
+  d["fitted"] = r->fitted;
   return d;
 }
 
@@ -224,7 +233,7 @@ PYBIND11_MODULE(edgecc, m) {
         py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("max_dims") = std::map<std::string, int64_t>{},
         py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
         py::arg("all_logits") = false, py::arg("weight_overrides") = std::vector<std::string>{},
-        py::arg("calibration") = "", py::arg("calibration_chunks") = 0,
+        py::arg("calibration") = "", py::arg("calibration_chunks") = 0, py::arg("ram_budget") = "", py::arg("fit") = false,
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
@@ -233,8 +242,11 @@ PYBIND11_MODULE(edgecc, m) {
         "`weight_overrides` puts single tensors in their own format (['blk.0.ffn_down.weight=q4_k', ...]); "
         "`calibration` (a text file) rounds `weights` with error feedback from the model's inputs over it "
         "(`calibration_chunks` chunks of its context, 0 = 32); "
-        "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, "
-        "target. Raises RuntimeError naming the node on failure.");
+        "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). `ram_budget` ('3GB'; default: the target's) refuses a plan over it, "
+        "with the plan and what would fit in the error; `fit` compiles the most accurate of those instead. "
+        "Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, target, memory (the "
+        "resident plan as in report.json: items with bytes, file_backed and basis; total_bytes, budget_bytes), fitted "
+        "(the flags --fit chose, or ''). Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
     std::vector<std::string> names;
     for (const auto& p : edgecc::deviceProfiles()) names.push_back(p.name);

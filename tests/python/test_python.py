@@ -4,6 +4,7 @@ numpy inputs and compare with the PyTorch reference outputs stored next to the m
 LLM: compile a GGUF, generate from ids and from text, and compare the greedy tokens with an
 independent numpy forward of the same file."""
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -93,6 +94,16 @@ def main():
                    check=True, capture_output=True)
     llm_dir = os.path.join(args.work, "llm")
     llm = edgecc.compile(gguf, llm_dir, max_context=32)
+    with open(os.path.join(llm_dir, "report.json")) as f:
+        report_memory = json.load(f)["memory"]
+    memory = llm.get("memory", {})
+    check("memory plan dict = report.json's", memory == report_memory and
+          sum(i["bytes"] for i in memory["items"]) == memory["total_bytes"] > 0, str(memory)[:200])
+    try:
+        edgecc.compile(gguf, os.path.join(args.work, "llm_small"), max_context=32, ram_budget="1MiB")
+        check("ram_budget refuses a plan over it", False, "no error")
+    except RuntimeError as e:
+        check("ram_budget refuses a plan over it", "over the 1.0 MiB RAM budget" in str(e), str(e).splitlines()[0])
     check("gguf compile", llm["op_counts"].get("graph.linear", 0) > 0 and os.path.exists(os.path.join(llm_dir, "tokenizer.bin")),
           str(llm["op_counts"]))
     g = make_gguf.GgufFile(gguf)
