@@ -147,6 +147,15 @@ llvm::Expected<Tensors> readReferenceDir(const std::string& dir) {
   return tensors;
 }
 
+// --reference DIR: the user's tensors are the reference, named by the directory.
+llvm::Error readUserReference(const BisectOptions& o, Tensors* reference, BisectResult* result) {
+  auto read = readReferenceDir(o.reference);
+  if (!read) return read.takeError();
+  *reference = std::move(*read);
+  result->reference = o.reference;
+  return llvm::Error::success();
+}
+
 // External data files sit beside the model: link them beside the probe too.
 llvm::Error linkExternalData(const onnx::GraphProto& g, const std::string& modelDir, const std::string& workDir) {
   for (const auto& t : g.initializer()) {
@@ -258,11 +267,8 @@ llvm::Expected<BisectResult> bisectOnnx(const BisectOptions& o) {
     if (!ran) return ran.takeError();
     reference = std::move(*ran);
     result.reference = "ONNX Runtime " + version;
-  } else {
-    auto read = readReferenceDir(o.reference);
-    if (!read) return read.takeError();
-    reference = std::move(*read);
-    result.reference = o.reference;
+  } else if (auto e = readUserReference(o, &reference, &result)) {
+    return std::move(e);
   }
   // The model as compiled for shipping first: an error in it (an unsupported op, a shape that
   // does not fit) then names the user's file, not the probe. Exposing intermediates keeps ops
@@ -356,11 +362,8 @@ llvm::Expected<BisectResult> bisectGguf(const BisectOptions& o) {
     if (!read) return read.takeError();
     reference = std::move(*read);
     result.reference = "llama.cpp";
-  } else {
-    auto read = readReferenceDir(o.reference);
-    if (!read) return read.takeError();
-    reference = std::move(*read);
-    result.reference = o.reference;
+  } else if (auto e = readUserReference(o, &reference, &result)) {
+    return std::move(e);
   }
 
   // The probe reads the file itself: an unsupported tensor or architecture names the user's file.
