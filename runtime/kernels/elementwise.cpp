@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "runtime/kernels/dispatch.h"
@@ -141,6 +142,30 @@ void copy(const Tensor* in, int, Tensor* out, const Attrs&) {
   if (out[0].data != in[0].data) std::memmove(out[0].data, in[0].data, in[0].bytes());
 }
 
+namespace {
+
+// One element converted. Float to integer truncates toward zero, saturates at the type's
+// range and takes NaN to 0: C++ leaves out-of-range conversions undefined, and ONNX leaves them
+// unspecified. The bounds are powers of two, exact in double.
+template <class D, class S>
+D convert(S v) {
+  if constexpr (std::is_same_v<D, bool>) {
+    return v != S(0);
+  } else if constexpr (std::is_integral_v<D> && !std::is_integral_v<S>) {
+    const double x = static_cast<double>(v);
+    if (x != x) return D(0);
+    const double end = std::ldexp(1.0, std::numeric_limits<D>::digits);  // one past the largest
+    const double low = std::is_signed_v<D> ? -end : 0.0;
+    if (x >= end) return std::numeric_limits<D>::max();
+    if (x <= low) return std::numeric_limits<D>::min();
+    return D(x);
+  } else {
+    return D(v);
+  }
+}
+
+}  // namespace
+
 void cast(const Tensor* in, int, Tensor* out, const Attrs&) {
   const int64_t n = in[0].numel();
   dispatch_dtype(in[0].dtype, [&](auto stag) {
@@ -149,10 +174,7 @@ void cast(const Tensor* in, int, Tensor* out, const Attrs&) {
       using D = decltype(dtag);
       const S* s = in[0].as<S>();
       D* d = out[0].as<D>();
-      for (int64_t i = 0; i < n; ++i) {
-        if constexpr (std::is_same_v<D, bool>) d[i] = s[i] != S(0);
-        else d[i] = D(s[i]);
-      }
+      for (int64_t i = 0; i < n; ++i) d[i] = convert<D>(s[i]);
     });
   });
 }

@@ -283,6 +283,18 @@ TEST(RuntimeKernels, CastTruncatesRoundsAndTestsNonzero) {
   EXPECT_EQ(bits[0], 0x3C00);
   EXPECT_EQ(bits[1], 0x3C00);
   EXPECT_EQ(bits[2], 0x7C00);
+  // Out of range saturates and NaN is 0 (found by fuzzing: a folded Cast of 7e22 was undefined).
+  std::vector<float> wide = {7.18e22f, -7.18e22f, std::nanf(""), 300.f, -1.f, 9.3e18f};
+  std::vector<int64_t> sat64(6);
+  Tensor wide_in[1] = {view(wide, {6})};
+  Tensor to_i64[1] = {Tensor{sat64.data(), DType::I64, 1, {6}}};
+  ek::cast(wide_in, 1, to_i64, Attrs{});
+  EXPECT_EQ(sat64, (std::vector<int64_t>{INT64_MAX, INT64_MIN, 0, 300, -1, INT64_MAX}));
+  uint8_t sat8[6] = {};
+  Tensor to_u8[1] = {Tensor{sat8, DType::U8, 1, {6}}};
+  ek::cast(wide_in, 1, to_u8, Attrs{});
+  const uint8_t want8[6] = {255, 0, 0, 255, 0, 255};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(sat8[i], want8[i]) << "element " << i;
 }
 
 TEST(RuntimeKernels, GeluTanhAndErfForms) {
