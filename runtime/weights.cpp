@@ -22,21 +22,16 @@ WeightsFile::~WeightsFile() {
   if (map_) munmap(map_, map_bytes_);
 }
 
-namespace {
-
-// Drops the whole pages inside [p, p + bytes) from memory; a hint, a no-op without madvise.
-void drop_pages(const uint8_t* p, size_t bytes) {
+void drop_pages(const void* data, size_t bytes) {
 #if defined(MADV_DONTNEED)
   const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page, end = (uintptr_t(p) + bytes) / page * page;
+  const uintptr_t begin = (uintptr_t(data) + page - 1) / page * page, end = (uintptr_t(data) + bytes) / page * page;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 #else
-  (void)p;
+  (void)data;
   (void)bytes;
 #endif
 }
-
-}  // namespace
 
 bool WeightsFile::open(const char* path, uint64_t expected_payload_bytes, std::string* error, const Range* read_by_rows,
                        size_t num_read_by_rows) {

@@ -6,6 +6,11 @@
 
 namespace ek {
 
+// Drops the whole pages inside [data, data + bytes) of a read-only file mapping from this
+// process's memory; they are read from the file again when touched. A hint: a no-op where the
+// system has no madvise. (The compiler uses it too, for model files it has mapped.)
+void drop_pages(const void* data, size_t bytes);
+
 class WeightsFile {
  public:
   WeightsFile() = default;

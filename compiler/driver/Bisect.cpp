@@ -350,11 +350,11 @@ llvm::Expected<BisectResult> bisectGguf(const BisectOptions& o) {
                   " (build it with scripts/setup_llama_ref.sh, or pass --reference DIR with tensors of your own)");
     const std::string dir = o.work_dir + "/reference";
     llvm::sys::fs::create_directories(dir);
-    std::string ids;
-    for (int32_t t : o.tokens) ids += (ids.empty() ? "" : ",") + std::to_string(t);
+    std::string idList;
+    for (int32_t t : o.tokens) idList += (idList.empty() ? "" : ",") + std::to_string(t);
     progress("llama.cpp: one batch of " + std::to_string(o.tokens.size()) + " tokens, its intermediates kept");
     std::string out;
-    if (runProgram({o.llama_ref, "forced", o.model, "--ids", ids, "--tensors", dir}, &out) != 0) {
+    if (runProgram({o.llama_ref, "forced", o.model, "--ids", idList, "--tensors", dir}, &out) != 0) {
       while (!out.empty() && out.back() == '\n') out.pop_back();
       return fail(o.model + ": llama.cpp: " + out);
     }

@@ -204,12 +204,6 @@ int64_t TensorInfo::numel() const {
 
 File::~File() = default;
 
-void File::releasePages(const uint8_t* data, uint64_t bytes) {
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (uintptr_t(data) + page - 1) / page * page, end = (uintptr_t(data) + bytes) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
 llvm::Error File::error(const std::string& why) const {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), path_ + ": " + why);
 }

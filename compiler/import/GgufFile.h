@@ -90,9 +90,6 @@ class File {
 
   // Keeps the file's mapping (every TensorInfo::data) valid while held, after the File is gone.
   std::shared_ptr<const void> mapping() const { return mapping_; }
-  // Drops the pages wholly inside [data, data + bytes) from this process's memory: they are
-  // read from the file again if touched. For tensors the compiler has replaced.
-  static void releasePages(const uint8_t* data, uint64_t bytes);
 
  private:
   File() = default;

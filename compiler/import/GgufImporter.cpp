@@ -12,8 +12,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/BuiltinDialect.h"
 #include "runtime/half.h"
+#include "runtime/weights.h"
 
 using namespace mlir;
 using llvm::Error;
@@ -270,7 +270,7 @@ class GgufImporter {
       return makeElementsAttr(type, std::string(reinterpret_cast<const char*>(t.data), t.bytes), name);
     AsmResourceBlob blob(ArrayRef<char>(reinterpret_cast<const char*>(t.data), t.bytes), kAlign,
                          [keep = file_.mapping()](void* data, size_t bytes, size_t) {
-                           gguf::File::releasePages(static_cast<const uint8_t*>(data), bytes);
+                           ek::drop_pages(data, bytes);
                          },
                          /*dataIsMutable=*/false);
     return DenseResourceElementsAttr::get(type, name, std::move(blob));
