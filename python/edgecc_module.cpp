@@ -39,8 +39,10 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
                       const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
                       int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
                       bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
-                      int64_t calibrationChunks, const std::string& ramBudget, bool fit) {
+                      int64_t calibrationChunks, const std::string& ramBudget, bool fit, const std::string& kvType) {
   edgecc::CompileOptions options;
+  if (kvType != "f32" && kvType != "f16" && kvType != "q8_0") throw py::value_error("kv_type wants 'f32', 'f16' or 'q8_0', got '" + kvType + "'");
+  options.kv_type = kvType;
   if (!ramBudget.empty()) {
     options.ram_budget = edgecc::parseByteSize(ramBudget);
     if (options.ram_budget <= 0) throw py::value_error("ram_budget wants a size such as '3GB', '512MiB' or '2000000' (bytes), got '" + ramBudget + "'");
@@ -234,6 +236,7 @@ PYBIND11_MODULE(edgecc, m) {
         py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
         py::arg("all_logits") = false, py::arg("weight_overrides") = std::vector<std::string>{},
         py::arg("calibration") = "", py::arg("calibration_chunks") = 0, py::arg("ram_budget") = "", py::arg("fit") = false,
+        py::arg("kv_type") = "f32",
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
@@ -244,6 +247,7 @@ PYBIND11_MODULE(edgecc, m) {
         "(`calibration_chunks` chunks of its context, 0 = 32); "
         "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). `ram_budget` ('3GB'; default: the target's) refuses a plan over it, "
         "with the plan and what would fit in the error; `fit` compiles the most accurate of those instead. "
+        "`kv_type` ('f32', 'f16', 'q8_0') is how the KV cache stores keys and values. "
         "Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, target, memory (the "
         "resident plan as in report.json: items with bytes, file_backed and basis; total_bytes, budget_bytes), fitted "
         "(the flags --fit chose, or ''). Raises RuntimeError naming the node on failure.");

@@ -62,7 +62,7 @@ void addLoweringPasses(OpPassManager& pm) {
 
 std::string compileOptionsKey(const CompileOptions& o) {
   std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
-                    (o.all_logits ? "/all-logits" : "") + "/probe " + std::to_string(o.gguf_probe_tokens) + "/" + o.weights + "/" + o.weights_head +
+                    (o.all_logits ? "/all-logits" : "") + "/probe " + std::to_string(o.gguf_probe_tokens) + "/kv " + o.kv_type + "/" + o.weights + "/" + o.weights_head +
                     (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
                     std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
@@ -162,7 +162,9 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   if (Error e = run([&](OpPassManager& pm) { addGraphPasses(pm, std::move(quantize), !options.observe_inputs); })) return std::move(e);
   if ((gguf && options.gguf_probe_tokens == 0) || (!gguf && options.max_context > 0)) {
     stage("KV cache");
-    if (Error e = run([](OpPassManager& pm) { pm.addPass(createKvCacheToState()); })) return std::move(e);
+    KvCacheToStateOptions kv;
+    kv.kvType = options.kv_type;
+    if (Error e = run([&](OpPassManager& pm) { pm.addPass(createKvCacheToState(kv)); })) return std::move(e);
   }
 
   CompileResult result;

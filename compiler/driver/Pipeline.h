@@ -23,6 +23,7 @@ struct CompileOptions {
   int64_t max_batch = 0;
   bool all_logits = false;  // GGUF: logits for every position (perplexity), not just the last
   int64_t gguf_probe_tokens = 0;  // GGUF: > 0 compiles the bisection probe (GgufImportOptions::probe_tokens), no KV cache
+  std::string kv_type = "f32";  // how the KV cache stores its rows: f32, f16 or q8_0
   std::string weights;       // convert float weights to this format ("" keeps them as stored)
   std::string weights_head;  // ... and the embedding table / output head to this ("": see QuantizeWeights)
   std::vector<std::string> weight_overrides;  // NAME=FORMAT: that float weight tensor alone in FORMAT

@@ -42,6 +42,7 @@ const char* kUsage =
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
     "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
+    "                 [--kv-type f32|f16|q8_0]   how the KV cache stores keys and values (llama.cpp's --cache-type-k/v)\n"
     "                 [--ram-budget SIZE [--fit]]   refuse a bundle over SIZE (default: the target's), or --fit the most\n"
     "                 accurate --weights / --max-context that fits; the plan is in report.json and memory.svg\n"
     "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
@@ -50,10 +51,10 @@ const char* kUsage =
     "                 through q8_0 and f32 weights on AVX-512 VNNI), made for its features while compiling\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
-    "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--target NAME]\n"
+    "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--kv-type TYPE] [--target NAME]\n"
     "                 [--calibration TEXT] [--bundle-dir DIR]\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
-    "                 [--max-context N] [--weights FORMAT] [--calibration TEXT] [--target NAME] [--bundle-dir DIR]\n"
+    "                 [--max-context N] [--weights FORMAT] [--kv-type TYPE] [--calibration TEXT] [--target NAME] [--bundle-dir DIR]\n"
     "                 (chunked as llama-perplexity)\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
@@ -149,6 +150,11 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
   options->weight_overrides = a.all("--weights-override");
   options->calibration_text = a.get("--calibration");
   options->fit = a.has("--fit");
+  options->kv_type = a.get("--kv-type", options->kv_type);
+  if (options->kv_type != "f32" && options->kv_type != "f16" && options->kv_type != "q8_0") {
+    *why = "--kv-type wants f32, f16 or q8_0, got '" + options->kv_type + "'";
+    return false;
+  }
   options->kernels = a.get("--kernels", options->kernels);
   if (const std::string budget = a.get("--ram-budget"); !budget.empty()) {
     options->ram_budget = edgecc::parseByteSize(budget);
@@ -236,7 +242,7 @@ int cmdTargets(int argc, char** argv) {
 
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
-                         "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration",
+                         "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration", "--kv-type",
                          "--calibration-chunks", "--ram-budget", "--kernels"}, {"--all-logits", "--fit"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
@@ -410,7 +416,7 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
                     const std::function<std::string(const Args&, std::vector<std::string>*)>& toolArgs) {
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
-  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head",
+  valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head", "--kv-type",
                                         "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget", "--kernels"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);

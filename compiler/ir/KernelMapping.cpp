@@ -67,6 +67,14 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
 // The verifier has checked the name.
 static int64_t weightFormatCode(llvm::StringRef format) { return int64_t(*graph::parseWeightFormat(format)); }
 
+// How the rows of a key or value operand are stored: a KV cache's storage (f32, f16, q8_0), f32
+// for anything else.
+static int64_t kvStorageCode(Value v) {
+  if (auto append = v.getDefiningOp<graph::KvAppendOp>()) v = append.getCache();
+  auto cache = v.getDefiningOp<graph::KvCacheOp>();
+  return cache ? weightFormatCode(cache.getStorage()) : int64_t(ek::WeightFormat::F32);
+}
+
 // Int slots that may depend on symbolic dims: plain ints when all are constant, else sym_ints.
 static void setInts(KernelCall& call, Operation* op, const SymShape& values) {
   call.ints.clear();
@@ -111,7 +119,8 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
       .Case<AttentionOp>([&](AttentionOp a) {
         call.floats = {a.getScale().convertToFloat()};
         // The number of keys, which a KV cache holds more room for than it uses.
-        setInts(call, op, {SymDim(a.getCausal() ? 1 : 0), symbolicShape(a.getKey().getType())[2]});
+        setInts(call, op, {SymDim(a.getCausal() ? 1 : 0), symbolicShape(a.getKey().getType())[2],
+                           SymDim(kvStorageCode(a.getKey())), SymDim(kvStorageCode(a.getValue()))});
       })
       .Case<LinearOp>([&](LinearOp l) { call.ints = {weightFormatCode(l.getFormat())}; })
       .Case<EmbeddingOp>([&](EmbeddingOp e) { call.ints = {weightFormatCode(e.getFormat())}; })
@@ -119,7 +128,9 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
         call.ints = {r.getInterleaved() ? 1 : 0};
         call.floats = {r.getTheta().convertToFloat()};
       })
-      .Case<KvAppendOp>([&](KvAppendOp k) { setInts(call, op, {symbolicShape(k.getCache().getType())[2]}); })
+      .Case<KvAppendOp>([&](KvAppendOp k) {
+        setInts(call, op, {symbolicShape(k.getCache().getType())[2], SymDim(kvStorageCode(k.getCache()))});
+      })
       .Case<SymbolicOp>([&](SymbolicOp s) {
         call.kernel = "fill_ints";
         call.sym_ints = s.getValuesAttr();

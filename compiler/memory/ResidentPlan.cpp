@@ -150,12 +150,13 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   auto state = module->getAttrOfType<IntegerAttr>("exec.state_bytes");
   if (state && state.getInt() > 0) {
     func.walk([&](exec::CallOp call) {
-      if (call.getKernel() == "kv_append" && !p.context)
-        p.context = cast<MemRefType>(call.getOuts()[0].getType()).getDimSize(2);
+      if (call.getKernel() != "kv_append" || p.context) return;
+      p.context = cast<MemRefType>(call.getOuts()[0].getType()).getDimSize(2);
+      if (call.getInts().size() > 1) p.kv_type = ek::weight_format_name(ek::WeightFormat(call.getInts()[1]));
     });
     p.kv_bytes_per_position = p.context ? state.getInt() / p.context : 0;
     p.items.push_back({"KV cache", state.getInt(), false,
-                       std::to_string(p.context) + " positions x " + humanBytes(p.kv_bytes_per_position)});
+                       std::to_string(p.context) + " positions x " + humanBytes(p.kv_bytes_per_position) + " (" + p.kv_type + ")"});
   }
   auto arena = module->getAttrOfType<IntegerAttr>("exec.arena_bytes");
   int64_t ops = 0;
@@ -247,7 +248,7 @@ std::string residentPlanJson(const ResidentPlan& plan, int64_t budget) {
     s << (k ? "," : "") << "\n      {\"name\": \"" << i.name << "\", \"bytes\": " << i.bytes
       << ", \"file_backed\": " << (i.file_backed ? "true" : "false") << ", \"basis\": \"" << i.basis << "\"}";
   }
-  s << "\n    ],\n    \"context\": " << plan.context << ",\n    \"kv_bytes_per_position\": " << plan.kv_bytes_per_position
+  s << "\n    ],\n    \"context\": " << plan.context << ",\n    \"kv_type\": \"" << plan.kv_type << "\",\n    \"kv_bytes_per_position\": " << plan.kv_bytes_per_position
     << ",\n    \"arena_buffers\": " << plan.arena_buffers.size() << "\n  }";
   return s.str();
 }

@@ -37,6 +37,7 @@ struct ResidentPlan {
   std::vector<ArenaBufferUse> arena_buffers;
   int64_t ops = 0;  // the op sequence's length (the picture's x axis)
   int64_t context = 0, kv_bytes_per_position = 0, max_batch = 0;
+  std::string kv_type = "f32";  // how the KV cache stores its rows (graph.kv_cache's storage)
   // Bytes and values of the float matrices (linear and embedding weights) --weights converts,
   // by their stored format; the head (embedding table, output layer) apart, as it takes
   // --weights-head's format.

@@ -116,13 +116,25 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
         return signalPassFailure();
       }
       const int64_t capacity = bounds.bounds[size_t(pastSymbol)];
+      if (kvType != "f32" && kvType != "f16" && kvType != "q8_0") {
+        func.emitError("--kv-type must be f32, f16 or q8_0, not '") << kvType << "'";
+        return signalPassFailure();
+      }
+      for (const Match& m : matches) {
+        const int64_t headSize = cast<RankedTensorType>(func.getArgument(m.arg).getType()).getDimSize(3);
+        if (kvType == "q8_0" && headSize % 32 != 0) {
+          func.emitError("--kv-type q8_0 stores blocks of 32 values, but input '")
+              << argName(func, m.arg) << "' has head size " << headSize << " (use f16)";
+          return signalPassFailure();
+        }
+      }
       OpBuilder b(func.getBody().front().getOperations().begin()->getContext());
       llvm::BitVector dropArgs(func.getNumArguments()), dropResults(func.getNumResults());
       for (auto [slot, m] : llvm::enumerate(matches)) {
         BlockArgument arg = func.getArgument(m.arg);
         b.setInsertionPointToStart(&func.getBody().front());
         auto cache = b.create<graph::KvCacheOp>(arg.getLoc(), arg.getType(), b.getI64IntegerAttr(int64_t(slot)),
-                                                b.getI64IntegerAttr(capacity));
+                                                b.getI64IntegerAttr(capacity), b.getStringAttr(kvType));
         b.setInsertionPoint(m.concat);
         auto append = b.create<graph::KvAppendOp>(m.concat.getLoc(), m.concat.getType(), cache.getResult(),
                                                   m.concat.getOperand(1));

@@ -1,5 +1,6 @@
 #include "compiler/ir/KernelMapping.h"
 #include "compiler/passes/Passes.h"
+#include "runtime/weight_format.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -82,7 +83,14 @@ LogicalResult lowerFunction(func::FuncOp graphFunc) {
       auto t = cast<RankedTensorType>(cache.getType());
       SmallVector<int64_t> shape(t.getShape());
       shape[2] = cache.getCapacityAttr().getInt();
-      auto state = b.create<exec::StateOp>(loc, MemRefType::get(shape, t.getElementType()), cache.getSlotAttr(), IntegerAttr());
+      // Rows as stored: f16 values, or q8_0 blocks as bytes (the kernels get the format as an int).
+      Type element = t.getElementType();
+      if (cache.getStorage() == "f16") element = b.getF16Type();
+      if (cache.getStorage() == "q8_0") {
+        element = b.getIntegerType(8);
+        shape[3] = ek::row_bytes(ek::WeightFormat::Q8_0, shape[3]);
+      }
+      auto state = b.create<exec::StateOp>(loc, MemRefType::get(shape, element), cache.getSlotAttr(), IntegerAttr());
       buffers.map(cache.getResult(), state.getResult());
       continue;
     }

@@ -45,8 +45,10 @@ def KvCacheToState : Pass<"edgecc-kv-cache", "mlir::ModuleOp"> {
     symbol's bound, appends in place and binds `past` from its own position. Inputs and
     outputs of the pattern leave the signature. Sets `graph.kv_past_symbol`; with
     `required`, a model without the pattern is an error naming what did not match.
+    `kv-type` is the storage of every cache (graph.kv_cache's `storage`).
   }];
-  let options = [Option<"required", "required", "bool", "true", "Fail when no KV cache is found">];
+  let options = [Option<"required", "required", "bool", "true", "Fail when no KV cache is found">,
+                 Option<"kvType", "kv-type", "std::string", "\"f32\"", "How cached rows are stored: f32, f16 or q8_0">];
 }
 
 def LowerToExec : Pass<"edgecc-lower-to-exec", "mlir::ModuleOp"> {

@@ -301,8 +301,11 @@ def Graph_KvCacheOp : Op<Graph_Dialect, "kv_cache", [MemoryEffects<[MemRead]>]> 
   let description = [{
     Reads cache `slot`, which holds up to `capacity` positions. It replaces a model input
     `past_*`: the bundle owns the cache and binds the past length from its position.
+    `storage` is how the rows are kept: "f32", "f16" or "q8_0" (blocks of 32 values under an
+    f16 scale, as llama.cpp's `--cache-type-k/v q8_0`). The value read is f32 whatever the
+    storage: appending rounds to it, attention reads it directly.
   }];
-  let arguments = (ins I64Attr:$slot, I64Attr:$capacity);
+  let arguments = (ins I64Attr:$slot, I64Attr:$capacity, DefaultValuedAttr<StrAttr, "\"f32\"">:$storage);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "attr-dict `:` type($output)";
   let hasVerifier = 1;

@@ -394,6 +394,12 @@ LogicalResult KvCacheOp::verify() {
   if (t.getRank() != 4) return emitOpError("result must be [B, H, past, D]");
   if (!ShapedType::isDynamic(t.getDimSize(2)) && t.getDimSize(2) > capacity)
     return emitOpError("holds more rows than its capacity");
+  const StringRef storage = getStorage();
+  if (storage != "f32" && storage != "f16" && storage != "q8_0")
+    return emitOpError("storage must be f32, f16 or q8_0, not '") << storage << "'";
+  if (storage != "f32" && !t.getElementType().isF32()) return emitOpError("only an f32 cache can be stored as ") << storage;
+  if (storage == "q8_0" && (ShapedType::isDynamic(t.getDimSize(3)) || t.getDimSize(3) % 32 != 0))
+    return emitOpError("q8_0 storage needs a head size that is a multiple of 32, not ") << t.getDimSize(3);
   return success();
 }
 

@@ -1,12 +1,13 @@
 // Portable fused attention: softmax(q k^T * scale + mask) v, with grouped-query heads
 // (query head h reads kv head h / (H / Hkv)). Streams over blocks of keys with an online
-// softmax, so no S x T score matrix is materialized.
+// softmax, so no S x T score matrix is materialized. Keys and values are read as the cache
+// stores them (kv_rows.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "runtime/kernels/ggml_blocks.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/kernels/kv_rows.h"
 #include "runtime/parallel.h"
 
 namespace ek {
@@ -18,8 +19,13 @@ constexpr int64_t kKeyBlock = 64;
 
 void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   const Tensor &q = in[0], &k = in[1], &v = in[2];
+  // i[2], i[3]: how keys and values are stored (f32, f16, q8_0); their last dim is a row's
+  // storage units, so the head sizes come from q and from the row's bytes.
+  const auto kf = WeightFormat(a.i[2]), vf = WeightFormat(a.i[3]);
   const int64_t B = q.dims[0], H = q.dims[1], S = q.dims[2], D = q.dims[3];
-  const int64_t Hkv = k.dims[1], C = k.dims[2], Dv = v.dims[3];
+  const int64_t Hkv = k.dims[1], C = k.dims[2];
+  const int64_t vRow = v.dims[3] * int64_t(dtype_size(v.dtype)), kRow = row_bytes(kf, D);
+  const int64_t Dv = vRow / block_bytes(vf) * block_values(vf);
   const int64_t T = a.i[1] > 0 && a.i[1] < C ? a.i[1] : C;  // keys in use; a cache has room for C
   const bool causal = a.i[0] != 0;
   const int64_t group = H / Hkv;
@@ -39,8 +45,8 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
   }
   float* y = out[0].as<float>();
   const float* Qs = q.as<float>();
-  const float* Ks = k.as<float>();
-  const float* Vs = v.as<float>();
+  const auto* Ks = k.as<const uint8_t>();
+  const auto* Vs = v.as<const uint8_t>();
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   // Query heads are independent: split them across threads. Heads that share a KV head are
   // adjacent, so a thread's heads mostly read the same cached keys and values.
@@ -49,8 +55,8 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / H, h = bh % H;
       const int64_t hk = h / group;
-      const float* K = Ks + (b * Hkv + hk) * C * D;
-      const float* V = Vs + (b * Hkv + hk) * C * Dv;
+      const uint8_t* K = Ks + (b * Hkv + hk) * C * kRow;
+      const uint8_t* V = Vs + (b * Hkv + hk) * C * vRow;
       for (int64_t s = 0; s < S; ++s) {
         const float* Q = Qs + ((b * H + h) * S + s) * D;
         float* Y = y + ((b * H + h) * S + s) * Dv;
@@ -64,8 +70,7 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
           float block_max = kNegInf;
           for (int64_t j = 0; j < n; ++j) {
             const int64_t t = t0 + j;
-            // An f32 row dot product in eight lanes (vectorized by the compiler).
-            float score = row_dot(WeightFormat::F32, reinterpret_cast<const uint8_t*>(K + t * D), Q, D) * scale;
+            float score = kv_row_dot(kf, K + t * kRow, Q, D) * scale;
             if (mask) score += mask[b * ms[0] + h * ms[1] + s * ms[2] + t * ms[3]];
             scores[j] = score;
             block_max = std::max(block_max, score);
@@ -81,8 +86,7 @@ void attention(const Tensor* in, int n_in, Tensor* out, const Attrs& a) {
             if (scores[j] == kNegInf) continue;
             const float p = std::exp(scores[j] - running_max);
             denom += p;
-            const float* Vt = V + (t0 + j) * Dv;
-            for (int64_t d = 0; d < Dv; ++d) Y[d] += p * Vt[d];
+            kv_row_add_scaled(vf, V + (t0 + j) * vRow, p, Y, Dv);
           }
         }
         const float inv = denom > 0.f ? 1.f / denom : 0.f;

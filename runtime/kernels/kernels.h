@@ -24,11 +24,12 @@
      f[0] = eps; rms_norm(x, scale) over the last axis, f[0] = eps */                      \
   X(softmax) X(layer_norm) X(rms_norm)                                                      \
   /* attention(q[B,H,S,D], k[B,Hkv,C,D], v[B,Hkv,C,Dv][, mask -> B,H,S,T]), f[0] = scale, \
-     i[0] = 1 for causal, i[1] = T keys used (0: all C; a KV cache holds C >= T rows) */   \
+     i[0] = 1 for causal, i[1] = T keys used (0: all C; a KV cache holds C >= T rows),    \
+     i[2], i[3] = how k and v rows are stored (kv_rows.h; 0: f32) */                      \
   X(attention)                                                                              \
   /* LLM: linear(x, w) and embedding(table, ids), i[0] = WeightFormat (ggml_blocks.h);   \
      rope(x, positions) f[0] = theta, i[0] = 1 for adjacent pairs; kv_append(update) ->    \
-     cache, i[0] = first row written */                                                    \
+     cache, i[0] = first row written, i[1] = the cache's storage (kv_rows.h) */            \
   X(linear) X(embedding) X(rope) X(kv_append)                                               \
   /* fill_ints: int64 out[k] = i[k] (values computed at run time); range(start, delta) */  \
   X(fill_ints) X(range)                                                                     \
