@@ -149,10 +149,12 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   // The KV cache (state) and the arena, as the memory planner laid them out.
   auto state = module->getAttrOfType<IntegerAttr>("exec.state_bytes");
   if (state && state.getInt() > 0) {
-    func.walk([&](exec::CallOp call) {
-      if (call.getKernel() != "kv_append" || p.context) return;
-      p.context = cast<MemRefType>(call.getOuts()[0].getType()).getDimSize(2);
-      if (call.getInts().size() > 1) p.kv_type = ek::weight_format_name(ek::WeightFormat(call.getInts()[1]));
+    func.walk([&](exec::StateOp s) {
+      if (p.context) return;
+      p.context = s.getType().getDimSize(2);
+      // The stored rows' element type (LowerToExec): f16 values, or q8_0 blocks as bytes.
+      const Type e = s.getType().getElementType();
+      p.kv_type = e.isF16() ? "f16" : e.isInteger(8) ? "q8_0" : "f32";
     });
     p.kv_bytes_per_position = p.context ? state.getInt() / p.context : 0;
     p.items.push_back({"KV cache", state.getInt(), false,

@@ -508,11 +508,27 @@ def load_weights(g):
     return {name: g.tensor(name) for name in g.tensors}
 
 
-def np_forward(W, cfg, ids, past=None, dtype=np.float64, f16_activations=False):
+def round_kv(x, kv_type):
+    """Rows [..., hd] as a KV cache of `kv_type` stores them: f16, or q8_0 blocks of 32 (scale
+    max|x| / 127 at f16 precision, values rounded half to even, as ggml's x86 quantizer)."""
+    if kv_type == "f32":
+        return x
+    if kv_type == "f16":
+        return x.astype(np.float32).astype(np.float16).astype(x.dtype)
+    b = x.astype(np.float32).reshape(*x.shape[:-1], -1, 32)
+    amax = np.abs(b).max(-1, keepdims=True)
+    d = (amax / np.float32(127)).astype(np.float16).astype(np.float32)
+    inv = np.where(amax > 0, np.float32(127) / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+    q = np.clip(np.rint(b * inv), -127, 127)
+    return (q * d).reshape(x.shape).astype(x.dtype)
+
+
+def np_forward(W, cfg, ids, past=None, dtype=np.float64, f16_activations=False, kv_type="f32"):
     """llama.cpp semantics on GGUF weights: adjacent-pair RoPE for `llama` (on the
     permuted Q/K rows), rotate-halves for `qwen2`. Returns (logits [S, V], past).
     f16_activations rounds the input of every weight matrix product to f16 first, as
-    llama.cpp's CPU backends without a direct f16 x f32 kernel do for f16 weights."""
+    llama.cpp's CPU backends without a direct f16 x f32 kernel do for f16 weights.
+    kv_type rounds each new key and value row as a KV cache of that type stores it."""
     hd, H, KV = cfg["head_dim"], cfg["n_heads"], cfg["n_kv_heads"]
     eps, neox = cfg["eps"], cfg["arch"] != "llama"
     ids = np.asarray(ids)
@@ -557,6 +573,7 @@ def np_forward(W, cfg, ids, past=None, dtype=np.float64, f16_activations=False):
         q = rope(q.reshape(S, H, hd))
         k = rope(k.reshape(S, KV, hd))
         v = v.reshape(S, KV, hd)
+        k, v = round_kv(k, kv_type), round_kv(v, kv_type)
         if past is not None:
             k = np.concatenate((past[i][0], k), axis=0)
             v = np.concatenate((past[i][1], v), axis=0)
@@ -697,6 +714,8 @@ def main():
     ap.add_argument("--arch", choices=["llama", "qwen2"], default="llama")
     ap.add_argument("--layers", type=int, help="override the block count")
     ap.add_argument("--context", type=int, help="override the context length")
+    ap.add_argument("--heads", type=int, help="override the query heads (head size: dim / heads)")
+    ap.add_argument("--kv-heads", type=int, help="override the key/value heads")
     ap.add_argument("--onnx", help="also export the same function as ONNX (opset 17)")
     ap.add_argument("--onnx-test-data", action="store_true",
                     help="write test_data_set_0 (prefill) / _1 (decode) next to --onnx")
@@ -714,6 +733,12 @@ def main():
         cfg["n_layers"] = args.layers
     if args.context is not None:
         cfg["context"] = args.context
+    if args.heads is not None:
+        cfg["n_heads"] = args.heads
+    if args.kv_heads is not None:
+        cfg["n_kv_heads"] = args.kv_heads
+    if cfg["dim"] % cfg["n_heads"] or cfg["n_heads"] % cfg["n_kv_heads"]:
+        ap.error("--heads must divide the width, and --kv-heads the heads")
     if args.tied is not None:
         cfg["tied"] = args.tied
     cfg["head_dim"] = cfg["dim"] // cfg["n_heads"]

@@ -80,13 +80,13 @@ func.func @copies(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3x
 
 // Attribute slots: slice = offsets then steps, reduce = bit mask of reduced axes (axes 0 and 2
 // -> 0b101 = 5), gelu approximate -> 1, rms_norm eps, attention scale (ints: not causal, 6
-// keys), concat/gather axis.
+// keys, keys and values f32), concat/gather axis.
 // CHECK-LABEL: func.func @attribute_slots
 // CHECK:         exec.call "slice" {{.*}} {floats = array<f32>, ints = array<i64: 0, 1, 2, 1, 1, 2>}
 // CHECK:         exec.call "reduce_sum" {{.*}} {floats = array<f32>, ints = array<i64: 5>}
 // CHECK:         exec.call "gelu" {{.*}} {floats = array<f32>, ints = array<i64: 1>}
 // CHECK:         exec.call "rms_norm" {{.*}} {floats = array<f32: 9.99999997E-7>, ints = array<i64>}
-// CHECK:         exec.call "attention" {{.*}} {floats = array<f32: 1.250000e-01>, ints = array<i64: 0, 6>}
+// CHECK:         exec.call "attention" {{.*}} {floats = array<f32: 1.250000e-01>, ints = array<i64: 0, 6, 0, 0>}
 // CHECK:         exec.call "concat" {{.*}} {floats = array<f32>, ints = array<i64: 1>}
 // CHECK:         exec.call "gather" {{.*}} {floats = array<f32>, ints = array<i64: 0>}
 func.func @attribute_slots(%x: tensor<3x4x5xf32>, %w: tensor<5xf32>, %q: tensor<1x2x3x4xf32>, %kv: tensor<1x1x6x4xf32>, %ids: tensor<2xi64>)

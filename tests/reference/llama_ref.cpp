@@ -29,6 +29,8 @@
 // Numerics: f32 KV cache and no flash attention, so f32 models match exact f32
 // math to ~1e-6 (llama.cpp's defaults, f16 KV cache and flash attention on CPU,
 // are ~1e-4 relative off).
+// --kv-type f16|q8_0 (generate, forced) stores the KV cache so, with flash attention on
+// (llama.cpp's default, and what a quantized V cache requires): `--cache-type-k/v T -fa on`.
 // Add --verbose to any command to see llama.cpp's log. Errors: stderr, exit 1.
 // LLAMA_REF_BINS (set at compile time) is the directory holding the ggml CPU
 // backend libraries, which ggml loads dynamically (the best variant for this CPU).
@@ -60,7 +62,7 @@ namespace {
 }
 
 struct Args {
-  std::string cmd, model, text, logits_path, out_path, type, tensors_dir;
+  std::string cmd, model, text, logits_path, out_path, type, tensors_dir, kv_type = "f32";
   std::vector<llama_token> ids;
   int n = -1, threads = 1;
   bool special = true, verbose = false, timings = false, pure = false;
@@ -92,6 +94,7 @@ int parse_int(const std::string& flag, const char* s) {
 const char* kUsage =
     "usage: llama_ref generate MODEL.gguf --ids 1,2,3 -n N [--threads T] [--logits OUT.f32]\n"
     "       llama_ref forced   MODEL.gguf --ids 1,2,3 [--threads T] [--logits OUT.f32] [--tensors DIR]\n"
+    "       (generate, forced: [--kv-type f32|f16|q8_0])\n"
     "       llama_ref tokenize MODEL.gguf --text STRING [--no-special]\n"
     "       llama_ref quantize MODEL.gguf --out OUT.gguf --type q8_0|q4_0|f16|q2_k|q3_k_m|q4_k_m|... [--pure]\n"
     "       (any command: --verbose)";
@@ -115,6 +118,7 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--logits") a.logits_path = value();
     else if (f == "--tensors") a.tensors_dir = value();
     else if (f == "--timings") a.timings = true;
+    else if (f == "--kv-type") a.kv_type = value();
     else if (f == "--text") { a.text = value(); have_text = true; }
     else if (f == "--no-special") a.special = false;
     else if (f == "--out") a.out_path = value();
@@ -287,6 +291,12 @@ int main(int argc, char** argv) {
   cp.n_threads = cp.n_threads_batch = a.threads;
   cp.type_k = cp.type_v = GGML_TYPE_F32;  // see the header comment on numerics
   cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+  if (a.kv_type != "f32") {
+    if (a.kv_type == "f16") cp.type_k = cp.type_v = GGML_TYPE_F16;
+    else if (a.kv_type == "q8_0") cp.type_k = cp.type_v = GGML_TYPE_Q8_0;
+    else die("--kv-type wants f32, f16 or q8_0, got '" + a.kv_type + "'");
+    cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+  }
   Captured captured;
   if (!a.tensors_dir.empty()) {
     cp.cb_eval = capture;

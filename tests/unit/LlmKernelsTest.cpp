@@ -522,6 +522,77 @@ TEST(LlmKernels, CausalAttentionOverCachePrefix) {
 
 TEST(LlmKernels, NonCausalAttentionUsesFirstTKeys) { checkCachedAttention(false, 3, 7); }
 
+// A KV cache stored as f16 or q8_0 (--kv-type): kv_append rounds each row into the stored
+// form; attention reads those bytes. Both against this file's own decoder.
+TEST(LlmKernels, KvAppendStoresRowsInTheCacheFormat) {
+  const int64_t BH = 3, S = 2, cap = 5, past = 2, D = 64;
+  const auto update = randomWeights(BH * S, D, 41);
+  for (int64_t f : {kF16, kQ8_0}) {
+    const int64_t row = rowBytes(f, D);
+    std::vector<uint8_t> cache(size_t(BH * cap * row), 0xA5);  // old contents: a marker byte
+    Tensor in[1] = {view(const_cast<float*>(update.data()), DType::F32, {1, BH, S, D})};
+    Tensor out[1] = {view(cache.data(), storageType(f), {1, BH, cap, storageCols(f, D)})};
+    Attrs a;
+    a.i[0] = past;
+    a.i[1] = f;
+    ek::kv_append(in, 1, out, a);
+    for (int64_t bh = 0; bh < BH; ++bh)
+      for (int64_t r = 0; r < cap; ++r) {
+        const uint8_t* at = cache.data() + (bh * cap + r) * row;
+        if (r < past || r >= past + S) {
+          ASSERT_TRUE(std::all_of(at, at + row, [](uint8_t b) { return b == 0xA5; })) << formatName(f) << " row " << r;
+          continue;
+        }
+        const float* x = update.data() + (bh * S + r - past) * D;
+        const auto got = decodeRows(f, std::vector<uint8_t>(at, at + row), 1, D);
+        for (int64_t c = 0; c < D; ++c) {
+          // Round to nearest: f16 within half an ulp (2^-11 relative); q8_0 within half a step
+          // of d = max|block| / 127, plus what storing d at f16 precision moves a quant of at
+          // most 127 (ggml scales by the unrounded 127 / max), and d as that formula gives it.
+          double amax = 0;
+          for (int64_t j = c / 32 * 32; j < c / 32 * 32 + 32; ++j) amax = std::max(amax, std::fabs(double(x[j])));
+          const double d = halfToDouble(doubleToHalf(amax / 127));
+          const double step = f == kF16 ? std::fabs(x[c]) * std::ldexp(1.0, -11) : d / 2 + 127 * std::fabs(d - amax / 127);
+          ASSERT_LE(std::fabs(got[size_t(c)] - x[c]), step * (1 + 1e-6)) << formatName(f) << " value " << c;
+        }
+        if (f == kQ8_0)
+          for (int64_t b = 0; b < D / 32; ++b) {
+            double amax = 0;
+            for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(double(x[b * 32 + j])));
+            ASSERT_EQ(getHalf(at + b * 34), doubleToHalf(amax / 127)) << "block " << b << " scale";
+          }
+      }
+  }
+}
+
+TEST(LlmKernels, AttentionReadsF16AndQ8_0Caches) {
+  const int64_t B = 1, H = 4, Hkv = 2, C = 40, T = 37, S = 3, D = 64;
+  const float scale = 1.f / 8.f;
+  const auto q = randomVector(size_t(B * H * S * D), 51, -2.f, 2.f);
+  for (int64_t kf : {kF32, kF16, kQ8_0})
+    for (int64_t vf : {kF32, kF16, kQ8_0}) {
+      auto kBytes = encodeRows(kf, randomWeights(B * Hkv * C, D, 52), B * Hkv * C, D);
+      auto vBytes = encodeRows(vf, randomWeights(B * Hkv * C, D, 53), B * Hkv * C, D);
+      const auto kd = decodeRows(kf, kBytes, B * Hkv * C, D), vd = decodeRows(vf, vBytes, B * Hkv * C, D);
+      const std::vector<float> kv(kd.begin(), kd.end()), vv(vd.begin(), vd.end());  // exact: each decoded value is a float
+      std::vector<float> y(size_t(B * H * S * D), std::numeric_limits<float>::quiet_NaN());
+      Tensor in[3] = {view(const_cast<float*>(q.data()), DType::F32, {B, H, S, D}),
+                      view(kBytes.data(), storageType(kf), {B, Hkv, C, storageCols(kf, D)}),
+                      view(vBytes.data(), storageType(vf), {B, Hkv, C, storageCols(vf, D)})};
+      Tensor out[1] = {view(y.data(), DType::F32, {B, H, S, D})};
+      Attrs a;
+      a.f[0] = scale;
+      a.i[0] = 1;
+      a.i[1] = T;
+      a.i[2] = kf;
+      a.i[3] = vf;
+      ek::attention(in, 3, out, a);
+      const auto want = referenceAttention(q, kv, vv, B, H, Hkv, S, C, T, D, D, scale, true);
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], want[i], 1e-5) << "k " << formatName(kf) << ", v " << formatName(vf) << " at " << i;
+    }
+}
+
 // Sampler ---------------------------------------------------------------------------------
 
 TEST(LlmSampler, GreedyIsArgmaxLowestIdOnTies) {
