@@ -78,6 +78,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   // The resident memory plan, as report.json has it ("memory"): items, total, budget.
   d["memory"] = py::module_::import("json").attr("loads")(edgecc::residentPlanJson(r->plan, r->ram_budget));
   d["fitted"] = r->fitted;
+  d["fitted_kl"] = r->fitted_kl;
   return d;
 }
 
@@ -250,7 +251,7 @@ PYBIND11_MODULE(edgecc, m) {
         "`kv_type` ('f32', 'f16', 'q8_0') is how the KV cache stores keys and values. "
         "Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, target, memory (the "
         "resident plan as in report.json: items with bytes, file_backed and basis; total_bytes, budget_bytes), fitted "
-        "(the flags --fit chose, or ''). Raises RuntimeError naming the node on failure.");
+        "(the flags --fit chose, or ''), fitted_kl (their predicted loss: KL in nats per token from the f32 model). Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
     std::vector<std::string> names;
     for (const auto& p : edgecc::deviceProfiles()) names.push_back(p.name);

@@ -190,11 +190,13 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
         CompileOptions next = options;
         next.fit = false;
         if (!f.weights.empty()) next.weights = f.weights;
+        if (!f.kv_type.empty()) next.kv_type = f.kv_type;
         if (f.context > 0) next.max_context = f.context;
         stage("--fit: trying " + f.flags() + " (planned " + humanBytes(f.total) + ")");
         auto fitted = compileModelToBundle(modelPath, outDir, next);
         if (fitted) {
           fitted->fitted = f.flags();
+          fitted->fitted_kl = f.predicted_kl;
           return fitted;
         }
         llvm::consumeError(fitted.takeError());
@@ -205,10 +207,10 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
                       (options.ram_budget > 0 ? std::string() : " of target " + device.name + " (--ram-budget sets another)") +
                       "\n  the plan:\n" + residentPlanText(result.plan, result.ram_budget);
     if (fits.empty()) {
-      why += "  nothing --weights or --max-context can change fits the budget";
+      why += "  nothing --weights, --kv-type or --max-context can change fits the budget";
     } else {
       why += std::string("  what would fit") + (options.fit ? " (estimated; --fit found none that does once compiled)" : " (or --fit picks the first)") + ":\n";
-      for (const FittingPlan& f : fits) why += "    " + f.flags() + ": " + humanBytes(f.total) + "\n";
+      for (const FittingPlan& f : fits) why += "    " + f.flags() + ": " + humanBytes(f.total) + ", " + predictedLossText(f) + "\n";
     }
     return error(why);
   }

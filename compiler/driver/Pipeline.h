@@ -53,6 +53,7 @@ struct CompileResult {
   ResidentPlan plan;
   int64_t ram_budget = 0;
   std::string fitted;  // --fit: the flags it chose ("" when the plan fitted as asked)
+  double fitted_kl = 0;  // ... and the quality they are predicted to lose (FittingPlan::predicted_kl)
   std::map<std::string, int64_t> graph_ops;  // op name -> count, after graph passes
   std::string target;
 };

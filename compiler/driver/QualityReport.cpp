@@ -137,6 +137,14 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
       if (!m) return m.takeError();
       report.rows.push_back(rowOf(format + "+cal", "edgecc --weights " + format + " --calibration", *m, parameters));
     }
+  for (const std::string& kv : o.kv_types) {
+    stage("--weights f32 --kv-type " + kv);
+    CompileOptions c = f32;
+    c.kv_type = kv;
+    auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
+    if (!m) return m.takeError();
+    report.rows.push_back(rowOf("f32, KV " + kv, "edgecc --weights f32 --kv-type " + kv, *m, parameters));
+  }
   for (const std::string& file : o.compare_files) {
     stage("file " + file);
     auto m = measure(o, file, base, "--compare-logits", referenceLogits, o.chunks);

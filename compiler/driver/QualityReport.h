@@ -19,6 +19,7 @@ struct QualityOptions {
   std::string model;  // a float (f32 / f16) GGUF or ONNX model
   std::string text;
   std::vector<std::string> formats = {"f16", "q8_0", "q6_k", "q5_k", "q4_k", "q4_0", "q3_k", "q2_k"};
+  std::vector<std::string> kv_types;             // e.g. {"f16", "q8_0"}: f32 weights with that KV cache
   std::vector<std::string> compare_files;        // quantized files of the same model
   std::vector<std::string> sensitivity_formats;  // e.g. {"q4_k", "q2_k"}: one run per tensor and format
   int64_t ctx = 0, chunks = -1, threads = 0;     // 0 / -1: the bundle's context, every chunk
@@ -32,7 +33,7 @@ struct QualityOptions {
 };
 
 struct QualityRow {
-  std::string name;    // "q4_k", "q4_k+cal" (with calibration), or the compared file's name
+  std::string name;    // "q4_k", "q4_k+cal" (with calibration), "f32, KV q8_0", or the compared file's name
   std::string source;  // "edgecc --weights q4_k" or "file"
   double weight_bytes = 0, bits_per_weight = 0;
   double ppl = 0, ppl_error = 0, kl = 0, kl_p99 = 0, top1 = 0;

@@ -58,6 +58,7 @@ const char* kUsage =
     "                 (chunked as llama-perplexity)\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
+    "                 [--kv-types f16,q8_0]   also the f32 weights with each KV cache type\n"
     "                 [--compare QUANTIZED.gguf]... [--sensitivity q4_k,q2_k [--sensitivity-chunks N]] [--ctx N] [--chunks N]\n"
     "                 [--calibration TEXT [--calibration-chunks N]]   also each format rounded with error feedback\n"
     "                 [--threads N] [--target NAME] [--work DIR] [--json FILE] [--svg FILE]   table: bits/weight, size, PPL, KL, top-1\n"
@@ -292,7 +293,9 @@ int cmdCompile(int argc, char** argv) {
   if (result->bundle.expected.context > 0)
     std::printf("%s", edgecc::estimateText(*edgecc::findDeviceProfile(result->target), result->bundle.token_cost,
                                            result->bundle.expected).c_str());
-  if (!result->fitted.empty()) std::printf("  --fit chose %s\n", result->fitted.c_str());
+  if (!result->fitted.empty())
+    std::printf("  --fit chose %s\n  its predicted loss: %.2g nats/token (KL from the f32 model, as measured on the reference model)\n",
+                result->fitted.c_str(), result->fitted_kl);
   std::printf("  resident memory plan (report.json \"memory\", %s/memory.svg):\n%s", out.c_str(),
               edgecc::residentPlanText(result->plan, result->ram_budget).c_str());
   return 0;
@@ -482,7 +485,7 @@ std::vector<std::string> splitList(const std::string& s) {
 
 // The accuracy of each weight format on one model and text (QualityReport.h).
 int cmdQuality(int argc, char** argv) {
-  Args a(argc, argv, 2, {"--text", "--formats", "--compare", "--sensitivity", "--sensitivity-chunks", "--ctx", "--chunks",
+  Args a(argc, argv, 2, {"--text", "--formats", "--kv-types", "--compare", "--sensitivity", "--sensitivity-chunks", "--ctx", "--chunks",
                          "--threads", "--target", "--work", "--json", "--svg", "--calibration", "--calibration-chunks"}, {});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("quality takes one float model file");
@@ -497,6 +500,9 @@ int cmdQuality(int argc, char** argv) {
     if (!edgecc::parseQuantizableFormat(f)) return usage("--formats: unknown format '" + f + "'");
   for (const std::string& f : o.sensitivity_formats)
     if (!edgecc::parseQuantizableFormat(f)) return usage("--sensitivity: unknown format '" + f + "'");
+  o.kv_types = splitList(a.get("--kv-types"));
+  for (const std::string& t : o.kv_types)
+    if (t != "f32" && t != "f16" && t != "q8_0") return usage("--kv-types: unknown KV type '" + t + "' (f32, f16, q8_0)");
   for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads},
                              {"--sensitivity-chunks", &o.sensitivity_chunks}, {"--calibration-chunks", &o.calibration_chunks}}) {
     const std::string v = a.get(flag);

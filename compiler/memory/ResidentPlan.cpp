@@ -155,6 +155,8 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
       // The stored rows' element type (LowerToExec): f16 values, or q8_0 blocks as bytes.
       const Type e = s.getType().getElementType();
       p.kv_type = e.isF16() ? "f16" : e.isInteger(8) ? "q8_0" : "f32";
+      const int64_t last = s.getType().getDimSize(3);
+      p.kv_head_size = p.kv_type == "q8_0" ? last / ek::kQ8_0BlockBytes * ek::kBlockValues : last;
     });
     p.kv_bytes_per_position = p.context ? state.getInt() / p.context : 0;
     p.items.push_back({"KV cache", state.getInt(), false,
@@ -257,9 +259,27 @@ std::string residentPlanJson(const ResidentPlan& plan, int64_t budget) {
 
 std::string FittingPlan::flags() const {
   std::string f;
-  if (!weights.empty()) f += "--weights " + weights;
-  if (context > 0) f += std::string(f.empty() ? "" : " ") + "--max-context " + std::to_string(context);
+  auto add = [&](const std::string& flag) { f += (f.empty() ? "" : " ") + flag; };
+  if (!weights.empty()) add("--weights " + weights);
+  if (!kv_type.empty()) add("--kv-type " + kv_type);
+  if (context > 0) add("--max-context " + std::to_string(context));
   return f;
+}
+
+double predictedKl(const std::string& weights, const std::string& kvType) {
+  // KL mean against the f32 build, plain rounding (benchmarks/results/quality-brown-6m.md).
+  static const std::map<std::string, double> kWeights = {
+      {"", 0},           {"f32", 0},           {"f16", 6.8e-7},     {"q8_0", 0.00009}, {"q6_k", 0.00053},
+      {"q5_k", 0.00094}, {"q4_k", 0.00262},    {"q4_0", 0.00339},   {"q3_k", 0.01003}, {"q2_k", 0.04041}};
+  static const std::map<std::string, double> kKv = {{"", 0}, {"f32", 0}, {"f16", 6.9e-7}, {"q8_0", 8.05e-6}};
+  auto w = kWeights.find(weights), k = kKv.find(kvType);
+  return (w == kWeights.end() ? 0 : w->second) + (k == kKv.end() ? 0 : k->second);
+}
+
+std::string predictedLossText(const FittingPlan& plan) {
+  char text[96];
+  std::snprintf(text, sizeof text, "predicted loss %.2g nats/token (KL)", plan.predicted_kl);
+  return plan.context > 0 ? std::string(text) + " and a shorter context" : std::string(text);
 }
 
 std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights) {
@@ -279,33 +299,44 @@ std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, 
       if (bitsPerValue(stored) > bitsPerValue(f)) delta += int64_t(std::llround(double(values.at(stored)) * bitsPerValue(f) / 8.0)) - b;
     return delta;
   };
-  auto withWeights = [&](const char* name, ek::WeightFormat f) {
-    const ek::WeightFormat head = parseQuantizableFormat(defaultHeadFormat(name)).value_or(f);
-    return rest + reprice(plan.matrix_bytes, plan.matrix_values, f) + reprice(plan.head_bytes, plan.head_values, head);
-  };
-  // The largest context (a multiple of 64, at least 64) whose KV cache fits beside `fixed`.
-  auto contextFor = [&](int64_t fixed) -> int64_t {
-    if (!plan.kv_bytes_per_position || fixed >= budget) return 0;
-    const int64_t c = std::min(plan.context, (budget - fixed) / plan.kv_bytes_per_position / 64 * 64);
-    return c >= 64 ? c : 0;
-  };
-  std::vector<FittingPlan> whole, shorter;
-  int64_t bestContext = contextFor(rest);
-  if (bestContext > 0) shorter.push_back({"", bestContext, rest + bestContext * plan.kv_bytes_per_position});
+  // Weights choices: as they are, then each format that changes their size.
+  std::vector<std::pair<std::string, int64_t>> weights = {{"", rest}};
   for (const auto& [name, format] : kLadder) {
     if (name == currentWeights) continue;
-    const int64_t fixed = withWeights(name, format);
-    if (fixed == rest) continue;  // nothing re-priced: no change
-    if (fixed + kv <= budget) {
-      whole.push_back({name, 0, fixed + kv});
-      break;  // the most accurate format that keeps the context; smaller ones fit too
-    }
-    const int64_t c = contextFor(fixed);
-    if (c > bestContext) {  // a longer context than the formats above allow
-      shorter.push_back({name, c, fixed + c * plan.kv_bytes_per_position});
+    const ek::WeightFormat head = parseQuantizableFormat(defaultHeadFormat(name)).value_or(format);
+    const int64_t fixed = rest + reprice(plan.matrix_bytes, plan.matrix_values, format) + reprice(plan.head_bytes, plan.head_values, head);
+    if (fixed != rest) weights.push_back({name, fixed});
+  }
+  // KV choices: as it is, then each type with fewer bytes per value that the head size allows.
+  auto bytesPerValue = [](const std::string& t) { return t == "f32" ? 4.0 : t == "f16" ? 2.0 : 34.0 / 32.0; };
+  std::vector<std::pair<std::string, int64_t>> kvs = {{"", plan.kv_bytes_per_position}};
+  for (const char* t : {"f16", "q8_0"})
+    if (kv > 0 && bytesPerValue(t) < bytesPerValue(plan.kv_type) && (std::string(t) != "q8_0" || plan.kv_head_size % 32 == 0))
+      kvs.push_back({t, int64_t(std::llround(double(plan.kv_bytes_per_position) * bytesPerValue(t) / bytesPerValue(plan.kv_type)))});
+  auto kl = [&](const std::string& w, const std::string& t) {
+    return predictedKl(w.empty() ? currentWeights : w, t.empty() ? plan.kv_type : t) - predictedKl(currentWeights, plan.kv_type);
+  };
+
+  std::vector<FittingPlan> whole, shorter;
+  for (const auto& [w, fixed] : weights)
+    for (const auto& [t, perPosition] : kvs)
+      if ((!w.empty() || !t.empty()) && fixed + perPosition * plan.context <= budget)
+        whole.push_back({w, t, 0, fixed + perPosition * plan.context, kl(w, t)});
+  std::stable_sort(whole.begin(), whole.end(), [](const FittingPlan& a, const FittingPlan& b) { return a.predicted_kl < b.predicted_kl; });
+  if (whole.size() > 3) whole.resize(3);  // one screen: the three most accurate
+  // Shorter contexts, with the smallest KV cache: the longest each weights choice allows, where
+  // it is longer than the choices above allow (a multiple of 64, at least 64).
+  const auto& [smallestKv, perPosition] = kvs.back();
+  int64_t bestContext = 0;
+  for (const auto& [w, fixed] : weights) {
+    if (!perPosition || fixed >= budget) continue;
+    const int64_t c = std::min(plan.context, (budget - fixed) / perPosition / 64 * 64);
+    if (c >= 64 && c > bestContext && c < plan.context) {
+      shorter.push_back({w, smallestKv, c, fixed + c * perPosition, kl(w, smallestKv)});
       bestContext = c;
     }
   }
+  std::reverse(shorter.begin(), shorter.end());  // longest context first
   whole.insert(whole.end(), shorter.begin(), shorter.end());
   return whole;
 }

@@ -38,6 +38,7 @@ struct ResidentPlan {
   int64_t ops = 0;  // the op sequence's length (the picture's x axis)
   int64_t context = 0, kv_bytes_per_position = 0, max_batch = 0;
   std::string kv_type = "f32";  // how the KV cache stores its rows (graph.kv_cache's storage)
+  int64_t kv_head_size = 0;     // values per cached row (q8_0 needs a multiple of 32)
   // Bytes and values of the float matrices (linear and embedding weights) --weights converts,
   // by their stored format; the head (embedding table, output layer) apart, as it takes
   // --weights-head's format.
@@ -78,17 +79,28 @@ int64_t parseByteSize(const std::string& text);
 std::string residentPlanText(const ResidentPlan& plan, int64_t budget);
 std::string residentPlanJson(const ResidentPlan& plan, int64_t budget);
 
-// Changes that would bring the plan under `budget`, each a line of flags and the total they give
-// ("--weights q4_k: 2.20 GiB"): first the most accurate format that keeps the whole context,
-// then shorter contexts. Weights are re-priced by bits per value (the head by its default format
-// under each), the context by the KV cache's bytes per position.
+// Changes that would bring the plan under `budget`, each a line of flags, the total they give
+// and the quality they are predicted to lose ("--weights q4_k --kv-type q8_0: 2.20 GiB,
+// predicted KL 0.0027"). First the plans that keep the whole context, the smallest predicted
+// loss first (weights format x KV cache type), then shorter contexts, longest first. Weights are
+// re-priced by bits per value (the head by its default format under each), the KV cache by
+// bytes per value, the context by the KV cache's bytes per position.
 struct FittingPlan {
-  std::string weights;    // "" keeps the weights
-  int64_t context = 0;    // positions
+  std::string weights;     // "" keeps the weights
+  std::string kv_type;     // "" keeps the KV cache's type
+  int64_t context = 0;     // positions; 0 keeps the context
   int64_t total = 0;
+  double predicted_kl = 0;  // predictedKl() of the weights and the KV type
   std::string flags() const;
 };
 std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights);
+
+// The mean KL divergence (nats per token) from the f32 model a weights format and a KV cache
+// type are predicted to add, as measured on the reference model's held-out text
+// (benchmarks/results/quality-brown-6m.md); the two are taken to add up. "" is f32.
+double predictedKl(const std::string& weights, const std::string& kvType);
+// "predicted KL +0.0026 (weights q4_k), +0.0000 (q8_0 KV cache) from the f32 model" style text for a plan.
+std::string predictedLossText(const FittingPlan& plan);
 
 // memory.svg: the arena's buffers over the op sequence (offset against op index), and beside
 // them, to one scale, every item of the plan.

@@ -6,8 +6,10 @@
      bytes, both from the GGUF's own metadata; memory.svg parses and draws every arena buffer.
   2. Refusal: a budget below the plan exits 1, the first line names the model file and the
      budget, and the report lists what would fit.
-  3. Honest alternatives: compiling each suggested set of flags under the same budget succeeds
-     and its plan is within the budget; --fit compiles the first and says so.
+  3. Honest alternatives: each suggestion (weights format, KV cache type, context) gives its
+     predicted loss, whole-context ones in increasing order; compiling each suggested set of
+     flags under the same budget succeeds and its plan is within the budget; --fit compiles
+     the first and says so.
   4. Bad input: an unreadable --ram-budget exits 2 naming the value.
 
 Prints a table, exits 1 on any failure.
@@ -66,8 +68,14 @@ def main():
     first = p.stderr.strip().splitlines()[0] if p.stderr.strip() else ""
     check("refused", p.returncode == 1 and "model-f16.gguf" in first and "12.0 MiB RAM budget" in first, f"exit {p.returncode}: {first}")
     check("nothing written", not os.path.exists(os.path.join(work, "refused", "report.json")), "")
-    suggestions = re.findall(r"^    (--weights \S+(?: --max-context \d+)?|--max-context \d+): ", p.stderr, re.M)
+    lines = re.findall(r"^    ((?:--(?:weights|kv-type|max-context) \S+ ?)+): .*predicted loss (\S+) nats/token", p.stderr, re.M)
+    suggestions = [flags.strip() for flags, _ in lines]
     check("what would fit", len(suggestions) >= 1, "; ".join(suggestions))
+    # Whole-context plans come first, the smallest predicted loss first; one of them stores the
+    # KV cache in fewer bits (the choices cover both weights and KV type).
+    whole = [float(kl) for flags, kl in lines if "--max-context" not in flags]
+    check("ordered by predicted loss", whole == sorted(whole), f"{whole}")
+    check("KV type among the choices", any("--kv-type" in f for f in suggestions), "")
 
     # 3. Every suggestion compiles under the budget, and --fit takes the first.
     for i, flags in enumerate(suggestions):

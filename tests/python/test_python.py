@@ -104,6 +104,15 @@ def main():
         check("ram_budget refuses a plan over it", False, "no error")
     except RuntimeError as e:
         check("ram_budget refuses a plan over it", "over the 1.0 MiB RAM budget" in str(e), str(e).splitlines()[0])
+    # kv_type: the plan's KV cache halves at f16 (same positions, 2 bytes a value instead of 4).
+    half = edgecc.compile(gguf, os.path.join(args.work, "llm_f16kv"), max_context=32, kv_type="f16")["memory"]
+    kv_bytes = {m["kv_type"]: next(i["bytes"] for i in m["items"] if i["name"] == "KV cache") for m in (memory, half)}
+    check("kv_type", kv_bytes.get("f16", 0) * 2 == kv_bytes.get("f32", -1), str(kv_bytes))
+    try:
+        edgecc.compile(gguf, os.path.join(args.work, "llm_bad_kv"), kv_type="q4")
+        check("unknown kv_type raises", False, "no error")
+    except ValueError as e:
+        check("unknown kv_type raises", "kv_type" in str(e), str(e))
     check("gguf compile", llm["op_counts"].get("graph.linear", 0) > 0 and os.path.exists(os.path.join(llm_dir, "tokenizer.bin")),
           str(llm["op_counts"]))
     g = make_gguf.GgufFile(gguf)
