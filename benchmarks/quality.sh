@@ -58,7 +58,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   echo "\`llama-quantize-imatrix-*.gguf\` llama-quantize with llama-imatrix's importance matrix."
   echo "Command: \`bash benchmarks/quality.sh\`."
   echo
-  "$EDGECC" quality "$MODEL" --text "$TEXT" --formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k "${FILES[@]}" \
+  "$EDGECC" quality "$MODEL" --text "$TEXT" --formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k --kv-types f16,q8_0 "${FILES[@]}" \
     --calibration "$CALIB" --calibration-chunks "$CAL_CHUNKS" \
     "${CHUNK_ARGS[@]}" --sensitivity q4_k,q2_k --sensitivity-chunks "$SENS_CHUNKS" \
     --json "$OUT/quality-brown-6m.json" --svg "$OUT/quality-brown-6m.svg"

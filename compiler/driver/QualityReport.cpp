@@ -115,42 +115,38 @@ llvm::Expected<QualityReport> measureQuality(const QualityOptions& o) {
   report.reference = rowOf("f32", "edgecc --weights f32", *ref, parameters);
   report.scored_tokens = ref->scored, report.chunks = ref->chunks, report.n_ctx = ref->n_ctx;
 
+  // One row: a model file compiled with `c`, its logits compared with the reference's.
+  auto addRow = [&](const std::string& file, const CompileOptions& c, const std::string& name,
+                    const std::string& source) -> llvm::Error {
+    stage(source == "file" ? "file " + file : source.substr(std::string("edgecc ").size()));
+    auto m = measure(o, file, c, "--compare-logits", referenceLogits, o.chunks);
+    if (!m) return m.takeError();
+    report.rows.push_back(rowOf(name, source, *m, parameters));
+    return llvm::Error::success();
+  };
   for (const std::string& format : o.formats) {
-    stage("--weights " + format);
     CompileOptions c = base;
     c.weights = format;
-    auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
-    if (!m) return m.takeError();
-    report.rows.push_back(rowOf(format, "edgecc --weights " + format, *m, parameters));
+    if (auto e = addRow(o.model, c, format, "edgecc --weights " + format)) return std::move(e);
   }
   if (!o.calibration_text.empty())
     for (const std::string& format : o.formats) {
       auto f = parseQuantizableFormat(format);
       if (!f || !ek::is_quantized(*f)) continue;
-      stage("--weights " + format + " --calibration " + o.calibration_text);
       CompileOptions c = base;
       c.weights = format;
       c.calibration_text = o.calibration_text;
       c.calibration_chunks = o.calibration_chunks;
       c.progress = o.progress;
-      auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
-      if (!m) return m.takeError();
-      report.rows.push_back(rowOf(format + "+cal", "edgecc --weights " + format + " --calibration", *m, parameters));
+      if (auto e = addRow(o.model, c, format + "+cal", "edgecc --weights " + format + " --calibration")) return std::move(e);
     }
   for (const std::string& kv : o.kv_types) {
-    stage("--weights f32 --kv-type " + kv);
     CompileOptions c = f32;
     c.kv_type = kv;
-    auto m = measure(o, o.model, c, "--compare-logits", referenceLogits, o.chunks);
-    if (!m) return m.takeError();
-    report.rows.push_back(rowOf("f32, KV " + kv, "edgecc --weights f32 --kv-type " + kv, *m, parameters));
+    if (auto e = addRow(o.model, c, "f32, KV " + kv, "edgecc --weights f32 --kv-type " + kv)) return std::move(e);
   }
-  for (const std::string& file : o.compare_files) {
-    stage("file " + file);
-    auto m = measure(o, file, base, "--compare-logits", referenceLogits, o.chunks);
-    if (!m) return m.takeError();
-    report.rows.push_back(rowOf(llvm::sys::path::filename(file).str(), "file", *m, parameters));
-  }
+  for (const std::string& file : o.compare_files)
+    if (auto e = addRow(file, base, llvm::sys::path::filename(file).str(), "file")) return std::move(e);
 
   if (!o.sensitivity_formats.empty()) {
     auto file = gguf::File::open(o.model);
