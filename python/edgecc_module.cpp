@@ -15,6 +15,7 @@
 
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/Pipeline.h"
+#include "dialects/graph/GraphDialect.h"
 #include "compiler/import/OnnxImporter.h"
 #include "compiler/memory/ResidentPlan.h"
 #include "compiler/quantize/BlockQuantizer.h"
@@ -41,7 +42,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
                       bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
                       int64_t calibrationChunks, const std::string& ramBudget, bool fit, const std::string& kvType) {
   edgecc::CompileOptions options;
-  if (kvType != "f32" && kvType != "f16" && kvType != "q8_0") throw py::value_error("kv_type wants 'f32', 'f16' or 'q8_0', got '" + kvType + "'");
+  if (!edgecc::graph::isKvStorage(kvType)) throw py::value_error("kv_type wants 'f32', 'f16' or 'q8_0', got '" + kvType + "'");
   options.kv_type = kvType;
   if (!ramBudget.empty()) {
     options.ram_budget = edgecc::parseByteSize(ramBudget);

@@ -96,6 +96,11 @@ inline bool is_quantized(WeightFormat f) {
   return s == WeightFormat::Q8_0 || s == WeightFormat::Q4_0 || is_k_quant(s);
 }
 
+// How a KV cache may store its rows (graph.kv_cache's storage; kernels/kv_rows.h reads them).
+inline bool is_kv_storage(WeightFormat f) {
+  return f == WeightFormat::F32 || f == WeightFormat::F16 || f == WeightFormat::Q8_0;
+}
+
 // Values and bytes of one block (1 value for f32 / f16); a row holds whole blocks.
 inline int64_t block_values(WeightFormat f) {
   return is_k_quant(f) ? kSuperBlockValues : is_quantized(f) ? kBlockValues : 1;

@@ -19,6 +19,7 @@
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
+#include "dialects/graph/GraphDialect.h"
 #include "compiler/driver/QualityReport.h"
 #include "compiler/import/GgufImporter.h"
 #include "compiler/quantize/BlockQuantizer.h"
@@ -152,7 +153,7 @@ bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string*
   options->calibration_text = a.get("--calibration");
   options->fit = a.has("--fit");
   options->kv_type = a.get("--kv-type", options->kv_type);
-  if (options->kv_type != "f32" && options->kv_type != "f16" && options->kv_type != "q8_0") {
+  if (!edgecc::graph::isKvStorage(options->kv_type)) {
     *why = "--kv-type wants f32, f16 or q8_0, got '" + options->kv_type + "'";
     return false;
   }
@@ -502,7 +503,7 @@ int cmdQuality(int argc, char** argv) {
     if (!edgecc::parseQuantizableFormat(f)) return usage("--sensitivity: unknown format '" + f + "'");
   o.kv_types = splitList(a.get("--kv-types"));
   for (const std::string& t : o.kv_types)
-    if (t != "f32" && t != "f16" && t != "q8_0") return usage("--kv-types: unknown KV type '" + t + "' (f32, f16, q8_0)");
+    if (!edgecc::graph::isKvStorage(t)) return usage("--kv-types: unknown KV type '" + t + "' (f32, f16, q8_0)");
   for (auto [flag, field] : {std::pair{"--ctx", &o.ctx}, {"--chunks", &o.chunks}, {"--threads", &o.threads},
                              {"--sensitivity-chunks", &o.sensitivity_chunks}, {"--calibration-chunks", &o.calibration_chunks}}) {
     const std::string v = a.get(flag);

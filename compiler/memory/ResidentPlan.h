@@ -99,7 +99,8 @@ std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, 
 // type are predicted to add, as measured on the reference model's held-out text
 // (benchmarks/results/quality-brown-6m.md); the two are taken to add up. "" is f32.
 double predictedKl(const std::string& weights, const std::string& kvType);
-// "predicted KL +0.0026 (weights q4_k), +0.0000 (q8_0 KV cache) from the f32 model" style text for a plan.
+// A plan's predicted loss for people: "predicted loss 0.0026 nats/token (KL)", and "and a
+// shorter context" when it shortens it.
 std::string predictedLossText(const FittingPlan& plan);
 
 // memory.svg: the arena's buffers over the op sequence (offset against op index), and beside

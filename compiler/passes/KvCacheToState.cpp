@@ -116,7 +116,7 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
         return signalPassFailure();
       }
       const int64_t capacity = bounds.bounds[size_t(pastSymbol)];
-      if (kvType != "f32" && kvType != "f16" && kvType != "q8_0") {
+      if (!graph::isKvStorage(kvType)) {
         func.emitError("--kv-type must be f32, f16 or q8_0, not '") << kvType << "'";
         return signalPassFailure();
       }

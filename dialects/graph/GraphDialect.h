@@ -31,4 +31,7 @@ std::optional<ek::WeightFormat> parseWeightFormat(llvm::StringRef format);
 // stored in it (an unknown format, or k not a whole number of blocks).
 int64_t storedRowBytes(llvm::StringRef format, int64_t k);
 
+// A KV cache storage name ("f32", "f16", "q8_0"): graph.kv_cache's `storage`, --kv-type.
+bool isKvStorage(llvm::StringRef name);
+
 }  // namespace edgecc::graph

@@ -314,6 +314,11 @@ std::optional<ek::WeightFormat> parseWeightFormat(StringRef format) {
   return std::nullopt;
 }
 
+bool isKvStorage(StringRef name) {
+  auto f = parseWeightFormat(name);
+  return f && ek::is_kv_storage(*f);
+}
+
 int64_t storedRowBytes(StringRef format, int64_t k) {
   auto f = parseWeightFormat(format);
   if (!f) return -1;
@@ -395,7 +400,7 @@ LogicalResult KvCacheOp::verify() {
   if (!ShapedType::isDynamic(t.getDimSize(2)) && t.getDimSize(2) > capacity)
     return emitOpError("holds more rows than its capacity");
   const StringRef storage = getStorage();
-  if (storage != "f32" && storage != "f16" && storage != "q8_0")
+  if (!isKvStorage(storage))
     return emitOpError("storage must be f32, f16 or q8_0, not '") << storage << "'";
   if (storage != "f32" && !t.getElementType().isF32()) return emitOpError("only an f32 cache can be stored as ") << storage;
   if (storage == "q8_0" && (ShapedType::isDynamic(t.getDimSize(3)) || t.getDimSize(3) % 32 != 0))

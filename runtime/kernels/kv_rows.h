@@ -11,10 +11,6 @@
 
 namespace ek {
 
-inline bool is_kv_storage(WeightFormat f) {
-  return f == WeightFormat::F32 || f == WeightFormat::F16 || f == WeightFormat::Q8_0;
-}
-
 // Stores n values (q8_0: n a multiple of 32) as `f`, rounding as llama.cpp does when it writes
 // its cache: f16 to nearest even; q8_0 blocks as its quantize_row_q8_0 (scale max|x| / 127).
 inline void store_kv_row(WeightFormat f, const float* x, int64_t n, uint8_t* row) {
