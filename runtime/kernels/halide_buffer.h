@@ -43,6 +43,6 @@ struct View {
   }
 };
 
-constexpr Type kU8{1, 8, 1}, kI8{0, 8, 1}, kU16{1, 16, 1}, kI32{0, 32, 1}, kF32{2, 32, 1};
+constexpr Type kU8{1, 8, 1}, kI8{0, 8, 1}, kU16{1, 16, 1}, kI32{0, 32, 1}, kF16{2, 16, 1}, kF32{2, 32, 1};
 
 }  // namespace ek::halide

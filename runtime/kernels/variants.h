@@ -61,10 +61,10 @@ struct KernelVariant {
 
 inline constexpr KernelVariant kKernelVariants[] = {
     {"x86_avx512vnni_halide", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
-     format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::F32x8), 2, 2, 8, 2,
-     "one token: a Halide-generated GEMV over two groups of 8 interleaved rows (vpdpbusd on q8_0x8u), several tokens: as "
-     "x86_avx512vnni",
-     "gemv_f32x8 gemv_q8_0x8u"},
+     format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::F32x8) | format_bit(WeightFormat::F16x8), 2, 2, 8, 2,
+     "Halide-generated tiles over two groups of 8 interleaved rows: f32x8/f16x8 as a GEMM of 4 tokens (a GEMV for the rest), "
+     "q8_0x8u one token as a GEMV (vpdpbusd), several q8_0x8u tokens as x86_avx512vnni",
+     "gemv_f32x8 gemv_f16x8 gemm_f32x8 gemm_f16x8 gemv_q8_0x8u"},
     {"x86_avx512vnni", "linear", "x86-64", "avx2 fma f16c avx512f avx512bw avx512vl avx512vnni",
      format_bit(WeightFormat::Q8_0x8u) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),

@@ -1,8 +1,8 @@
 """Bundles with Halide-generated kernels (compile --kernels halide) on AVX-512 VNNI.
 
-For tiny q8_0 and f32 models: compiling twice gives byte-identical bundles (objects included);
+For tiny q8_0, f32 and f16 models: compiling twice gives byte-identical bundles (objects included);
 report.json names the generated variant; greedy tokens are the same as with the hand-written
-kernels (the generated GEMV is bit-exact with them, tests/unit/PackedLinearTest.cpp), both
+kernels (the generated GEMV and GEMM are bit-exact with them, tests/unit/PackedLinearTest.cpp), both
 through edgecc's builder and through the bundle's own CMakeLists.txt in a clean environment.
 Run through cpu_gate: where the CPU lacks AVX-512 VNNI it is reported as not run.
 """
@@ -35,7 +35,7 @@ def same_tree(a, b):
 def main():
     edgecc, work = edgecc_and_work(__doc__, "edgecc-generated-")
     failures = 0
-    for kind in ("q8_0", "f32"):
+    for kind in ("q8_0", "f32", "f16"):
         model = os.path.join(work, f"tiny-{kind}.gguf")
         run([sys.executable, MAKE_GGUF, "--preset", "tiny", "--type", kind, "-o", model], cwd=work)
         bundles = {}

@@ -2,26 +2,30 @@
 //
 //   edgecc-halide KERNEL --isa x86-64 --features "avx2 fma f16c avx512f ..." -o OUT.o
 //
-// KERNEL is gemv_f32x8 or gemv_q8_0x8u: one token through two adjacent groups of packed
-// weights (runtime/kernels/linear_packed.h), 16 output rows, in the arithmetic the hand-written
-// tiles follow, so the two are interchangeable bit for bit. The pipeline is lowered by Halide
-// to LLVM IR for the features given, and llc-14 turns that into an object for exactly those
+// KERNEL is gemv_f32x8, gemv_f16x8 or gemv_q8_0x8u (one token) or gemm_f32x8, gemm_f16x8
+// (kGemmTokens tokens, for prefill), through two adjacent groups of packed weights
+// (runtime/kernels/linear_packed.h), 16 output rows, in the arithmetic the hand-written tiles
+// follow, so the two are interchangeable bit for bit. The pipeline is lowered by Halide to
+// LLVM IR for the features given, and llc-14 turns that into an object for exactly those
 // features: Halide's own CPU choice for VNNI ("sapphirerapids") would allow AVX512-FP16,
 // which Zen 4 lacks. The object needs no Halide runtime (no_runtime, no asserts): the bundle's
-// runtime calls it with buffers it describes itself (runtime/kernels/halide/gemv.h).
+// runtime calls it with buffers it describes itself (runtime/kernels/halide_buffer.h).
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <string>
 
 #include "Halide.h"
+#include "runtime/kernels/x86_avx512vnni_halide/generated.h"
+#include "runtime/weight_format.h"
 
 using namespace Halide;
 using namespace Halide::ConciseCasts;
 
 namespace {
 
-constexpr int kPackRows = 8, kBlockValues = 32, kGroups = 2;
+// The packed layouts (runtime/weight_format.h); a generated tile covers two groups.
+constexpr int kPackRows = ek::kPackRows, kBlockValues = int(ek::kBlockValues), kGroups = 2;
 
 // The bundle's input pointers are aligned to their element only: no aligned vector loads.
 // (Halide 14 stores the output with aligned moves whatever its host alignment says: the
@@ -30,23 +34,30 @@ void assumeElementAlignment(std::initializer_list<ImageParam> inputs) {
   for (ImageParam p : inputs) p.set_host_alignment(p.type().bytes());
 }
 
-// y(r, g) for g < 2: the packed f32x8 layout holds value (row r, k) of a group at r + 8 k.
-// Two partial sums, over even and odd k, added at the end (linear_packed.h's float contract).
-Pipeline gemvF32x8(std::vector<Argument>& args) {
-  ImageParam w(Float(32), 3, "w");  // [8 rows, K, groups]
-  ImageParam x(Float(32), 1, "x");  // [K]
-  Var r("r"), g("g"), p("p");
+// y(r, g, t) for g < 2 and t < tokens: the packed f32x8 / f16x8 layouts hold value (row r, k)
+// of a group at r + 8 k. Two partial sums, over even and odd k, added at the end
+// (linear_packed.h's float contract); f16 is widened exactly before its multiply-add. (Halide 14
+// widens f16 with integer shifts and masks even where the target has F16C, not vcvtph2ps.)
+Pipeline floatLinear(Type stored, int tokens, std::vector<Argument>& args) {
+  ImageParam w(stored, 3, "w");     // [8 rows, K, groups]
+  ImageParam x(Float(32), 2, "x");  // [K, tokens]
+  Var r("r"), g("g"), t("t"), p("p");
   Func part("part"), y("y");
   RDom k(0, x.dim(0).extent() / 2, "k");
-  part(r, g, p) = 0.f;
-  part(r, g, p) += w(r, 2 * k + p, g) * x(2 * k + p);
-  y(r, g) = part(r, g, 0) + part(r, g, 1);
+  Expr value = w(r, 2 * k + p, g);
+  if (stored != Float(32)) value = cast<float>(value);
+  part(r, g, t, p) = 0.f;
+  part(r, g, t, p) += value * x(2 * k + p, t);
+  y(r, g, t) = part(r, g, t, 0) + part(r, g, t, 1);
   w.dim(0).set_bounds(0, kPackRows).set_stride(1).dim(1).set_stride(kPackRows);
+  x.dim(0).set_stride(1).dim(1).set_bounds(0, tokens);
   y.output_buffer().dim(0).set_bounds(0, kPackRows).set_stride(1).dim(1).set_bounds(0, kGroups).set_stride(kPackRows);
+  y.output_buffer().dim(2).set_bounds(0, tokens).set_stride(kPackRows * kGroups);
   assumeElementAlignment({w, x});
-  y.vectorize(r).unroll(g);
-  part.compute_at(y, Var::outermost()).vectorize(r).unroll(g).unroll(p);
-  part.update().reorder(r, p, g, k).vectorize(r).unroll(p).unroll(g);
+  y.vectorize(r).unroll(g).unroll(t);
+  part.compute_at(y, Var::outermost()).vectorize(r).unroll(g).unroll(t).unroll(p);
+  // Every accumulator of the tile live across k: one weight load feeds `tokens` multiply-adds.
+  part.update().reorder(r, p, g, t, k).vectorize(r).unroll(p).unroll(g).unroll(t);
   args = {w, x};
   return Pipeline(y);
 }
@@ -108,7 +119,7 @@ bool targetFor(const std::string& isa, const std::string& features, std::string&
 
 int usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: edgecc-halide gemv_f32x8|gemv_q8_0x8u --isa x86-64 --features \"avx2 fma ...\" -o OUT.o\n"
+               "usage: edgecc-halide gemv_f32x8|gemv_f16x8|gemv_q8_0x8u|gemm_f32x8|gemm_f16x8 --isa x86-64 --features \"avx2 fma ...\" -o OUT.o\n"
                "  Makes one Halide-generated kernel for the given CPU features (edgecc compile runs it).\n");
   return code;
 }
@@ -137,7 +148,11 @@ int main(int argc, char** argv) {
   }
   std::vector<Argument> args;
   Pipeline p;
-  if (kernel == "gemv_f32x8") p = gemvF32x8(args);
+  const int gemmTokens = ek::x86_avx512vnni_halide::kGemmTokens;
+  if (kernel == "gemv_f32x8") p = floatLinear(Float(32), 1, args);
+  else if (kernel == "gemv_f16x8") p = floatLinear(Float(16), 1, args);
+  else if (kernel == "gemm_f32x8") p = floatLinear(Float(32), gemmTokens, args);
+  else if (kernel == "gemm_f16x8") p = floatLinear(Float(16), gemmTokens, args);
   else if (kernel == "gemv_q8_0x8u") p = gemvQ8x8u(args);
   else {
     std::fprintf(stderr, "edgecc-halide: unknown kernel '%s'\n", kernel.c_str());
