@@ -11,6 +11,7 @@
 #include "dialects/exec/ExecDialect.h"
 #include "llvm/ADT/DenseSet.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "runtime/kernels/kernels.h"
 #include "runtime/weights_format.h"
 
 namespace edgecc {
@@ -187,7 +188,23 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
     const int64_t k = maxValue(dims.back(), bounds);
     scratch = std::max(scratch, m * k + m * k / 32 * 4 + m * k / 16 * 2 + threads * m * 4);
   });
-  if (scratch) p.items.push_back({"kernel scratch", scratch, false, "linear's activation quantization and per-thread accumulators"});
+  // attention's span states (runtime/kernels/attention.cpp): a decode step over a long context
+  // keeps a span state per query head and span of keys, sized for the whole cache (value heads
+  // counted as wide as query heads), and a line to align them.
+  int64_t partials = 0;
+  func.walk([&](exec::CallOp call) {
+    if (!isKernel(call.getKernel(), "attention") || call.getIns().size() < 3) return;
+    SymShape q = execDims(func, call.getIns()[0]), k = execDims(func, call.getIns()[1]);
+    if (q.size() != 4 || k.size() < 3) return;
+    const int64_t heads = maxValue(q[0], bounds) * maxValue(q[1], bounds), keys = maxValue(k[2], bounds);
+    const int64_t spans = ek::attention_key_spans(1, keys);
+    if (spans > 1) partials = std::max(partials, (heads * spans * ek::attention_span_state_floats(maxValue(q[3], bounds)) + 16) * 4);
+  });
+  scratch += partials;
+  if (scratch)
+    p.items.push_back({"kernel scratch", scratch, false,
+                       std::string("linear's activation quantization and per-thread accumulators") +
+                           (partials ? ", attention's key-span states" : "")});
 
   int64_t io = 0;
   for (BlockArgument a : func.getArguments()) io += boundedBytes(func, a, bounds);

@@ -49,6 +49,16 @@ namespace ek {
 EK_KERNEL_LIST(EK_DECLARE_KERNEL)
 #undef EK_DECLARE_KERNEL
 
+// attention splits a decode step's keys into spans of this many (each a work unit of its own,
+// merged at the end); spans of one query over T keys. Its scratch holds one span state (Dv
+// values, the max and the denominator, padded to a 64-byte line) per query head and span of
+// the whole cache.
+constexpr int64_t kAttentionSplitKeys = 256;
+inline int64_t attention_key_spans(int64_t S, int64_t T) {
+  return S == 1 && T > kAttentionSplitKeys ? (T + kAttentionSplitKeys - 1) / kAttentionSplitKeys : 1;
+}
+inline int64_t attention_span_state_floats(int64_t Dv) { return (Dv + 2 + 15) / 16 * 16; }
+
 // Name -> kernel, for hosts that interpret calls (the compiler's constant folder). Generated
 // bundles call kernels directly and never need this.
 KernelFn find_kernel(const char* name);

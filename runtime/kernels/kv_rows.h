@@ -1,6 +1,7 @@
 // Rows of a KV cache as stored (graph.kv_cache's `storage`): f32, f16, or q8_0 blocks (32 values
 // under an f16 scale, llama.cpp's `--cache-type-k/v q8_0`). kv_append writes them; attention
-// reads them in place, with f32 arithmetic on the stored values (nothing else is rounded).
+// reads them in place, widening a row once for every query head that shares it, with f32
+// arithmetic on the stored values (nothing else is rounded).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -31,47 +32,65 @@ inline void store_kv_row(WeightFormat f, const float* x, int64_t n, uint8_t* row
   }
 }
 
-// dot(row, x) over n values.
-inline float kv_row_dot(WeightFormat f, const uint8_t* row, const float* x, int64_t n) {
-  if (f != WeightFormat::Q8_0) return row_dot(f, row, x, n);
-  Lanes8 lanes;  // independent lanes, so the compiler may vectorize the sum
-  for (int64_t b = 0; b < n / kBlockValues; ++b, row += kQ8_0BlockBytes, x += kBlockValues) {
-    const int8_t* __restrict q = reinterpret_cast<const int8_t*>(row + 2);
-    float block[8] = {};
-    for (int j = 0; j < kBlockValues; j += 8)
-      for (int l = 0; l < 8; ++l) block[l] += float(q[j + l]) * x[j + l];
-    const float d = block_scale(row);
-    for (int l = 0; l < 8; ++l) lanes.acc[l] += d * block[l];
-  }
-  return lanes.total();
-}
+// Eight floats as one vector (GCC and Clang vector extensions: SIMD on every target). They only
+// pass between inline functions, so GCC's note that their ABI depends on AVX does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float F32x8 __attribute__((vector_size(32)));
+typedef int8_t I8x8 __attribute__((vector_size(8)));
 
-// y += p * row over n values (y never aliases the cache: restrict lets the loops vectorize).
-inline void kv_row_add_scaled(WeightFormat f, const uint8_t* __restrict row, float p, float* __restrict y, int64_t n) {
+inline F32x8 load_f32x8(const float* p) {
+  F32x8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_f32x8(float* p, F32x8 v) { std::memcpy(p, &v, sizeof v); }
+
+// Calls fn(i, values [i, i + 8) as f32) for i = 0, 8, ... while i + 8 <= n: f16 widened
+// exactly, q8_0 as scale x quant. The format is decided once per row, outside the loop.
+template <class Fn>
+inline void kv_row_for_each8(WeightFormat f, const uint8_t* row, int64_t n, Fn&& fn) {
   if (f == WeightFormat::F32) {
-    const float* v = reinterpret_cast<const float*>(row);
-    for (int64_t i = 0; i < n; ++i) y[i] += p * v[i];
+    for (int64_t i = 0; i + 8 <= n; i += 8) fn(i, load_f32x8(reinterpret_cast<const float*>(row) + i));
   } else if (f == WeightFormat::F16) {
-    int64_t i = 0;
+    for (int64_t i = 0; i + 8 <= n; i += 8) {
 #if defined(__F16C__) && defined(__AVX__)
-    const __m256 p8 = _mm256_set1_ps(p);
-    for (; i + 8 <= n; i += 8) {
-      const __m256 v8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)));
-      _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(p8, v8)));
-    }
+      fn(i, F32x8(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)))));
+#else
+      F32x8 v;
+      for (int l = 0; l < 8; ++l) {
+        uint16_t h;
+        std::memcpy(&h, row + 2 * (i + l), 2);
+        v[l] = f16_bits_to_f32(h);
+      }
+      fn(i, v);
 #endif
-    for (; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, row + 2 * i, 2);
-      y[i] += p * f16_bits_to_f32(h);
     }
   } else {
-    for (int64_t b = 0; b < n / kBlockValues; ++b, row += kQ8_0BlockBytes, y += kBlockValues) {
-      const int8_t* __restrict q = reinterpret_cast<const int8_t*>(row + 2);
-      const float s = p * block_scale(row);
-      for (int j = 0; j < kBlockValues; ++j) y[j] += s * float(q[j]);
+    for (int64_t i = 0; i + kBlockValues <= n; i += kBlockValues, row += kQ8_0BlockBytes) {
+      const float d = block_scale(row);
+      for (int c = 0; c < kBlockValues; c += 8) {
+        I8x8 q;
+        std::memcpy(&q, row + 2 + c, sizeof q);
+        fn(i + c, __builtin_convertvector(q, F32x8) * d);
+      }
     }
   }
+}
+
+// Value i of a stored row, widened to f32.
+inline float kv_row_value(WeightFormat f, const uint8_t* row, int64_t i) {
+  if (f == WeightFormat::F32) {
+    float v;
+    std::memcpy(&v, row + 4 * i, 4);
+    return v;
+  }
+  if (f == WeightFormat::F16) {
+    uint16_t h;
+    std::memcpy(&h, row + 2 * i, 2);
+    return f16_bits_to_f32(h);
+  }
+  const uint8_t* block = row + i / kBlockValues * kQ8_0BlockBytes;
+  return block_scale(block) * float(reinterpret_cast<const int8_t*>(block + 2)[i % kBlockValues]);
 }
 
 }  // namespace ek
