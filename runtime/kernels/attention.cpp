@@ -64,8 +64,12 @@ void attend(const Problem& p, int64_t b, int64_t h, int64_t s, int64_t t0, int64
       kv_row_for_each8(p.kf, row, p.D, [&](int64_t i, F32x8 key) {
         for (int g = 0; g < N; ++g) lanes[g] += key * load_f32x8(Q[g] + i);
       });
-      for (int64_t i = p.D / 8 * 8; i < p.D; ++i)
-        for (int g = 0; g < N; ++g) lanes[g][0] += kv_row_value(p.kf, row, i) * Q[g][i];
+      if (const int64_t full = p.D / 8 * 8; full < p.D) {  // f32/f16 only: q8_0 rows are whole blocks of 32
+        float rest[8];
+        row_values(p.kf, row + row_bytes(p.kf, full), rest, p.D - full);
+        for (int64_t i = full; i < p.D; ++i)
+          for (int g = 0; g < N; ++g) lanes[g][0] += rest[i - full] * Q[g][i];
+      }
       for (int g = 0; g < N; ++g) {
         const F32x8 a = lanes[g];
         float x = (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) * p.scale;
@@ -93,12 +97,18 @@ void attend(const Problem& p, int64_t b, int64_t h, int64_t s, int64_t t0, int64
     for (int64_t j = 0; j < m; ++j) {
       const uint8_t* row = V + (tb + j) * p.vRow;
       float w[N];
-      for (int g = 0; g < N; ++g) w[g] = prob[g][j];
+      bool any = false;
+      for (int g = 0; g < N; ++g) any |= (w[g] = prob[g][j]) != 0.f;
+      if (!any) continue;  // a key masked out for every head: its value row is never read
       kv_row_for_each8(p.vf, row, p.Dv, [&](int64_t i, F32x8 value) {
         for (int g = 0; g < N; ++g) store_f32x8(heads[g].y + i, load_f32x8(heads[g].y + i) + w[g] * value);
       });
-      for (int64_t i = p.Dv / 8 * 8; i < p.Dv; ++i)
-        for (int g = 0; g < N; ++g) heads[g].y[i] += w[g] * kv_row_value(p.vf, row, i);
+      if (const int64_t full = p.Dv / 8 * 8; full < p.Dv) {
+        float rest[8];
+        row_values(p.vf, row + row_bytes(p.vf, full), rest, p.Dv - full);
+        for (int64_t i = full; i < p.Dv; ++i)
+          for (int g = 0; g < N; ++g) heads[g].y[i] += w[g] * rest[i - full];
+      }
     }
   }
 }

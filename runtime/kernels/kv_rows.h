@@ -77,20 +77,4 @@ inline void kv_row_for_each8(WeightFormat f, const uint8_t* row, int64_t n, Fn&&
   }
 }
 
-// Value i of a stored row, widened to f32.
-inline float kv_row_value(WeightFormat f, const uint8_t* row, int64_t i) {
-  if (f == WeightFormat::F32) {
-    float v;
-    std::memcpy(&v, row + 4 * i, 4);
-    return v;
-  }
-  if (f == WeightFormat::F16) {
-    uint16_t h;
-    std::memcpy(&h, row + 2 * i, 2);
-    return f16_bits_to_f32(h);
-  }
-  const uint8_t* block = row + i / kBlockValues * kQ8_0BlockBytes;
-  return block_scale(block) * float(reinterpret_cast<const int8_t*>(block + 2)[i % kBlockValues]);
-}
-
 }  // namespace ek
