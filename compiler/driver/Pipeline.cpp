@@ -66,6 +66,9 @@ std::string compileOptionsKey(const CompileOptions& o) {
                     (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
                     std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
+  for (const auto& [name, size] : o.import.dims) key += "/dim " + name + "=" + std::to_string(size);
+  for (const auto& [name, sum] : o.import.dim_exprs) key += "/dim " + name + "=" + sum;
+  for (const auto& [name, bound] : o.import.max_dims) key += "/max-dim " + name + "=" + std::to_string(bound);
   if (!o.calibration_text.empty()) {
     auto text = llvm::MemoryBuffer::getFile(o.calibration_text, /*IsText=*/false, /*RequiresNullTerminator=*/false);
     key += "/calibration " + std::to_string(o.calibration_chunks) + " " +

@@ -39,7 +39,7 @@ namespace {
 
 const char* kUsage =
     "usage:\n"
-    "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE]... [--max-dim NAME=BOUND]...\n"
+    "  edgecc compile MODEL.onnx|MODEL.gguf -o DIR [--target NAME] [--dim NAME=SIZE|NAME=A+B]... [--max-dim NAME=BOUND]...\n"
     "                 [--max-context N] [--max-batch N] [--all-logits] [--dump-after PASS] [--namespace NS]\n"
     "                 [--weights f32|f16|q8_0|q4_0|q6_k|q5_k|q4_k|q3_k|q2_k] [--weights-head FORMAT]   convert float weights while compiling\n"
     "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
@@ -53,7 +53,7 @@ const char* kUsage =
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
     "                 [--temperature 0] [--top-k 0] [--top-p 1] [--repeat-penalty 1] [--seed 0] [--threads 1]\n"
     "                 [--json] [--ignore-eos] [--max-context N] [--max-batch N] [--weights FORMAT] [--kv-type TYPE] [--target NAME]\n"
-    "                 [--calibration TEXT] [--bundle-dir DIR]\n"
+    "                 [--calibration TEXT] [--bundle-dir DIR] [--dim NAME=SIZE|NAME=A+B]...\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
     "                 [--max-context N] [--weights FORMAT] [--kv-type TYPE] [--calibration TEXT] [--target NAME] [--bundle-dir DIR]\n"
     "                 (chunked as llama-perplexity)\n"
@@ -146,7 +146,40 @@ bool parseInt(const std::string& s, int64_t* out) {
 
 // --max-context / --max-batch / --weights / --weights-head, shared by compile, generate and
 // perplexity.
+// --dim NAME=SIZE (or NAME=A+B: a sum of other dims) and --max-dim NAME=BOUND: how an ONNX
+// model's named dims are sized.
+bool readDimOptions(const Args& a, edgecc::ImportOptions* import, std::string* why) {
+  for (const std::string& d : a.all("--dim")) {
+    auto eq = d.find('=');
+    int64_t v;
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      *why = "--dim wants NAME=SIZE or NAME=A+B, got '" + d + "'";
+      return false;
+    }
+    if (parseInt(d.substr(eq + 1), &v)) {
+      if (v < 0) {
+        *why = "--dim wants a size of 0 or more, got '" + d + "'";
+        return false;
+      }
+      import->dims[d.substr(0, eq)] = v;
+    } else {
+      import->dim_exprs[d.substr(0, eq)] = d.substr(eq + 1);
+    }
+  }
+  for (const std::string& d : a.all("--max-dim")) {
+    auto eq = d.find('=');
+    int64_t v;
+    if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 1) {
+      *why = "--max-dim wants NAME=BOUND, got '" + d + "'";
+      return false;
+    }
+    import->max_dims[d.substr(0, eq)] = v;
+  }
+  return true;
+}
+
 bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string* why) {
+  if (!readDimOptions(a, &options->import, why)) return false;
   options->weights = a.get("--weights");
   options->weights_head = a.get("--weights-head");
   options->weight_overrides = a.all("--weights-override");
@@ -257,18 +290,6 @@ int cmdCompile(int argc, char** argv) {
   options.all_logits = a.has("--all-logits");
   std::string why;
   if (!readLlmOptions(a, &options, &why)) return usage(why);
-  for (const std::string& d : a.all("--dim")) {
-    auto eq = d.find('=');
-    int64_t v;
-    if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 0) return usage("--dim wants NAME=SIZE, got '" + d + "'");
-    options.import.dims[d.substr(0, eq)] = v;
-  }
-  for (const std::string& d : a.all("--max-dim")) {
-    auto eq = d.find('=');
-    int64_t v;
-    if (eq == std::string::npos || !parseInt(d.substr(eq + 1), &v) || v < 1) return usage("--max-dim wants NAME=BOUND, got '" + d + "'");
-    options.import.max_dims[d.substr(0, eq)] = v;
-  }
   const auto start = std::chrono::steady_clock::now();
   // Stage lines for work a user waits on: on a terminal, or for a large model in scripts.
   uint64_t modelBytes = 0;
@@ -421,7 +442,8 @@ int runGenerateTool(int argc, char** argv, const std::string& command, const std
   std::vector<std::string> valueFlags = passValue;
   valueFlags.insert(valueFlags.end(), ownFlags.begin(), ownFlags.end());
   valueFlags.insert(valueFlags.end(), {"--target", "--bundle-dir", "--max-context", "--max-batch", "--weights", "--weights-head", "--kv-type",
-                                        "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget", "--kernels"});
+                                        "--weights-override", "--calibration", "--calibration-chunks", "--ram-budget", "--kernels",
+                                        "--dim", "--max-dim"});
   Args a(argc, argv, 2, valueFlags, passBool);
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage(command + " takes one model file or bundle directory");

@@ -243,6 +243,13 @@ class OnnxImporter {
 
   void registerHandlers();
   LogicalResult importNode(const onnx::NodeProto& n);
+  // The symbol named `name`, made with `bound` on first use.
+  FailureOr<SymDim> symbolFor(const std::string& name, int64_t bound);
+  // A sum of dim names and integers ("past_sequence_length + 1") over the symbols.
+  std::optional<SymDim> parseDimSum(const std::string& text, const std::map<std::string, int64_t>& maxDims);
+  std::string placeKvDims(const onnx::GraphProto& g, const std::unordered_map<std::string, const onnx::TensorProto*>& inits,
+                          std::map<std::string, int64_t>& maxDims, std::map<std::string, int64_t>& fixedDims,
+                          std::map<std::string, SymDim>& exprDims);
 
   MLIRContext& ctx_;
   OpBuilder builder_;
@@ -967,14 +974,16 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(x, input(n, 0));
     Shape in = shapeOf(*x);
     const int64_t rank = int64_t(in.size());
-    Ints starts, ends, axes, steps;
+    Shape starts, ends;
+    Ints axes, steps;
     if (opset_ < 10) {
-      starts = attrInts(n, "starts").value_or(Ints());
-      ends = attrInts(n, "ends").value_or(Ints());
+      for (int64_t v : attrInts(n, "starts").value_or(Ints())) starts.push_back(v);
+      for (int64_t v : attrInts(n, "ends").value_or(Ints())) ends.push_back(v);
       axes = attrInts(n, "axes").value_or(Ints());
     } else {
-      EDGECC_TRY(s, constInts(n, 1));
-      EDGECC_TRY(e, constInts(n, 2));
+      // Bounds may be symbolic (a rotary table cut at past + seq, a causal mask from past on).
+      EDGECC_TRY(s, shapeInput(n, 1));
+      EDGECC_TRY(e, shapeInput(n, 2));
       starts = *s;
       ends = *e;
       if (hasInput(n, 3)) { EDGECC_TRY(a, constInts(n, 3)); axes = *a; }
@@ -986,28 +995,40 @@ void OnnxImporter::registerHandlers() {
       return failNode(n, "starts, ends, axes and steps differ in length");
     Ints offsets(size_t(rank), 0), strides(size_t(rank), 1);
     Shape sizes(in);
+    std::vector<std::pair<int64_t, SymDim>> gathered;  // {axis, start}: symbolic starts, taken by index
     for (size_t i = 0; i < axes.size(); ++i) {
       EDGECC_TRY(ax, axis(n, axes[i], rank));
       const int64_t step = steps[i];
       if (step == 0) return failNode(n, "zero step");
-      if (!in[size_t(*ax)].isConstant()) {
-        // A symbolic axis can only be taken whole (start 0, step 1, end at or past its bound).
-        const SymDim dim = in[size_t(*ax)];
-        if (starts[i] != 0 || step != 1 || ends[i] < maxValue(dim, symbols_))
-          return failNode(n, "slicing part of a symbolic dim is not supported");
+      const SymDim dim = in[size_t(*ax)];
+      if (!dim.isConstant() || !starts[i].isConstant() || !ends[i].isConstant()) {
+        // Symbolic: the slice must provably stay inside the axis for every size the bundle
+        // accepts (ONNX would clamp, which no later op expects).
+        SymDim s = starts[i], e = ends[i];
+        if (step != 1) return failNode(n, "a symbolic slice needs step 1");
+        if (s.isConstant() && s.c < 0) s = dim + s;
+        if (e.isConstant() && e.c < 0) e = dim + e;
+        if (e.isConstant() && e.c >= maxValue(dim, symbols_)) e = dim;  // "to the end"
+        if (minValue(s, symbols_) < 0 || minValue(e - s, symbols_) < 0 || minValue(dim - e, symbols_) < 0)
+          return failNode(n, "the slice [" + dimText(s, symbols_) + ", " + dimText(e, symbols_) + ") of an axis of size " +
+                                 dimText(dim, symbols_) + " can leave the axis for some sizes within the bounds (up to " +
+                                 std::to_string(maxValue(e, symbols_)) + "); lower --max-context or the dim bounds");
+        sizes[size_t(*ax)] = e - s;
+        if (s.isConstant()) offsets[size_t(*ax)] = s.c;
+        else gathered.push_back({*ax, s});
         continue;
       }
-      const int64_t dim = in[size_t(*ax)].c;
-      int64_t s = starts[i], e = ends[i];
-      if (s < 0) s += dim;
-      if (e < 0) e += dim;
+      const int64_t size = dim.c;
+      int64_t s = starts[i].c, e = ends[i].c;
+      if (s < 0) s += size;
+      if (e < 0) e += size;
       // Clamp as the ONNX spec says: [0, dim] for positive steps, [-1, dim-1] for negative.
       if (step > 0) {
-        s = std::clamp<int64_t>(s, 0, dim);
-        e = std::clamp<int64_t>(e, 0, dim);
+        s = std::clamp<int64_t>(s, 0, size);
+        e = std::clamp<int64_t>(e, 0, size);
       } else {
-        s = std::clamp<int64_t>(s, -1, dim - 1);
-        e = std::clamp<int64_t>(e, -1, dim - 1);
+        s = std::clamp<int64_t>(s, -1, size - 1);
+        e = std::clamp<int64_t>(e, -1, size - 1);
       }
       // ceil(span / |step|) without span + |step| - 1, which overflows for steps near 2^63.
       const int64_t span = step > 0 ? e - s : s - e;
@@ -1017,8 +1038,22 @@ void OnnxImporter::registerHandlers() {
       strides[size_t(*ax)] = step;
       sizes[size_t(*ax)] = count;
     }
-    FailureOr<Value> y = slice(*x, offsets, strides, sizes);
+    // Axes with a symbolic start are taken whole here, then gathered at start + [0, size).
+    Shape sliced = sizes;
+    for (const auto& [ax, start] : gathered) sliced[size_t(ax)] = in[size_t(ax)];
+    FailureOr<Value> y = slice(*x, offsets, strides, sliced);
     if (failed(y)) return failure();
+    for (const auto& [ax, start] : gathered) {
+      Value first = builder_.create<graph::SymbolicOp>(loc_, tensorType(Shape{}, ek::DType::I64),
+                                                       dimsMap(&ctx_, Shape{start}, int(symbols_.names.size())));
+      HostData one{ek::DType::I64, {}, std::string(8, '\0')};
+      one.bytes[0] = 1;
+      EDGECC_TRY(idx, make<graph::RangeOp>(tensorType(Shape{sizes[size_t(ax)]}, ek::DType::I64), first, constant(one)));
+      Shape out = shapeOf(*y);
+      out[size_t(ax)] = sizes[size_t(ax)];
+      y = make<graph::GatherOp>(tensorType(out, dtypeOfValue(*y)), *y, *idx, builder_.getI64IntegerAttr(ax));
+      if (failed(y)) return failure();
+    }
     setOutput(n, 0, *y);
     return success();
   };
@@ -1100,7 +1135,7 @@ void OnnxImporter::registerHandlers() {
   };
 
   h["ConstantOfShape"] = [this](const onnx::NodeProto& n) -> LogicalResult {
-    EDGECC_TRY(shape, constInts(n, 0));
+    EDGECC_TRY(shape, shapeInput(n, 0));
     HostData fill{ek::DType::F32, {}, std::string(4, '\0')};
     if (const auto* a = attr(n, "value")) {
       onnx::TensorProto copy = a->t();
@@ -1108,13 +1143,22 @@ void OnnxImporter::registerHandlers() {
       if (failed(t)) return failure();
       if (t->bytes.size() != ek::dtype_size(t->dtype)) return failNode(n, "value must hold one element");
       fill = *t;
+      fill.dims.clear();
     }
-    if (std::string why = shapeProblem(*shape); !why.empty()) return failNode(n, why);
-    const int64_t total = *checkedNumel(*shape);
-    if (total * int64_t(fill.bytes.size()) > (int64_t(1) << 32)) return failNode(n, "constant of more than 4 GiB");
-    HostData d{fill.dtype, *shape, {}};
-    for (int64_t i = 0; i < total; ++i) d.bytes.insert(d.bytes.end(), fill.bytes.begin(), fill.bytes.end());
-    setOutput(n, 0, constant(d));
+    if (std::optional<Ints> dims = staticDims(*shape)) {
+      if (std::string why = shapeProblem(*dims); !why.empty()) return failNode(n, why);
+      const int64_t total = *checkedNumel(*dims);
+      if (total * int64_t(fill.bytes.size()) > (int64_t(1) << 32)) return failNode(n, "constant of more than 4 GiB");
+      HostData d{fill.dtype, *dims, {}};
+      for (int64_t i = 0; i < total; ++i) d.bytes.insert(d.bytes.end(), fill.bytes.begin(), fill.bytes.end());
+      setOutput(n, 0, constant(d));
+      return success();
+    }
+    // A symbolic shape (a mask sized by the new tokens): one value, broadcast at run time.
+    if (std::string why = shapeProblem(*shape, symbols_); !why.empty()) return failNode(n, why);
+    fill.dims.assign(shape->size(), 1);
+    EDGECC_TRY(y, make<graph::ExpandOp>(tensorType(*shape, fill.dtype), constant(fill)));
+    setOutput(n, 0, *y);
     return success();
   };
 
@@ -1357,6 +1401,140 @@ static std::set<std::string> shapeDeterminingValues(const onnx::GraphProto& g) {
   return needed;
 }
 
+FailureOr<SymDim> OnnxImporter::symbolFor(const std::string& name, int64_t bound) {
+  auto known = std::find(symbols_.names.begin(), symbols_.names.end(), name);
+  if (known == symbols_.names.end()) {
+    if (symbols_.names.size() == size_t(kMaxSymbols)) {
+      fail("at most " + std::to_string(kMaxSymbols) + " symbolic dims are supported (dim '" + name + "' would be one more)");
+      return failure();
+    }
+    symbols_.names.push_back(name);
+    symbols_.bounds.push_back(bound);
+    known = symbols_.names.end() - 1;
+  }
+  return SymDim::symbol(int(known - symbols_.names.begin()));
+}
+
+std::optional<SymDim> OnnxImporter::parseDimSum(const std::string& text, const std::map<std::string, int64_t>& maxDims) {
+  SymDim sum(0);
+  std::stringstream terms(text);
+  std::string term;
+  while (std::getline(terms, term, '+')) {
+    const size_t b = term.find_first_not_of(" \t"), e = term.find_last_not_of(" \t");
+    if (b == std::string::npos) return std::nullopt;
+    term = term.substr(b, e - b + 1);
+    if (std::all_of(term.begin(), term.end(), [](char c) { return c >= '0' && c <= '9'; }) && term.size() < 10) {
+      sum = sum + SymDim(std::stoll(term));
+      continue;
+    }
+    auto bound = maxDims.find(term);
+    if (bound == maxDims.end()) return std::nullopt;
+    FailureOr<SymDim> sym = symbolFor(term, bound->second);
+    if (failed(sym)) return std::nullopt;
+    sum = sum + *sym;
+  }
+  return sum;
+}
+
+// An LLM with a KV cache names its dims the way its exporter likes (batch_size, past_seq,
+// "past_sequence_length + 1", total_sequence_length, ...). They are placed by where they occur:
+//  - axis 0 of a rank-4 input or output (a cache): the batch, 1 (a bundle holds one sequence);
+//  - axis 2 of a rank-4 input: a cache's past length, a symbol up to the context;
+//  - axis 2 of a rank-4 output (a cache extended by the new rows), wherever it occurs (an
+//    attention mask over every position): past + new tokens;
+//  - a name that spells a sum of dims and integers: that sum;
+//  - any other: the new tokens, a symbol up to kv_batch.
+// Options name dims explicitly and win. Returns why a dim could not be placed, or "".
+std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
+                                      const std::unordered_map<std::string, const onnx::TensorProto*>& inits,
+                                      std::map<std::string, int64_t>& maxDims, std::map<std::string, int64_t>& fixedDims,
+                                      std::map<std::string, SymDim>& exprDims) {
+  auto dimName = [](const onnx::ValueInfoProto& v, int axis) -> std::string {
+    const auto& tt = v.type().tensor_type();
+    return tt.has_shape() && axis < tt.shape().dim_size() ? tt.shape().dim(axis).dim_param() : std::string();
+  };
+  auto rank = [](const onnx::ValueInfoProto& v) {
+    return v.type().tensor_type().has_shape() ? v.type().tensor_type().shape().dim_size() : -1;
+  };
+  auto free = [&](const std::string& n) { return !n.empty() && !fixedDims.count(n) && !options_.dim_exprs.count(n); };
+  auto has = [](const std::vector<std::string>& v, const std::string& n) { return std::find(v.begin(), v.end(), n) != v.end(); };
+  std::vector<std::string> graphInputs;  // not initializers
+  for (const auto& in : g.input())
+    if (!inits.count(in.name())) graphInputs.push_back(in.name());
+  auto isInput = [&](const onnx::ValueInfoProto& in) { return has(graphInputs, in.name()); };
+
+  std::vector<std::string> past, total, tokens, sums;  // in order of appearance: deterministic symbols
+  std::map<std::string, std::string> userOf;           // a dim -> the first input that has it
+  for (const auto& in : g.input()) {
+    if (!isInput(in) || rank(in) != 4) continue;
+    if (free(dimName(in, 0)) && !maxDims.count(dimName(in, 0))) fixedDims[dimName(in, 0)] = 1;
+    if (free(dimName(in, 2)) && !has(past, dimName(in, 2))) past.push_back(dimName(in, 2));
+  }
+  for (const auto& out : g.output()) {
+    if (rank(out) != 4) continue;
+    if (free(dimName(out, 0)) && !maxDims.count(dimName(out, 0))) fixedDims[dimName(out, 0)] = 1;
+    const std::string t = dimName(out, 2);
+    if (free(t) && !maxDims.count(t) && !has(past, t) && !has(total, t)) total.push_back(t);
+  }
+  for (const auto& in : g.input())
+    for (int d = 0; isInput(in) && d < rank(in); ++d) {
+      const std::string n = dimName(in, d);
+      if (!free(n) || has(past, n) || has(total, n) || has(tokens, n) || has(sums, n)) continue;
+      (n.find('+') != std::string::npos ? sums : tokens).push_back(n);
+      userOf[n] = in.name();
+    }
+  // Without names on the extended caches, two dims may look like new tokens: the token ids'
+  // (indices into an embedding table) and an attention mask's over every position. The one no
+  // Gather indexes by is past + new.
+  if (tokens.size() >= 2) {
+    std::set<std::string> indexed;  // dims of inputs used as Gather indices
+    for (const auto& n : g.node())
+      if (n.op_type() == "Gather" && n.input_size() > 1)
+        for (const auto& in : g.input())
+          if (in.name() == n.input(1) && isInput(in))
+            for (int d = 0; d < rank(in); ++d) indexed.insert(dimName(in, d));
+    std::vector<std::string> byIndex, other;
+    for (const std::string& t : tokens) (indexed.count(t) ? byIndex : other).push_back(t);
+    if (byIndex.size() == 1) {
+      tokens = byIndex;
+      total.insert(total.end(), other.begin(), other.end());
+    }
+  }
+  // Symbols: the past lengths first, then the new tokens.
+  for (const std::string& p : past) {
+    maxDims.emplace(p, options_.kv_context);
+    if (failed(symbolFor(p, maxDims[p]))) return error_;
+  }
+  for (const std::string& t : tokens) {
+    maxDims.emplace(t, std::min(options_.kv_batch, options_.kv_context));
+    if (failed(symbolFor(t, maxDims[t]))) return error_;
+  }
+  for (const auto& [n, text] : options_.dim_exprs) {
+    std::optional<SymDim> e = parseDimSum(text, maxDims);
+    if (!e) return "--dim " + n + "=" + text + ": not a sum of integers and the model's other named dims";
+    exprDims[n] = *e;
+  }
+  for (const std::string& n : sums) {
+    std::optional<SymDim> e = parseDimSum(n, maxDims);
+    if (!e) return "cannot place dim '" + n + "' of input '" + userOf[n] + "': it reads as a sum, but not of integers and " +
+                   "the model's other named dims; name it with --dim '" + n + "=PAST+NEW'";
+    exprDims[n] = *e;
+  }
+  if (total.empty()) return "";
+  if (past.size() != 1 || tokens.size() != 1) {
+    std::string which;
+    for (const std::string& t : tokens) which += (which.empty() ? "'" : ", '") + t + "' (input '" + userOf[t] + "')";
+    return "cannot place dim '" + total[0] + "' (axis 2 of the extended caches): it should be the past length plus the " +
+           "new tokens, but " +
+           (past.size() != 1 ? std::string("the caches' past lengths are not one named dim")
+                             : tokens.empty() ? std::string("no other input dim counts new tokens")
+                                              : "the new tokens could be any of " + which) +
+           "; name it with --dim " + total[0] + "=PAST+NEW";
+  }
+  for (const std::string& t : total) exprDims[t] = *symbolFor(past[0], 0) + *symbolFor(tokens[0], 0);
+  return "";
+}
+
 Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   auto error = [&](const std::string& why) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), "%s: %s", path_.c_str(), why.c_str());
@@ -1390,19 +1568,13 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
   // Graph inputs (minus those that are initializers: those are constants with defaults).
   std::unordered_map<std::string, const onnx::TensorProto*> inits;
   for (const auto& t : g.initializer()) inits[t.name()] = &t;
-  // With a KV-cache context, named dims no option mentions stay symbolic: axis 2 of a rank-4
-  // input (a cache's past length) up to the context, the others (new tokens) up to the batch.
+  // Named dims no option mentions: with a KV-cache context they are placed by the graph's
+  // structure (placeKvDims); otherwise they take default_dim.
   std::map<std::string, int64_t> maxDims = options_.max_dims;
+  std::map<std::string, SymDim> exprDims;
+  std::map<std::string, int64_t> fixedDims = options_.dims;
   if (options_.kv_context > 0)
-    for (const auto& in : g.input()) {
-      if (inits.count(in.name()) || !in.type().tensor_type().has_shape()) continue;
-      const auto& shape = in.type().tensor_type().shape();
-      for (int d = 0; d < shape.dim_size(); ++d) {
-        const std::string& name = shape.dim(d).dim_param();
-        if (name.empty() || options_.dims.count(name) || maxDims.count(name)) continue;
-        maxDims[name] = shape.dim_size() == 4 && d == 2 ? options_.kv_context : std::min(options_.kv_batch, options_.kv_context);
-      }
-    }
+    if (std::string why = placeKvDims(g, inits, maxDims, fixedDims, exprDims); !why.empty()) return error(why);
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   for (const auto& in : g.input()) {
@@ -1430,20 +1602,17 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
       for (const auto& dim : tt.shape().dim()) {
         if (dim.has_dim_value() && dim.dim_value() >= 0) {
           shape.push_back(dim.dim_value());
+        } else if (auto fixed = fixedDims.find(dim.dim_param()); fixed != fixedDims.end()) {
+          shape.push_back(fixed->second);
+        } else if (auto expr = exprDims.find(dim.dim_param()); expr != exprDims.end()) {
+          shape.push_back(expr->second);
         } else if (auto bound = maxDims.find(dim.dim_param()); bound != maxDims.end()) {
           // Kept symbolic: the bundle accepts any size up to the bound.
-          auto known = std::find(symbols_.names.begin(), symbols_.names.end(), dim.dim_param());
-          if (known == symbols_.names.end()) {
-            if (symbols_.names.size() == size_t(kMaxSymbols))
-              return error("at most " + std::to_string(kMaxSymbols) + " symbolic dims are supported");
-            symbols_.names.push_back(dim.dim_param());
-            symbols_.bounds.push_back(bound->second);
-            known = symbols_.names.end() - 1;
-          }
-          shape.push_back(SymDim::symbol(int(known - symbols_.names.begin())));
+          FailureOr<SymDim> sym = symbolFor(dim.dim_param(), bound->second);
+          if (failed(sym)) return error(error_);
+          shape.push_back(*sym);
         } else {
-          auto it = options_.dims.find(dim.dim_param());
-          shape.push_back(it != options_.dims.end() ? it->second : options_.default_dim);
+          shape.push_back(options_.default_dim);
         }
       }
     }
@@ -1451,7 +1620,7 @@ Expected<OwningOpRef<ModuleOp>> OnnxImporter::run() {
     argTypes.push_back(symbolicTensorType(&ctx_, shape, et, kMaxSymbols));
     argNames.push_back(in.name());
   }
-  for (const auto& [name, bound] : maxDims) {
+  for (const auto& [name, bound] : options_.max_dims) {
     if (bound < 1 || bound > (int64_t(1) << 31)) return error("the bound of dim '" + name + "' must be in 1..2^31");
     if (options_.input_shapes.empty() && std::find(symbols_.names.begin(), symbols_.names.end(), name) == symbols_.names.end())
       return error("no graph input has a dim named '" + name + "'");

@@ -1,5 +1,6 @@
 // softmax(q k^T * scale + mask) v -> graph.attention. The fused kernel never materializes
 // the S x T score matrix and reads grouped-query key/value heads without repeating them.
+#include "compiler/ir/SymbolicShape.h"
 #include "compiler/passes/Passes.h"
 #include "compiler/passes/PatternUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -65,6 +66,34 @@ std::optional<Scores> matchScores(Value scores, Type softmaxType) {
   return m;
 }
 
+// where(keep, scores, fill) with a fill so negative that scores + fill rounds to fill (GPT-2's
+// causal mask): the scores, and keep as an additive mask where(keep, 0, fill). Softmax gives
+// the same probabilities either way.
+struct KeepMask {
+  Value keep;
+  double fill = 0;
+};
+std::optional<Scores> matchKeptScores(Value v, Type softmaxType, KeepMask* keep) {
+  auto where = v.getDefiningOp<graph::WhereOp>();
+  if (!where || where.getType() != softmaxType) return std::nullopt;
+  std::optional<double> fill = scalarConstant(where.getRhs());
+  if (!fill || *fill > -1e30) return std::nullopt;
+  std::optional<Scores> scores = matchScores(where.getLhs(), softmaxType);
+  if (scores) *keep = {where.getCondition(), *fill};
+  return scores;
+}
+
+// The shape of `a` broadcast with `b` (both broadcast to the scores' shape already).
+SymShape broadcastDims(const SymShape& a, const SymShape& b) {
+  SymShape out(std::max(a.size(), b.size()), SymDim(1));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const SymDim& x = i + a.size() >= out.size() ? a[i + a.size() - out.size()] : SymDim(1);
+    const SymDim& y = i + b.size() >= out.size() ? b[i + b.size() - out.size()] : SymDim(1);
+    out[i] = x == SymDim(1) ? y : x;
+  }
+  return out;
+}
+
 struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(graph::SoftmaxOp softmax, PatternRewriter& rw) const override {
@@ -75,12 +104,17 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
     if (!pv || pv.getLhs() != softmax.getResult()) return failure();
     // Scores, with an optional additive mask on either side.
     Value mask;
-    std::optional<Scores> scores = matchScores(softmax.getInput(), type);
+    KeepMask keep;
+    auto scoresOf = [&](Value v) {
+      std::optional<Scores> s = matchScores(v, type);
+      return s ? s : matchKeptScores(v, type, &keep);
+    };
+    std::optional<Scores> scores = scoresOf(softmax.getInput());
     if (!scores) {
       auto add = softmax.getInput().getDefiningOp<graph::AddOp>();
       if (!add || add.getType() != type) return failure();
-      if ((scores = matchScores(add.getLhs(), type))) mask = add.getRhs();
-      else if ((scores = matchScores(add.getRhs(), type))) mask = add.getLhs();
+      if ((scores = scoresOf(add.getLhs()))) mask = add.getRhs();
+      else if ((scores = scoresOf(add.getRhs()))) mask = add.getLhs();
       else return failure();
     }
     Value q = scores->q;
@@ -98,6 +132,22 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
         return failure();
     }
     rw.setInsertionPoint(pv);
+    if (keep.keep) {
+      if (mask && !cast<RankedTensorType>(mask.getType()).getElementType().isF32()) return failure();
+      const int numSymbols = int(symbolBounds(softmax).names.size());
+      auto scalar = RankedTensorType::get({}, rw.getF32Type());
+      auto zero = rw.create<graph::ConstantOp>(softmax.getLoc(), scalar, DenseElementsAttr::get(scalar, 0.0f), StringAttr());
+      auto fill = rw.create<graph::ConstantOp>(softmax.getLoc(), scalar, DenseElementsAttr::get(scalar, float(keep.fill)), StringAttr());
+      SymShape dims = symbolicShape(keep.keep.getType());
+      Value keepMask = rw.create<graph::WhereOp>(softmax.getLoc(), symbolicTensorType(getContext(), dims, rw.getF32Type(), numSymbols),
+                                                 keep.keep, zero, fill);
+      if (mask) {
+        dims = broadcastDims(dims, symbolicShape(mask.getType()));
+        keepMask = rw.create<graph::AddOp>(softmax.getLoc(), symbolicTensorType(getContext(), dims, rw.getF32Type(), numSymbols),
+                                           keepMask, mask);
+      }
+      mask = keepMask;
+    }
     rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scores->scale)), UnitAttr());
     return success();
   }
