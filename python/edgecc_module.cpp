@@ -40,7 +40,8 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
                       const std::map<std::string, int64_t>& dims, const std::map<std::string, int64_t>& maxDims,
                       int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
                       bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
-                      int64_t calibrationChunks, const std::string& ramBudget, bool fit, const std::string& kvType) {
+                      int64_t calibrationChunks, const std::string& ramBudget, bool fit, const std::string& kvType,
+                      const std::map<std::string, std::string>& dimSums) {
   edgecc::CompileOptions options;
   if (!edgecc::graph::isKvStorage(kvType)) throw py::value_error("kv_type wants 'f32', 'f16' or 'q8_0', got '" + kvType + "'");
   options.kv_type = kvType;
@@ -60,6 +61,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   options.calibration_chunks = calibrationChunks;
   options.import.dims = dims;
   options.import.max_dims = maxDims;
+  options.import.dim_sums = dimSums;
   llvm::Expected<edgecc::CompileResult> r = [&] {
     py::gil_scoped_release release;
     return edgecc::compileModelToBundle(model, outDir, options);
@@ -238,8 +240,9 @@ PYBIND11_MODULE(edgecc, m) {
         py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
         py::arg("all_logits") = false, py::arg("weight_overrides") = std::vector<std::string>{},
         py::arg("calibration") = "", py::arg("calibration_chunks") = 0, py::arg("ram_budget") = "", py::arg("fit") = false,
-        py::arg("kv_type") = "f32",
+        py::arg("kv_type") = "f32", py::arg("dim_sums") = std::map<std::string, std::string>{},
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
+        "`dim_sums` names dims that are sums of others ({'total_seq': 'past_seq+seq'}) where the graph does not say; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
         "`max_batch` bounds the tokens per step; "
         "`max_dims` keeps them symbolic up to a bound, so one bundle runs every size. `weights` converts float "

@@ -67,7 +67,7 @@ std::string compileOptionsKey(const CompileOptions& o) {
                     std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
   for (const auto& [name, size] : o.import.dims) key += "/dim " + name + "=" + std::to_string(size);
-  for (const auto& [name, sum] : o.import.dim_exprs) key += "/dim " + name + "=" + sum;
+  for (const auto& [name, sum] : o.import.dim_sums) key += "/dim " + name + "=" + sum;
   for (const auto& [name, bound] : o.import.max_dims) key += "/max-dim " + name + "=" + std::to_string(bound);
   if (!o.calibration_text.empty()) {
     auto text = llvm::MemoryBuffer::getFile(o.calibration_text, /*IsText=*/false, /*RequiresNullTerminator=*/false);

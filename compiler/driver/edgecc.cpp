@@ -163,7 +163,7 @@ bool readDimOptions(const Args& a, edgecc::ImportOptions* import, std::string* w
       }
       import->dims[d.substr(0, eq)] = v;
     } else {
-      import->dim_exprs[d.substr(0, eq)] = d.substr(eq + 1);
+      import->dim_sums[d.substr(0, eq)] = d.substr(eq + 1);
     }
   }
   for (const std::string& d : a.all("--max-dim")) {

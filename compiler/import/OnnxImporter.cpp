@@ -1259,6 +1259,19 @@ void OnnxImporter::registerHandlers() {
   h["ReduceMin"] = reduce(graph::ReduceMinOp{}, 18);
   h["ReduceProd"] = reduce(graph::ReduceProdOp{}, 18);
 
+  h["CumSum"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(a, constInts(n, 1));
+    if (a->size() != 1) return failNode(n, "axis must be a scalar");
+    EDGECC_TRY(ax, axis(n, (*a)[0], int64_t(shapeOf(*x).size())));
+    if (dtypeOfValue(*x) == ek::DType::Bool) return failNode(n, "running sums of bool are not defined");
+    EDGECC_TRY(y, make<graph::CumSumOp>((*x).getType(), *x, builder_.getI64IntegerAttr(*ax),
+                                        builder_.getBoolAttr(attrInt(n, "exclusive", 0) != 0),
+                                        builder_.getBoolAttr(attrInt(n, "reverse", 0) != 0)));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
   h["Softmax"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     Shape in = shapeOf(*x);
@@ -1375,14 +1388,14 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
   return success();
 }
 
-// Names of the values whose contents decide a shape (a Reshape target, Slice bounds,
-// Unsqueeze axes, Range limits, ...), including everything they are computed from. Shape and
+// Names of the values whose contents decide a shape or an axis (a Reshape target, Slice
+// bounds, Unsqueeze axes, Range limits, CumSum's axis, ...), including everything they are computed from. Shape and
 // Size read only their input's shape, so the walk stops there.
 static std::set<std::string> shapeDeterminingValues(const onnx::GraphProto& g) {
   static const std::map<std::string, std::vector<int>> kShapeInputs = {
       {"Reshape", {1}}, {"Expand", {1}}, {"ConstantOfShape", {0}}, {"Slice", {1, 2, 3, 4}}, {"Split", {1}},
       {"Squeeze", {1}}, {"Unsqueeze", {1}}, {"ReduceSum", {1}}, {"ReduceMean", {1}}, {"ReduceMax", {1}},
-      {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}};
+      {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}, {"CumSum", {1}}};
   std::set<std::string> needed;
   for (const auto& n : g.node()) {
     auto it = kShapeInputs.find(n.op_type());
@@ -1456,7 +1469,7 @@ std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
   auto rank = [](const onnx::ValueInfoProto& v) {
     return v.type().tensor_type().has_shape() ? v.type().tensor_type().shape().dim_size() : -1;
   };
-  auto free = [&](const std::string& n) { return !n.empty() && !fixedDims.count(n) && !options_.dim_exprs.count(n); };
+  auto free = [&](const std::string& n) { return !n.empty() && !fixedDims.count(n) && !options_.dim_sums.count(n); };
   auto has = [](const std::vector<std::string>& v, const std::string& n) { return std::find(v.begin(), v.end(), n) != v.end(); };
   std::vector<std::string> graphInputs;  // not initializers
   for (const auto& in : g.input())
@@ -1509,7 +1522,7 @@ std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
     maxDims.emplace(t, std::min(options_.kv_batch, options_.kv_context));
     if (failed(symbolFor(t, maxDims[t]))) return error_;
   }
-  for (const auto& [n, text] : options_.dim_exprs) {
+  for (const auto& [n, text] : options_.dim_sums) {
     std::optional<SymDim> e = parseDimSum(text, maxDims);
     if (!e) return "--dim " + n + "=" + text + ": not a sum of integers and the model's other named dims";
     exprDims[n] = *e;
@@ -1517,7 +1530,7 @@ std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
   for (const std::string& n : sums) {
     std::optional<SymDim> e = parseDimSum(n, maxDims);
     if (!e) return "cannot place dim '" + n + "' of input '" + userOf[n] + "': it reads as a sum, but not of integers and " +
-                   "the model's other named dims; name it with --dim '" + n + "=PAST+NEW'";
+                   "the model's other named dims; name it with --dim '" + n + "=PAST+NEW' (Python: dim_sums)";
     exprDims[n] = *e;
   }
   if (total.empty()) return "";
@@ -1529,7 +1542,7 @@ std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
            (past.size() != 1 ? std::string("the caches' past lengths are not one named dim")
                              : tokens.empty() ? std::string("no other input dim counts new tokens")
                                               : "the new tokens could be any of " + which) +
-           "; name it with --dim " + total[0] + "=PAST+NEW";
+           "; name it with --dim " + total[0] + "=PAST+NEW (Python: dim_sums)";
   }
   for (const std::string& t : total) exprDims[t] = *symbolFor(past[0], 0) + *symbolFor(tokens[0], 0);
   return "";

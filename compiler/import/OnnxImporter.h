@@ -19,7 +19,7 @@ struct ImportOptions {
   std::map<std::string, int64_t> dims;          // dim_param name -> size
   int64_t default_dim = 1;                      // size of a named dim not in `dims`
   std::map<std::string, int64_t> max_dims;      // named dims kept symbolic, with upper bounds
-  std::map<std::string, std::string> dim_exprs; // named dims that are sums of others: "past + seq"
+  std::map<std::string, std::string> dim_sums; // named dims that are sums of others: "past + seq"
   // For an in-place KV cache: if > 0, the other named dims are placed by the graph's structure:
   // a cache's past length (axis 2 of rank-4 inputs) up to kv_context, the batch 1, the past plus
   // new tokens where the extended caches have it, new tokens up to kv_batch.

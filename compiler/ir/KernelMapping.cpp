@@ -56,7 +56,7 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   // arithmetic and reductions have no meaning for bool.
   static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope", "swiglu"};
   static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
-                                            "reduce_prod", "add", "sub", "mul", "div", "pow"};
+                                            "reduce_prod", "cumsum", "add", "sub", "mul", "div", "pow"};
   if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;
   if (llvm::is_contained(kNoBool, kernel) && *dtype == ek::DType::Bool) return false;
   // 16-bit floats are storage types here: converted, compared, moved; no matmul yet.
@@ -111,6 +111,7 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp>(
           [&](auto r) { call.ints = {axisMask(r)}; })
       .Case<SoftmaxOp>([&](SoftmaxOp s) { call.ints = {int64_t(s.getAxis())}; })
+      .Case<CumSumOp>([&](CumSumOp c) { call.ints = {int64_t(c.getAxis()), c.getExclusive() ? 1 : 0, c.getReverse() ? 1 : 0}; })
       .Case<LayerNormOp>([&](LayerNormOp l) {
         call.ints = {int64_t(l.getAxis())};
         call.floats = {l.getEpsilon().convertToFloat()};

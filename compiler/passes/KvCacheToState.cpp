@@ -33,24 +33,56 @@ struct Match {
   graph::ConcatOp concat;
 };
 
-// What the bundle's prefill()/decode() fill and read, marked on the signature so the emitter
-// only prints: `graph.llm_input` on the inputs it can fill ("token_ids", "position_ids",
-// "attention_mask": [1, n] of i64, i32 or f32), `graph.llm_output = "logits"` on the logits
-// result (named so, or the only result). The emitter refuses a model with inputs left over.
-void markLlmInterface(func::FuncOp func) {
-  Builder b(func.getContext());
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    const std::string n = argName(func, i);
-    auto t = cast<RankedTensorType>(func.getArgument(i).getType());
-    const char* role = n == "input_ids" ? "token_ids" : n == "position_ids" ? "position_ids" : n == "attention_mask" ? "attention_mask" : nullptr;
-    Type e = t.getElementType();
-    if (role && t.getRank() == 2 && (e.isInteger(64) || e.isInteger(32) || e.isF32()))
-      func.setArgAttr(i, "graph.llm_input", b.getStringAttr(role));
+// Whether `v`, through casts and reshapes, picks rows of a table of `rows` rows.
+bool indexesRows(Value v, int64_t rows) {
+  for (Operation* user : v.getUsers()) {
+    if (isa<graph::CastOp, graph::ReshapeOp>(user)) {
+      if (indexesRows(user->getResult(0), rows)) return true;
+    } else if (auto g = dyn_cast<graph::GatherOp>(user)) {
+      if (g.getIndices() == v && g.getAxis() == 0 && g.getInput().getType().getDimSize(0) == rows) return true;
+    } else if (auto e = dyn_cast<graph::EmbeddingOp>(user)) {
+      if (e.getIndices() == v && e.getTable().getType().getDimSize(0) == rows) return true;
+    }
   }
+  return false;
+}
+
+// What the bundle's prefill()/decode() fill and read, marked on the signature so the emitter
+// only prints: `graph.llm_input` on the [1, n] inputs it can fill, `graph.llm_output =
+// "logits"` on the logits result (named so, or the only result). Inputs are placed by
+// structure, whatever their names: an attention mask spans the past too (n = past + new), the
+// token ids pick rows of a table as long as the vocabulary, other integer inputs of the new
+// tokens are their positions. Names decide only what structure leaves open. The emitter
+// refuses a model with inputs left over.
+void markLlmInterface(func::FuncOp func, int pastSymbol) {
+  Builder b(func.getContext());
+  int64_t vocab = 0;
   for (unsigned o = 0; o < func.getNumResults(); ++o) {
     auto name = func.getResultAttrOfType<StringAttr>(o, "graph.name");
-    if ((name && name.getValue() == "logits") || func.getNumResults() == 1)
+    if ((name && name.getValue() == "logits") || func.getNumResults() == 1) {
       func.setResultAttr(o, "graph.llm_output", b.getStringAttr("logits"));
+      auto t = cast<RankedTensorType>(func.getResultTypes()[o]);
+      if (t.getRank() >= 1) vocab = t.getShape().back();
+    }
+  }
+  std::vector<std::pair<unsigned, std::string>> roles;
+  int tokenInputs = 0;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto t = cast<RankedTensorType>(func.getArgument(i).getType());
+    Type e = t.getElementType();
+    if (t.getRank() != 2 || !(e.isInteger(64) || e.isInteger(32) || e.isF32())) continue;
+    const SymDim n = symbolicShape(t)[1];
+    std::string role;
+    if (n.k[size_t(pastSymbol)] == 1) role = "attention_mask";
+    else if (!n.isConstant() && !e.isF32()) role = vocab > 0 && indexesRows(func.getArgument(i), vocab) ? "token_ids" : "position_ids";
+    tokenInputs += role == "token_ids";
+    roles.push_back({i, role});
+  }
+  for (auto& [i, role] : roles) {
+    const std::string name = argName(func, i);
+    if (role.empty() || tokenInputs != 1)  // structure left it open: the conventional names
+      role = name == "input_ids" ? "token_ids" : name == "position_ids" ? "position_ids" : name == "attention_mask" ? "attention_mask" : role;
+    if (!role.empty()) func.setArgAttr(i, "graph.llm_input", b.getStringAttr(role));
   }
 }
 
@@ -155,7 +187,7 @@ struct KvCacheToStatePass : impl::KvCacheToStateBase<KvCacheToStatePass> {
       func.eraseResults(dropResults);
       func.eraseArguments(dropArgs);
       module->setAttr("graph.kv_past_symbol", b.getI64IntegerAttr(pastSymbol));
-      markLlmInterface(func);
+      markLlmInterface(func, pastSymbol);
     }
   }
 };

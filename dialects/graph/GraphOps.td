@@ -213,6 +213,14 @@ def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max">;
 def Graph_ReduceMinOp : Graph_ReduceOp<"reduce_min">;
 def Graph_ReduceProdOp : Graph_ReduceOp<"reduce_prod">;
 
+def Graph_CumSumOp : Graph_Op<"cumsum", [SameOperandsAndResultType]> {
+  let summary = "Running sums along `axis`; exclusive leaves out the element itself, reverse sums from the end";
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, BoolAttr:$exclusive, BoolAttr:$reverse);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
 def Graph_SoftmaxOp : Graph_Op<"softmax", [SameOperandsAndResultType]> {
   let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis);
   let results = (outs AnyRankedTensor:$output);

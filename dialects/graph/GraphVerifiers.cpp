@@ -248,6 +248,12 @@ LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this); }
 LogicalResult ReduceMinOp::verify() { return verifyReduce(*this); }
 LogicalResult ReduceProdOp::verify() { return verifyReduce(*this); }
 
+LogicalResult CumSumOp::verify() {
+  if (int64_t(getAxis()) < 0 || int64_t(getAxis()) >= getType().getRank()) return emitOpError("axis out of range");
+  if (getType().getElementType().isInteger(1)) return emitOpError("running sums of bool are not defined");
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (int64_t(getAxis()) < 0 || int64_t(getAxis()) >= getType().getRank()) return emitOpError("axis out of range");
   return success();

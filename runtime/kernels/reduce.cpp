@@ -86,6 +86,34 @@ void reduce_max(const Tensor* in, int, Tensor* out, const Attrs& a) { reduce(in,
 void reduce_min(const Tensor* in, int, Tensor* out, const Attrs& a) { reduce(in, out, a, Reduce::Min); }
 void reduce_prod(const Tensor* in, int, Tensor* out, const Attrs& a) { reduce(in, out, a, Reduce::Prod); }
 
+// Running sums in the element type, in order along the axis (as ONNX Runtime adds them).
+void cumsum(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const int axis = int(a.i[0]);
+  const bool exclusive = a.i[1] != 0, reverse = a.i[2] != 0;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= in[0].dims[d];
+  for (int d = axis + 1; d < in[0].rank; ++d) inner *= in[0].dims[d];
+  const int64_t len = in[0].dims[axis];
+  dispatch_dtype(in[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool>) {
+      const T* x = in[0].as<T>();
+      T* y = out[0].as<T>();
+      using Acc = std::conditional_t<is_half_v<T>, float, T>;  // 16-bit floats add in f32
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          Acc sum = Acc(0);
+          for (int64_t step = 0; step < len; ++step) {
+            const int64_t k = (o * len + (reverse ? len - 1 - step : step)) * inner + i;
+            const Acc v = Acc(x[k]);  // read first: y may be x
+            if (exclusive) { y[k] = T(sum); sum = Acc(sum + v); }
+            else { sum = Acc(sum + v); y[k] = T(sum); }
+          }
+        }
+    }
+  });
+}
+
 void softmax(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const Tensor& x = in[0];
   const int axis = int(a.i[0]);

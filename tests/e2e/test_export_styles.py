@@ -9,7 +9,8 @@ or batch / seq / past_seq / total_seq), with PyTorch's own outputs and greedy to
   1. `edgecc compile model.onnx --max-context 64`, then the prefill and one decode step run on
      the bundle's own cache: logits within max|d| <= 1e-4 * max|ref| + 1e-5 of PyTorch's, same
      argmax at every position (the bounds of test_decoders.py);
-  2. `edgecc generate model.onnx --max-context 64`: the same 16 greedy tokens as PyTorch;
+  2. `edgecc generate model.onnx --max-context 64`: the same 16 greedy tokens as PyTorch, also
+     with the inputs renamed (the bundle finds token ids, mask and positions by structure);
   3. with the extended caches' dim names removed, the mask's past-plus-new dim is placed by
      structure (no Gather indexes by it), and the logits match again;
   4. with the mask's dim renamed to a sum of unknown names, compile refuses in one line naming
@@ -49,6 +50,17 @@ def kv_steps_ok(edgecc, model_dir, bundle, work, extra=()):
         return False, failure
     text = "; ".join(f"step {k}: " + describe(recs[0]) for k, (recs, _) in enumerate(steps))
     return all(ok for _, ok in steps), text
+
+
+def generate(edgecc, model_dir, ref, bundle_dir):
+    """`edgecc generate` greedy from the reference prompt: (ids or None, text for the report)."""
+    proc = subprocess.run([edgecc, "generate", os.path.join(model_dir, "model.onnx"), "--max-context", CONTEXT,
+                           "--prompt-ids", ",".join(map(str, ref["prompt_ids"])), "-n", str(len(ref["ids"])),
+                           "--ignore-eos", "--json", "--bundle-dir", bundle_dir], capture_output=True, text=True)
+    if proc.returncode:
+        return None, proc.stderr.strip()[-2000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])["ids"]
+    return got, f"edgecc {got}, PyTorch {ref['ids']}"
 
 
 def save_variant(model, model_dir, models, name):
@@ -93,15 +105,19 @@ def main():
 
         with open(os.path.join(model_dir, "greedy.json")) as f:
             ref = json.load(f)
-        proc = subprocess.run([edgecc, "generate", os.path.join(model_dir, "model.onnx"), "--max-context", CONTEXT,
-                               "--prompt-ids", ",".join(map(str, ref["prompt_ids"])), "-n", str(len(ref["ids"])),
-                               "--ignore-eos", "--json", "--bundle-dir", os.path.join(work, "generate", name)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            record(f"{name} generate", False, proc.stderr.strip()[-2000:])
-        else:
-            got = json.loads(proc.stdout.strip().splitlines()[-1])["ids"]
-            record(f"{name} generate", got == ref["ids"], f"edgecc {got}, PyTorch {ref['ids']}")
+        got, text = generate(edgecc, model_dir, ref, os.path.join(work, "generate", name))
+        record(f"{name} generate", got == ref["ids"], text)
+
+        # Other input names: the bundle still fills token ids, mask and positions by structure.
+        model = onnx.load(os.path.join(model_dir, "model.onnx"))
+        renamed = {"input_ids": "tokens", "attention_mask": "keep", "position_ids": "where_am_i"}
+        for v in model.graph.input:
+            v.name = renamed.get(v.name, v.name)
+        for node in model.graph.node:
+            node.input[:] = [renamed.get(i, i) for i in node.input]
+        variant = save_variant(model, model_dir, models, name + "_renamed")
+        got, text = generate(edgecc, variant, ref, os.path.join(work, "generate", name + "_renamed"))
+        record(f"{name} generate with inputs renamed", got == ref["ids"], text)
 
         # Without names on the extended caches, the mask's dim is placed by structure: it is
         # the rank-2 input dim that no Gather indexes by.

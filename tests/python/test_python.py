@@ -69,6 +69,23 @@ def main():
         check(f"symbolic bundle on {ds}", len(outs) == len(refs) and max(errs) <= 1e-4 * max(float(np.abs(w).max()) for w in refs),
               f"(max abs err {max(errs):.3g})")
 
+    # A Hugging Face-style export whose mask dim no structure places: refused naming the flag,
+    # then placed by dim_sums.
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "../../examples/models/make_hf_decoders.py"), "--out", models,
+                    "--models", "gpt2_hf", "--greedy-steps", "1"], check=True, capture_output=True)
+    hf = onnx.load(os.path.join(models, "gpt2_hf", "model.onnx"))
+    next(i for i in hf.graph.input if i.name == "attention_mask").type.tensor_type.shape.dim[1].dim_param = "past_seq + extra"
+    hf_path = os.path.join(models, "gpt2_hf", "renamed_dims.onnx")
+    onnx.save(hf, hf_path)
+    try:
+        edgecc.compile(hf_path, os.path.join(args.work, "hf_refused"), max_context=32)
+        check("unplaced dim refused", False, "(compiled)")
+    except RuntimeError as e:
+        check("unplaced dim refused", "'past_seq + extra'" in str(e) and "--dim" in str(e), str(e))
+    placed = edgecc.compile(hf_path, os.path.join(args.work, "hf_placed"), max_context=32,
+                            dim_sums={"past_seq + extra": "past_seq+seq"})
+    check("dim_sums places it", placed["op_counts"].get("graph.attention") == 2, str(placed["op_counts"]))
+
     inputs = load_dir(os.path.join(model_dir, "test_data_set_0"), "input")
     want = load_dir(os.path.join(model_dir, "test_data_set_0"), "output")
     got = edgecc.Bundle(bundle_dir).run(inputs)
