@@ -56,7 +56,7 @@ const char* kUsage =
     "                 [--calibration TEXT] [--bundle-dir DIR] [--dim NAME=SIZE|NAME=A+B]...\n"
     "  edgecc perplexity MODEL.gguf|MODEL.onnx|BUNDLE_DIR --text FILE [--ctx N] [--chunks N] [--threads N] [--json]\n"
     "                 [--max-context N] [--weights FORMAT] [--kv-type TYPE] [--calibration TEXT] [--target NAME] [--bundle-dir DIR]\n"
-    "                 (chunked as llama-perplexity)\n"
+    "                 [--dim NAME=SIZE|NAME=A+B]...   (chunked as llama-perplexity)\n"
     "                 [--save-logits FILE | --compare-logits FILE]   store the log-probabilities, or compare with stored ones (KL, top-1)\n"
     "  edgecc quality MODEL.gguf|MODEL.onnx --text FILE [--formats f16,q8_0,q6_k,q5_k,q4_k,q4_0,q3_k,q2_k]\n"
     "                 [--kv-types f16,q8_0]   also the f32 weights with each KV cache type\n"
@@ -144,8 +144,6 @@ bool parseInt(const std::string& s, int64_t* out) {
   return true;
 }
 
-// --max-context / --max-batch / --weights / --weights-head, shared by compile, generate and
-// perplexity.
 // --dim NAME=SIZE (or NAME=A+B: a sum of other dims) and --max-dim NAME=BOUND: how an ONNX
 // model's named dims are sized.
 bool readDimOptions(const Args& a, edgecc::ImportOptions* import, std::string* why) {
@@ -178,6 +176,8 @@ bool readDimOptions(const Args& a, edgecc::ImportOptions* import, std::string* w
   return true;
 }
 
+// --max-context / --max-batch / --weights / --weights-head and the dims, shared by compile,
+// generate and perplexity.
 bool readLlmOptions(const Args& a, edgecc::CompileOptions* options, std::string* why) {
   if (!readDimOptions(a, &options->import, why)) return false;
   options->weights = a.get("--weights");

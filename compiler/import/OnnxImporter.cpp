@@ -89,21 +89,6 @@ std::optional<Ints> staticDims(const Shape& dims) {
   return out;
 }
 
-// Numpy broadcasting over symbolic dims: equal dims, or 1 against anything. A symbolic dim
-// against a constant k > 1 is refused: nothing at run time would guarantee that they agree.
-LogicalResult broadcast(const Shape& a, const Shape& b, Shape& out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out.assign(rank, SymDim(1));
-  for (size_t i = 0; i < rank; ++i) {
-    SymDim da = i < rank - a.size() ? SymDim(1) : a[i - (rank - a.size())];
-    SymDim db = i < rank - b.size() ? SymDim(1) : b[i - (rank - b.size())];
-    if (da == db || db == 1) out[i] = da;
-    else if (da == 1) out[i] = db;
-    else return failure();
-  }
-  return success();
-}
-
 // The element count, if it is affine (at most one symbolic factor).
 std::optional<SymDim> numel(const Shape& dims) {
   SymDim n = 1;
@@ -211,6 +196,8 @@ class OnnxImporter {
   // Evaluates shape arithmetic on symbolic shape tensors; false when the node is not that.
   FailureOr<bool> foldSymbolic(const onnx::NodeProto& n);
   void setSymbolic(const onnx::NodeProto& n, int i, SymTensor t);
+  // A graph.symbolic op that computes `t` at run time from the bound symbols.
+  Value symbolicValue(const SymTensor& t);
   void setOutput(const onnx::NodeProto& n, int i, Value v) {
     if (i < n.output_size() && !n.output(i).empty()) values_[n.output(i)] = v;
   }
@@ -404,7 +391,7 @@ FailureOr<Value> OnnxImporter::finish(Operation* op) {
 template <class OpT>
 FailureOr<Value> OnnxImporter::binary(Value a, Value b, bool comparison) {
   Shape shape;
-  if (failed(broadcast(shapeOf(a), shapeOf(b), shape))) {
+  if (failed(broadcastSymbolic(shapeOf(a), shapeOf(b), shape))) {
     fail("operand shapes do not broadcast: " + shapeText(shapeOf(a), symbols_) + " vs " + shapeText(shapeOf(b), symbols_));
     return failure();
   }
@@ -448,11 +435,14 @@ FailureOr<Value> OnnxImporter::input(const onnx::NodeProto& n, int i) {
     return failure();
   }
   // A symbolic shape tensor used as data: computed at run time from the bound symbols.
-  auto type = tensorType(Shape(sym->second.dims.begin(), sym->second.dims.end()), ek::DType::I64);
-  auto map = dimsMap(&ctx_, sym->second.values, int(symbols_.names.size()));
-  Value v = builder_.create<graph::SymbolicOp>(loc_, type, map);
+  Value v = symbolicValue(sym->second);
   values_[n.input(i)] = v;
   return v;
+}
+
+Value OnnxImporter::symbolicValue(const SymTensor& t) {
+  auto type = tensorType(Shape(t.dims.begin(), t.dims.end()), ek::DType::I64);
+  return builder_.create<graph::SymbolicOp>(loc_, type, dimsMap(&ctx_, t.values, int(symbols_.names.size())));
 }
 
 std::optional<SymTensor> OnnxImporter::symbolicInput(const onnx::NodeProto& n, int i) {
@@ -789,7 +779,7 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(a, input(n, 1));
     EDGECC_TRY(b, input(n, 2));
     Shape s1, s2;
-    if (failed(broadcast(shapeOf(*c), shapeOf(*a), s1)) || failed(broadcast(s1, shapeOf(*b), s2)))
+    if (failed(broadcastSymbolic(shapeOf(*c), shapeOf(*a), s1)) || failed(broadcastSymbolic(s1, shapeOf(*b), s2)))
       return failNode(n, "operand shapes do not broadcast");
     EDGECC_TRY(y, make<graph::WhereOp>(tensorType(s2, dtypeOfValue(*a)), *c, *a, *b));
     setOutput(n, 0, *y);
@@ -805,7 +795,7 @@ void OnnxImporter::registerHandlers() {
     if (ka != kb)
       return failNode(n, "contraction dims differ: " + dimText(ka, symbols_) + " vs " + dimText(kb, symbols_));
     Shape batch;
-    if (failed(broadcast(sa.size() > 2 ? Shape(sa.begin(), sa.end() - 2) : Shape(),
+    if (failed(broadcastSymbolic(sa.size() > 2 ? Shape(sa.begin(), sa.end() - 2) : Shape(),
                          sb.size() > 2 ? Shape(sb.begin(), sb.end() - 2) : Shape(), batch)))
       return failNode(n, "batch dims do not broadcast");
     if (sa.size() >= 2) batch.push_back(sa[sa.size() - 2]);
@@ -1044,11 +1034,8 @@ void OnnxImporter::registerHandlers() {
     FailureOr<Value> y = slice(*x, offsets, strides, sliced);
     if (failed(y)) return failure();
     for (const auto& [ax, start] : gathered) {
-      Value first = builder_.create<graph::SymbolicOp>(loc_, tensorType(Shape{}, ek::DType::I64),
-                                                       dimsMap(&ctx_, Shape{start}, int(symbols_.names.size())));
-      HostData one{ek::DType::I64, {}, std::string(8, '\0')};
-      one.bytes[0] = 1;
-      EDGECC_TRY(idx, make<graph::RangeOp>(tensorType(Shape{sizes[size_t(ax)]}, ek::DType::I64), first, constant(one)));
+      Value first = symbolicValue(SymTensor{{}, {start}});
+      EDGECC_TRY(idx, make<graph::RangeOp>(tensorType(Shape{sizes[size_t(ax)]}, ek::DType::I64), first, scalarLike(first, 1)));
       Shape out = shapeOf(*y);
       out[size_t(ax)] = sizes[size_t(ax)];
       y = make<graph::GatherOp>(tensorType(out, dtypeOfValue(*y)), *y, *idx, builder_.getI64IntegerAttr(ax));
@@ -1166,7 +1153,7 @@ void OnnxImporter::registerHandlers() {
     EDGECC_TRY(x, input(n, 0));
     EDGECC_TRY(shape, shapeInput(n, 1));
     Shape out;
-    if (failed(broadcast(shapeOf(*x), *shape, out))) return failNode(n, "input does not broadcast to the target shape");
+    if (failed(broadcastSymbolic(shapeOf(*x), *shape, out))) return failNode(n, "input does not broadcast to the target shape");
     EDGECC_TRY(y, make<graph::ExpandOp>(tensorType(out, dtypeOfValue(*x)), *x));
     setOutput(n, 0, *y);
     return success();
@@ -1329,7 +1316,7 @@ void OnnxImporter::registerHandlers() {
     Shape normalized(in.begin() + *ax, in.end());
     auto fit = [&](Value v) -> FailureOr<Value> {
       Shape b;
-      if (failed(broadcast(shapeOf(v), normalized, b)) || b != normalized) {
+      if (failed(broadcastSymbolic(shapeOf(v), normalized, b)) || b != normalized) {
         failNode(n, "scale/bias do not broadcast to the normalized dims");
         return failure();
       }
@@ -1544,7 +1531,8 @@ std::string OnnxImporter::placeKvDims(const onnx::GraphProto& g,
                                               : "the new tokens could be any of " + which) +
            "; name it with --dim " + total[0] + "=PAST+NEW (Python: dim_sums)";
   }
-  for (const std::string& t : total) exprDims[t] = *symbolFor(past[0], 0) + *symbolFor(tokens[0], 0);
+  const SymDim pastPlusNew = *symbolFor(past[0], maxDims[past[0]]) + *symbolFor(tokens[0], maxDims[tokens[0]]);  // both made above
+  for (const std::string& t : total) exprDims[t] = pastPlusNew;
   return "";
 }
 

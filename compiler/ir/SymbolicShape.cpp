@@ -74,6 +74,19 @@ SymbolBounds symbolBounds(Operation* op) {
   return b;
 }
 
+LogicalResult broadcastSymbolic(const SymShape& a, const SymShape& b, SymShape& out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out.assign(rank, SymDim(1));
+  for (size_t i = 0; i < rank; ++i) {
+    SymDim da = i < rank - a.size() ? SymDim(1) : a[i - (rank - a.size())];
+    SymDim db = i < rank - b.size() ? SymDim(1) : b[i - (rank - b.size())];
+    if (da == db || db == 1) out[i] = da;
+    else if (da == 1) out[i] = db;
+    else return failure();
+  }
+  return success();
+}
+
 bool isSymbolic(const SymShape& s) {
   for (const SymDim& d : s)
     if (!d.isConstant()) return true;

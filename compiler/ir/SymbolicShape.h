@@ -94,5 +94,8 @@ SymShape fromMap(mlir::AffineMap map);
 // A C++ expression for `d`, with symbol i spelled `sym[i]`.
 std::string cppExpr(const SymDim& d);
 bool isSymbolic(const SymShape& s);
+// Numpy broadcasting over symbolic dims: equal dims, or 1 against anything. A symbolic dim
+// against a constant k > 1 fails: nothing at run time would guarantee that they agree.
+mlir::LogicalResult broadcastSymbolic(const SymShape& a, const SymShape& b, SymShape& out);
 
 }  // namespace edgecc

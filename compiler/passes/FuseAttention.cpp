@@ -83,17 +83,6 @@ std::optional<Scores> matchKeptScores(Value v, Type softmaxType, KeepMask* keep)
   return scores;
 }
 
-// The shape of `a` broadcast with `b` (both broadcast to the scores' shape already).
-SymShape broadcastDims(const SymShape& a, const SymShape& b) {
-  SymShape out(std::max(a.size(), b.size()), SymDim(1));
-  for (size_t i = 0; i < out.size(); ++i) {
-    const SymDim& x = i + a.size() >= out.size() ? a[i + a.size() - out.size()] : SymDim(1);
-    const SymDim& y = i + b.size() >= out.size() ? b[i + b.size() - out.size()] : SymDim(1);
-    out[i] = x == SymDim(1) ? y : x;
-  }
-  return out;
-}
-
 struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(graph::SoftmaxOp softmax, PatternRewriter& rw) const override {
@@ -131,21 +120,26 @@ struct AttentionPattern : OpRewritePattern<graph::SoftmaxOp> {
           ArrayRef<int64_t>(b) != type.getShape())
         return failure();
     }
+    // A kept-scores condition joins the mask; every check comes before the first new op.
+    SymShape keepDims, maskDims;
+    if (keep.keep) {
+      keepDims = symbolicShape(keep.keep.getType());
+      maskDims = keepDims;
+      if (mask && (!cast<RankedTensorType>(mask.getType()).getElementType().isF32() ||
+                   failed(broadcastSymbolic(keepDims, symbolicShape(mask.getType()), maskDims))))
+        return failure();
+    }
     rw.setInsertionPoint(pv);
     if (keep.keep) {
-      if (mask && !cast<RankedTensorType>(mask.getType()).getElementType().isF32()) return failure();
       const int numSymbols = int(symbolBounds(softmax).names.size());
       auto scalar = RankedTensorType::get({}, rw.getF32Type());
       auto zero = rw.create<graph::ConstantOp>(softmax.getLoc(), scalar, DenseElementsAttr::get(scalar, 0.0f), StringAttr());
       auto fill = rw.create<graph::ConstantOp>(softmax.getLoc(), scalar, DenseElementsAttr::get(scalar, float(keep.fill)), StringAttr());
-      SymShape dims = symbolicShape(keep.keep.getType());
-      Value keepMask = rw.create<graph::WhereOp>(softmax.getLoc(), symbolicTensorType(getContext(), dims, rw.getF32Type(), numSymbols),
+      Value keepMask = rw.create<graph::WhereOp>(softmax.getLoc(), symbolicTensorType(getContext(), keepDims, rw.getF32Type(), numSymbols),
                                                  keep.keep, zero, fill);
-      if (mask) {
-        dims = broadcastDims(dims, symbolicShape(mask.getType()));
-        keepMask = rw.create<graph::AddOp>(softmax.getLoc(), symbolicTensorType(getContext(), dims, rw.getF32Type(), numSymbols),
+      if (mask)
+        keepMask = rw.create<graph::AddOp>(softmax.getLoc(), symbolicTensorType(getContext(), maskDims, rw.getF32Type(), numSymbols),
                                            keepMask, mask);
-      }
       mask = keepMask;
     }
     rw.replaceOpWithNewOp<graph::AttentionOp>(pv, pv.getType(), q, k, v, mask, rw.getF32FloatAttr(float(scores->scale)), UnitAttr());

@@ -231,17 +231,22 @@ def build(name):
     """Construct a model and give it deterministic, non-degenerate weights."""
     torch.manual_seed(SEED)
     model = MODELS[name]()
-    gen = torch.Generator().manual_seed(SEED + sum(map(ord, name)))
+    fill_weights(model, SEED + sum(map(ord, name)), lambda _, p: _is_norm_scale(model, p))
+    return model.eval()
+
+
+def fill_weights(model, seed, is_norm_scale):
+    """Deterministic, non-degenerate weights; is_norm_scale(name, param) picks the norm scales."""
+    gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for _, p in sorted(model.named_parameters()):
+        for pname, p in sorted(model.named_parameters()):
             noise = torch.randn(p.shape, generator=gen)
             if p.dim() >= 2:      # projections / embeddings: big enough for distinct logits
                 p.copy_(0.1 * noise)
-            elif _is_norm_scale(model, p):
+            elif is_norm_scale(pname, p):
                 p.copy_(1.0 + 0.1 * noise)
             else:                 # biases (incl. LayerNorm shift)
                 p.copy_(0.02 * noise)
-    return model.eval()
 
 
 def _is_norm_scale(model, param):

@@ -40,6 +40,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_decoders import fill_weights  # noqa: E402
+
 VOCAB = 64
 HIDDEN = 32
 LAYERS = 2
@@ -292,19 +295,10 @@ MODELS = {"llama_hf": LlamaForCausalLM, "gpt2_hf": GPT2LMHeadModel}
 # ------------------------------------------------------------------------- helpers
 
 def build(name):
-    """Construct a model with deterministic, non-degenerate weights."""
+    """Construct a model with deterministic, non-degenerate weights (1-D `weight`s: norm scales)."""
     torch.manual_seed(SEED)
     model = MODELS[name]()
-    gen = torch.Generator().manual_seed(SEED + sum(map(ord, name)))
-    with torch.no_grad():
-        for pname, p in sorted(model.named_parameters()):
-            noise = torch.randn(p.shape, generator=gen)
-            if p.dim() >= 2:
-                p.copy_(0.1 * noise)
-            elif pname.endswith("weight"):  # norm scales
-                p.copy_(1.0 + 0.1 * noise)
-            else:
-                p.copy_(0.02 * noise)
+    fill_weights(model, SEED + sum(map(ord, name)), lambda pname, _: pname.endswith("weight"))
     return model.eval()
 
 
