@@ -11,7 +11,7 @@ addmm, `gelu_new`), so the compiler sees the same op patterns:
 
     llama_hf  Optimum naming: input_ids [batch_size, sequence_length], attention_mask
               [batch_size, total_sequence_length], position_ids [batch_size, sequence_length],
-              past_key_values.N.key/value [batch_size, 2, past_sequence_length, 8];
+              past_key_values.N.key/value [batch_size, 1, past_sequence_length, 16];
               outputs logits, present.N.key/value
     gpt2_hf   positions from arange(past, past + seq) in the graph (no position_ids input),
               dims batch, seq, past_seq, total_seq; past.N.key/value -> present.N.key/value
@@ -114,7 +114,7 @@ def repeat_kv(hidden_states, n_rep):
 
 
 class LlamaAttention(nn.Module):
-    def __init__(self, hidden=HIDDEN, heads=4, kv_heads=2):
+    def __init__(self, hidden=HIDDEN, heads=2, kv_heads=1):  # head size 16, as ONNX Runtime's GQA needs
         super().__init__()
         self.num_heads, self.num_key_value_heads = heads, kv_heads
         self.head_dim = hidden // heads
@@ -163,7 +163,7 @@ class LlamaDecoderLayer(nn.Module):
 
 
 class LlamaForCausalLM(nn.Module):
-    kv_heads, head_dim = 2, 8
+    kv_heads, head_dim = 1, 16
     takes_position_ids = True
     names = ("past_key_values.{}.key", "past_key_values.{}.value", "present.{}.key", "present.{}.value")
     dims = {"batch": "batch_size", "seq": "sequence_length", "past": "past_sequence_length",
