@@ -15,6 +15,7 @@ addmm, `gelu_new`), so the compiler sees the same op patterns:
               outputs logits, present.N.key/value
     gpt2_hf   positions from arange(past, past + seq) in the graph (no position_ids input),
               dims batch, seq, past_seq, total_seq; past.N.key/value -> present.N.key/value
+    gpt2_hf_cumsum  the same, with positions counted from the mask: cumsum(mask) - 1
 
 For each model this writes OUT/<model>/model.onnx and, in the ONNX backend-test layout,
 test_data_set_0 (prefill of --prefill-len tokens, empty past) and test_data_set_1 (one decode
@@ -278,7 +279,7 @@ class GPT2LMHeadModel(nn.Module):
         input_shape = input_ids.size()
         batch_size = input_ids.shape[0]
         past_length = past[0].size(-2)
-        position_ids = torch.arange(past_length, input_shape[-1] + past_length, dtype=torch.long).unsqueeze(0)
+        position_ids = self.positions(attention_mask, past_length, input_shape[-1])
         attention_mask = attention_mask.view(batch_size, -1)[:, None, None, :].to(torch.float32)
         attention_mask = (1.0 - attention_mask) * torch.finfo(torch.float32).min
         x = self.wte(input_ids) + self.wpe(position_ids)
@@ -288,8 +289,21 @@ class GPT2LMHeadModel(nn.Module):
             presents += present
         return (self.ln_f(x) @ self.wte.weight.t(), *presents)
 
+    def positions(self, attention_mask, past_length, seq_length):
+        return torch.arange(past_length, seq_length + past_length, dtype=torch.long).unsqueeze(0)
 
-MODELS = {"llama_hf": LlamaForCausalLM, "gpt2_hf": GPT2LMHeadModel}
+
+class GPT2MaskPositions(GPT2LMHeadModel):
+    """Positions counted from the mask, as transformers' generation code counts them (and exports
+    that fold it into the graph): cumsum(mask) - 1, 1 where masked, the new tokens' part."""
+
+    def positions(self, attention_mask, past_length, seq_length):
+        position_ids = attention_mask.long().cumsum(-1) - 1
+        position_ids = position_ids.masked_fill(attention_mask == 0, 1)
+        return position_ids[:, past_length:]
+
+
+MODELS = {"llama_hf": LlamaForCausalLM, "gpt2_hf": GPT2LMHeadModel, "gpt2_hf_cumsum": GPT2MaskPositions}
 
 
 # ------------------------------------------------------------------------- helpers

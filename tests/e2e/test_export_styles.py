@@ -4,7 +4,8 @@
 make_hf_decoders.py writes Llama and GPT-2 written as Hugging Face's modeling code writes them
 (attention_mask and position_ids inputs, causal masks built from shapes, Optimum's
 past_key_values.N.key naming, dims batch_size / past_sequence_length / total_sequence_length
-or batch / seq / past_seq / total_seq), with PyTorch's own outputs and greedy tokens. For each:
+or batch / seq / past_seq / total_seq; GPT-2 also with positions counted from the mask by
+CumSum), with PyTorch's own outputs and greedy tokens. For each:
 
   1. `edgecc compile model.onnx --max-context 64`, then the prefill and one decode step run on
      the bundle's own cache: logits within max|d| <= 1e-4 * max|ref| + 1e-5 of PyTorch's, same
@@ -34,7 +35,7 @@ sys.path.insert(0, HERE)
 from test_decoders import run_kv_steps, describe  # noqa: E402  (same bounds and step runner)
 
 GENERATOR = os.path.join(HERE, "..", "..", "examples", "models", "make_hf_decoders.py")
-MODELS = ("llama_hf", "gpt2_hf")
+MODELS = ("llama_hf", "gpt2_hf", "gpt2_hf_cumsum")
 CONTEXT = "64"
 
 
