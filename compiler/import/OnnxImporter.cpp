@@ -77,17 +77,6 @@ std::optional<Ints> staticDims(const Shape& dims) {
   return out;
 }
 
-// The element count, if it is affine (at most one symbolic factor).
-std::optional<SymDim> numel(const Shape& dims) {
-  SymDim n = 1;
-  for (const SymDim& d : dims) {
-    auto next = n.times(d);
-    if (!next) return std::nullopt;
-    n = *next;
-  }
-  return n;
-}
-
 // A dim for messages: "32", or "(seq + past)" with the symbols' names.
 std::string dimText(const SymDim& d, const SymbolBounds& b) {
   std::string e = cppExpr(d);
@@ -496,6 +485,38 @@ FailureOr<bool> OnnxImporter::foldSymbolic(const onnx::NodeProto& n) {
     return true;
   }
   return false;
+}
+
+FailureOr<OnnxImporter::Reduction> OnnxImporter::reduction(const onnx::NodeProto& n, const Shape& in, int axesInputFromOpset) {
+  Reduction r;
+  if (opset_ >= axesInputFromOpset) {
+    if (hasInput(n, 1)) {
+      FailureOr<Ints> a = constInts(n, 1);
+      if (failed(a)) return failure();
+      r.axes = *a;
+    }
+  } else if (auto a = attrInts(n, "axes")) {
+    r.axes = *a;
+  }
+  const bool keep = attrInt(n, "keepdims", 1) != 0;
+  if (r.axes.empty()) {
+    if (attrInt(n, "noop_with_empty_axes", 0)) { r.noop = true; return r; }
+    for (size_t d = 0; d < in.size(); ++d) r.axes.push_back(int64_t(d));
+  }
+  SmallVector<bool> reduced(in.size(), false);
+  for (int64_t& a : r.axes) {
+    FailureOr<int64_t> ax = axis(n, a, int64_t(in.size()));
+    if (failed(ax)) return failure();
+    a = *ax;
+    reduced[size_t(a)] = true;
+  }
+  llvm::sort(r.axes);
+  r.axes.erase(std::unique(r.axes.begin(), r.axes.end()), r.axes.end());
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (!reduced[d]) r.out.push_back(in[d]);
+    else if (keep) r.out.push_back(1);
+  }
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1065,32 +1086,9 @@ void OnnxImporter::registerHandlers() {
     using OpT = decltype(tag);
     return [this, axesInputFromOpset](const onnx::NodeProto& n) -> LogicalResult {
       EDGECC_TRY(x, input(n, 0));
-      Shape in = shapeOf(*x);
-      Ints axes;
-      if (opset_ >= axesInputFromOpset) {
-        if (hasInput(n, 1)) { EDGECC_TRY(a, constInts(n, 1)); axes = *a; }
-      } else if (auto a = attrInts(n, "axes")) {
-        axes = *a;
-      }
-      const bool keep = attrInt(n, "keepdims", 1) != 0;
-      if (axes.empty()) {
-        if (attrInt(n, "noop_with_empty_axes", 0)) { setOutput(n, 0, *x); return success(); }
-        for (size_t d = 0; d < in.size(); ++d) axes.push_back(int64_t(d));
-      }
-      SmallVector<bool> reduced(in.size(), false);
-      for (int64_t& a : axes) {
-        EDGECC_TRY(ax, axis(n, a, int64_t(in.size())));
-        a = *ax;
-        reduced[size_t(a)] = true;
-      }
-      llvm::sort(axes);
-      axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-      Shape out;
-      for (size_t d = 0; d < in.size(); ++d) {
-        if (!reduced[d]) out.push_back(in[d]);
-        else if (keep) out.push_back(1);
-      }
-      EDGECC_TRY(y, make<OpT>(tensorType(out, dtypeOfValue(*x)), *x, builder_.getDenseI64ArrayAttr(axes)));
+      EDGECC_TRY(r, reduction(n, shapeOf(*x), axesInputFromOpset));
+      if (r->noop) { setOutput(n, 0, *x); return success(); }
+      EDGECC_TRY(y, make<OpT>(tensorType(r->out, dtypeOfValue(*x)), *x, builder_.getDenseI64ArrayAttr(r->axes)));
       setOutput(n, 0, *y);
       return success();
     };
@@ -1185,6 +1183,7 @@ void OnnxImporter::registerHandlers() {
     setOutput(n, 0, *y);
     return success();
   };
+  registerDecomposedHandlers();
   registerMicrosoftHandlers();
 #undef EDGECC_TRY
 }
@@ -1233,13 +1232,14 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto& n) {
 }
 
 // Names of the values whose contents decide a shape or an axis (a Reshape target, Slice
-// bounds, Unsqueeze axes, Range limits, CumSum's axis, ...), including everything they are computed from. Shape and
+// bounds, Unsqueeze axes, Range limits, CumSum's axis, Tile's repeats, Trilu's k, Dropout's mode, ...), including everything they are computed from. Shape and
 // Size read only their input's shape, so the walk stops there.
 static std::set<std::string> shapeDeterminingValues(const onnx::GraphProto& g) {
   static const std::map<std::string, std::vector<int>> kShapeInputs = {
       {"Reshape", {1}}, {"Expand", {1}}, {"ConstantOfShape", {0}}, {"Slice", {1, 2, 3, 4}}, {"Split", {1}},
       {"Squeeze", {1}}, {"Unsqueeze", {1}}, {"ReduceSum", {1}}, {"ReduceMean", {1}}, {"ReduceMax", {1}},
-      {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}, {"CumSum", {1}}};
+      {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}, {"CumSum", {1}},
+      {"Tile", {1}}, {"Trilu", {1}}, {"Dropout", {1, 2}}};
   std::set<std::string> needed;
   for (const auto& n : g.node()) {
     auto it = kShapeInputs.find(n.op_type());

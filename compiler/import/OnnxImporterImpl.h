@@ -34,6 +34,18 @@ struct HostData {
   std::string bytes;  // row-major; owned, so weights can move into the IR without a copy
 };
 
+// The element count, if it is affine (at most one symbolic factor).
+inline std::optional<SymDim> numel(const Shape& dims) {
+  SymDim n = 1;
+  for (const SymDim& d : dims) {
+    auto next = n.times(d);
+    if (!next) return std::nullopt;
+    n = *next;
+  }
+  return n;
+}
+
+
 // An int64 shape tensor (0-D or 1-D) whose elements involve symbolic dims: known at compile
 // time only as expressions. Folding shape arithmetic on these keeps reshape targets exact.
 struct SymTensor {
@@ -140,13 +152,23 @@ class OnnxImporter {
   // Normalizes a possibly negative axis; fails on out-of-range.
   FailureOr<int64_t> axis(const onnx::NodeProto& n, int64_t a, int64_t rank) {
     if (a < -rank || a >= rank) {
-      failNode(n, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
-      return failure();
+      return failNode(n, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
     }
     return a < 0 ? a + rank : a;
   }
 
   void registerHandlers();
+  // The axes a Reduce* node reduces (an input from `axesInputFromOpset` on, an attribute
+  // before), sorted, and its output shape; noop when it reduces nothing.
+  struct Reduction {
+    Ints axes;
+    Shape out;
+    bool noop = false;
+  };
+  FailureOr<Reduction> reduction(const onnx::NodeProto& n, const Shape& in, int axesInputFromOpset);
+  // ONNX ops expressed through other graph ops (OnnxDecomposedOps.cpp).
+  void registerDecomposedHandlers();
+  FailureOr<Value> einsum(const onnx::NodeProto& n);
   // ONNX Runtime's contrib ops (OnnxMicrosoftOps.cpp), keyed "com.microsoft.OpType".
   void registerMicrosoftHandlers();
   FailureOr<Value> matMulNBits(const onnx::NodeProto& n);
