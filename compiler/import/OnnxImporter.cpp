@@ -1099,6 +1099,86 @@ void OnnxImporter::registerHandlers() {
   h["ReduceMin"] = reduce(graph::ReduceMinOp{}, 18);
   h["ReduceProd"] = reduce(graph::ReduceProdOp{}, 18);
 
+  auto argReduce = [this](auto tag) {
+    using OpT = decltype(tag);
+    return [this](const onnx::NodeProto& n) -> LogicalResult {
+      EDGECC_TRY(x, input(n, 0));
+      Shape in = shapeOf(*x);
+      EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(in.size())));
+      if (!in[size_t(*ax)].isConstant() || in[size_t(*ax)].c == 0) return failNode(n, "the axis must have a static, non-zero size");
+      Shape kept = in;
+      kept[size_t(*ax)] = 1;
+      EDGECC_TRY(y, make<OpT>(tensorType(kept, ek::DType::I64), *x, builder_.getI64IntegerAttr(*ax),
+                              builder_.getBoolAttr(attrInt(n, "select_last_index", 0) != 0)));
+      Value out = *y;
+      if (!attrInt(n, "keepdims", 1)) {
+        kept.erase(kept.begin() + *ax);
+        EDGECC_TRY(r, reshape(out, kept));
+        out = *r;
+      }
+      setOutput(n, 0, out);
+      return success();
+    };
+  };
+  h["ArgMax"] = argReduce(graph::ArgMaxOp{});
+  h["ArgMin"] = argReduce(graph::ArgMinOp{});
+
+  h["GatherElements"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(idx, input(n, 1));
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", 0), int64_t(shapeOf(*x).size())));
+    EDGECC_TRY(y, make<graph::GatherElementsOp>(tensorType(shapeOf(*idx), dtypeOfValue(*x)), *x, *idx, builder_.getI64IntegerAttr(*ax)));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
+  h["Conv"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    EDGECC_TRY(w, input(n, 1));
+    Value bias;
+    if (hasInput(n, 2)) { EDGECC_TRY(b, input(n, 2)); bias = *b; }
+    auto xs = staticDims(shapeOf(*x)), ws = staticDims(shapeOf(*w));
+    if (!xs || !ws) return failNode(n, "needs static input and weight shapes");
+    const int64_t spatial = int64_t(xs->size()) - 2;
+    if (spatial < 1 || spatial > 3 || ws->size() != xs->size()) return failNode(n, "supports 1 to 3 spatial dims");
+    if (dtypeOfValue(*x) != ek::DType::F32) return failNode(n, "only f32 convolution is supported");
+    const int64_t group = attrInt(n, "group", 1);
+    if (group < 1 || (*xs)[1] != (*ws)[1] * group || (*ws)[0] % group != 0)
+      return failNode(n, "input channels " + std::to_string((*xs)[1]) + " do not match the weight's " + std::to_string((*ws)[1]) + " x group " + std::to_string(group));
+    Ints kernel(ws->begin() + 2, ws->end());
+    if (auto k = attrInts(n, "kernel_shape"); k && *k != kernel) return failNode(n, "kernel_shape differs from the weight's shape");
+    Ints strides = attrInts(n, "strides").value_or(Ints(size_t(spatial), 1));
+    Ints dilations = attrInts(n, "dilations").value_or(Ints(size_t(spatial), 1));
+    Ints pads = attrInts(n, "pads").value_or(Ints(size_t(2 * spatial), 0));
+    if (int64_t(strides.size()) != spatial || int64_t(dilations.size()) != spatial || int64_t(pads.size()) != 2 * spatial)
+      return failNode(n, "strides, dilations and pads must match the spatial rank");
+    const std::string autoPad = attr(n, "auto_pad") ? attr(n, "auto_pad")->s() : "NOTSET";
+    Shape out{(*xs)[0], (*ws)[0]};
+    Ints leading;
+    for (int64_t d = 0; d < spatial; ++d) {
+      const int64_t in = (*xs)[size_t(2 + d)], extent = (kernel[size_t(d)] - 1) * dilations[size_t(d)] + 1, s = strides[size_t(d)];
+      if (s < 1 || dilations[size_t(d)] < 1) return failNode(n, "strides and dilations must be positive");
+      int64_t begin = pads[size_t(d)], end = pads[size_t(d + spatial)], size;
+      if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        size = (in + s - 1) / s;
+        const int64_t total = std::max<int64_t>(0, (size - 1) * s + extent - in);
+        begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      } else {
+        if (autoPad == "VALID") begin = end = 0;
+        else if (autoPad != "NOTSET") return failNode(n, "auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+        size = (in + begin + end - extent) / s + 1;
+      }
+      if (size < 1) return failNode(n, "the kernel does not fit the padded input");
+      out.push_back(size);
+      leading.push_back(begin);
+    }
+    EDGECC_TRY(y, make<graph::ConvOp>(tensorType(out, ek::DType::F32), *x, *w, bias, builder_.getDenseI64ArrayAttr(strides),
+                                      builder_.getDenseI64ArrayAttr(leading), builder_.getDenseI64ArrayAttr(dilations),
+                                      builder_.getI64IntegerAttr(group)));
+    setOutput(n, 0, *y);
+    return success();
+  };
+
   h["CumSum"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     EDGECC_TRY(a, constInts(n, 1));

@@ -54,7 +54,7 @@ bool kernelSupports(llvm::StringRef kernel, Type elementType) {
   if (!dtype) return false;
   // The portable kernels: these read f32 only; the rest are typed by dispatch_dtype, where
   // arithmetic and reductions have no meaning for bool.
-  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope", "swiglu"};
+  static const llvm::StringRef kF32Only[] = {"softmax", "layer_norm", "rms_norm", "attention", "gelu", "linear", "rope", "swiglu", "conv"};
   static const llvm::StringRef kNoBool[] = {"matmul", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
                                             "reduce_prod", "cumsum", "add", "sub", "mul", "div", "pow"};
   if (llvm::is_contained(kF32Only, kernel)) return *dtype == ek::DType::F32;
@@ -108,6 +108,12 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
         call.ints.append(s.getSteps().begin(), s.getSteps().end());
       })
       .Case<GatherOp>([&](GatherOp g) { call.ints = {int64_t(g.getAxis())}; })
+      .Case<GatherElementsOp>([&](GatherElementsOp g) { call.ints = {int64_t(g.getAxis())}; })
+      .Case<ArgMaxOp, ArgMinOp>([&](auto r) { call.ints = {int64_t(r.getAxis()), r.getSelectLastIndex() ? 1 : 0}; })
+      .Case<ConvOp>([&](ConvOp c) {
+        call.ints = {int64_t(c.getGroup())};
+        for (auto attr : {c.getStrides(), c.getPads(), c.getDilations()}) call.ints.append(attr.begin(), attr.end());
+      })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp>(
           [&](auto r) { call.ints = {axisMask(r)}; })
       .Case<SoftmaxOp>([&](SoftmaxOp s) { call.ints = {int64_t(s.getAxis())}; })

@@ -186,6 +186,14 @@ def Graph_GatherOp : Graph_Op<"gather"> {
   let hasVerifier = 1;
 }
 
+def Graph_GatherElementsOp : Graph_Op<"gather_elements"> {
+  let summary = "output[i] = input[i with its `axis` coordinate replaced by indices[i]]";
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$indices, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 def Graph_ExpandOp : Graph_Op<"expand"> {
   let summary = "Broadcast to the result shape";
   let arguments = (ins AnyRankedTensor:$input);
@@ -212,6 +220,17 @@ def Graph_ReduceMeanOp : Graph_ReduceOp<"reduce_mean">;
 def Graph_ReduceMaxOp : Graph_ReduceOp<"reduce_max">;
 def Graph_ReduceMinOp : Graph_ReduceOp<"reduce_min">;
 def Graph_ReduceProdOp : Graph_ReduceOp<"reduce_prod">;
+
+class Graph_ArgOp<string mnemonic> : Graph_Op<mnemonic> {
+  let summary = "int64 index of the extreme element along `axis` (kept as a dim of 1): the first of ties, or the last";
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, BoolAttr:$select_last_index);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_ArgMaxOp : Graph_ArgOp<"arg_max">;
+def Graph_ArgMinOp : Graph_ArgOp<"arg_min">;
 
 def Graph_CumSumOp : Graph_Op<"cumsum", [SameOperandsAndResultType]> {
   let summary = "Running sums along `axis`; exclusive leaves out the element itself, reverse sums from the end";
@@ -242,6 +261,20 @@ def Graph_RmsNormOp : Graph_Op<"rms_norm"> {
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale, F32Attr:$epsilon);
   let results = (outs AnyRankedTensor:$output);
   let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Graph_ConvOp : Graph_Op<"conv"> {
+  let summary = "Convolution (cross-correlation) of [N, C, spatial...] with [M, C / group, kernel...] [+ bias [M]]";
+  let description = [{
+    Per spatial dim d: output position o reads input positions o * strides[d] - pads[d] +
+    k * dilations[d] for k < kernel[d]; positions outside the input read zero. `pads` are the
+    leading pads; the output shape says where each dim ends.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight, Optional<AnyRankedTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)? `->` type($output)";
   let hasVerifier = 1;
 }
 

@@ -254,6 +254,47 @@ LogicalResult CumSumOp::verify() {
   return success();
 }
 
+template <class ArgOpT>
+static LogicalResult verifyArg(ArgOpT op) {
+  auto in = op.getInput().getType().getShape();
+  const int64_t axis = int64_t(op.getAxis());
+  if (axis < 0 || axis >= int64_t(in.size())) return op.emitOpError("axis out of range");
+  if (!op.getType().getElementType().isInteger(64)) return op.emitOpError("result must be int64");
+  SmallVector<int64_t> want(in.begin(), in.end());
+  want[size_t(axis)] = 1;
+  if (op.getType().getShape() != ArrayRef<int64_t>(want)) return op.emitOpError("result must be the input shape with the axis 1");
+  if (in[size_t(axis)] == 0) return op.emitOpError("the axis is empty");
+  return success();
+}
+LogicalResult ArgMaxOp::verify() { return verifyArg(*this); }
+LogicalResult ArgMinOp::verify() { return verifyArg(*this); }
+
+LogicalResult GatherElementsOp::verify() {
+  auto in = getInput().getType(), idx = getIndices().getType();
+  if (!idx.getElementType().isInteger(64) && !idx.getElementType().isInteger(32)) return emitOpError("indices must be int32 or int64");
+  if (idx.getRank() != in.getRank() || int64_t(getAxis()) < 0 || int64_t(getAxis()) >= in.getRank())
+    return emitOpError("indices must have the input's rank, and the axis be one of its dims");
+  if (getType().getShape() != idx.getShape() || getType().getElementType() != in.getElementType())
+    return emitOpError("result must have the indices' shape and the input's element type");
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  auto x = getInput().getType(), w = getWeight().getType();
+  const int64_t spatial = x.getRank() - 2, group = int64_t(getGroup());
+  if (spatial < 1 || spatial > 3 || w.getRank() != x.getRank()) return emitOpError("needs [N, C, 1 to 3 spatial dims] and a weight of that rank");
+  if (int64_t(getStrides().size()) != spatial || int64_t(getPads().size()) != spatial || int64_t(getDilations().size()) != spatial)
+    return emitOpError("needs one stride, pad and dilation per spatial dim");
+  if (group < 1 || x.getDimSize(1) != w.getDimSize(1) * group || w.getDimSize(0) % group != 0)
+    return emitOpError("channels do not match the weight and group");
+  if (getBias() && getBias().getType().getNumElements() != w.getDimSize(0)) return emitOpError("bias must have one value per output channel");
+  if (getType().getRank() != x.getRank() || getType().getDimSize(0) != x.getDimSize(0) || getType().getDimSize(1) != w.getDimSize(0))
+    return emitOpError("result must be [N, M, spatial...]");
+  for (int64_t d = 0; d < spatial; ++d)
+    if (getStrides()[d] < 1 || getDilations()[d] < 1 || getPads()[d] < 0) return emitOpError("strides and dilations must be positive, pads not negative");
+  return success();
+}
+
 LogicalResult SoftmaxOp::verify() {
   if (int64_t(getAxis()) < 0 || int64_t(getAxis()) >= getType().getRank()) return emitOpError("axis out of range");
   return success();

@@ -16,11 +16,17 @@
   /* batched matmul with broadcast batch dims */                                           \
   X(matmul)                                                                                 \
   /* layout: transpose i[0..r) = permutation; concat i[0] = axis; slice i[0..r) = starts,  \
-     i[r..2r) = steps (the output dims give counts); gather i[0] = axis; expand = broadcast */ \
-  X(transpose) X(concat) X(slice) X(gather) X(expand)                                       \
+     i[r..2r) = steps (the output dims give counts); gather, gather_elements i[0] = axis;   \
+     expand = broadcast */                                                                  \
+  X(transpose) X(concat) X(slice) X(gather) X(gather_elements) X(expand)                    \
   /* reductions: i[0] = bit mask of reduced input axes; cumsum: i[0] = axis, i[1] = 1 to   \
-     leave out the element itself, i[2] = 1 to sum from the end */                        \
+     leave out the element itself, i[2] = 1 to sum from the end; arg_max, arg_min: int64     \
+     index along i[0], i[1] = 1 for the last of ties */                                     \
   X(reduce_sum) X(reduce_mean) X(reduce_max) X(reduce_min) X(reduce_prod) X(cumsum)        \
+  X(arg_max) X(arg_min)                                                                     \
+  /* conv(x [N, C, s...], w [M, C / g, k...][, bias]): i[0] = group g, then per spatial     \
+     dim the strides, the leading pads, the dilations */                                    \
+  X(conv)                                                                                   \
   /* softmax i[0] = axis; layer_norm(x, scale[, bias]) i[0] = first normalized axis,       \
      f[0] = eps; rms_norm(x, scale) over the last axis, f[0] = eps */                      \
   X(softmax) X(layer_norm) X(rms_norm)                                                      \

@@ -116,6 +116,29 @@ void gather(const Tensor* in, int, Tensor* out, const Attrs& a) {
   }
 }
 
+// output[i] = data[i with coordinate `axis` replaced by indices[i]]; negative indices count
+// from the end, out-of-range ones read element 0 of the axis (defined, never outside).
+void gather_elements(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const Tensor& data = in[0];
+  const Tensor& idx = in[1];
+  const int axis = int(a.i[0]);
+  const size_t es = dtype_size(data.dtype);
+  int64_t data_stride[kMaxRank], coord[kMaxRank] = {};
+  for (int64_t d = data.rank - 1, s = 1; d >= 0; --d) { data_stride[d] = s; s *= data.dims[d]; }
+  const char* src = static_cast<const char*>(data.data);
+  char* dst = static_cast<char*>(out[0].data);
+  const int64_t axis_len = data.dims[axis];
+  for (int64_t j = 0, n = idx.numel(); j < n; ++j) {
+    int64_t k = idx.dtype == DType::I64 ? idx.as<int64_t>()[j] : idx.as<int32_t>()[j];
+    if (k < 0) k += axis_len;
+    if (k < 0 || k >= axis_len) k = 0;
+    int64_t at = 0;
+    for (int d = 0; d < idx.rank; ++d) at += (d == axis ? k : coord[d]) * data_stride[d];
+    std::memcpy(dst + j * es, src + at * es, es);
+    for (int d = idx.rank - 1; d >= 0 && ++coord[d] == idx.dims[d]; --d) coord[d] = 0;  // next index, row-major
+  }
+}
+
 void fill_ints(const Tensor*, int, Tensor* out, const Attrs& a) {
   int64_t* y = out[0].as<int64_t>();
   for (int64_t k = 0, n = out[0].numel(); k < n && k < kMaxAttrInts; ++k) y[k] = a.i[k];

@@ -114,6 +114,34 @@ void cumsum(const Tensor* in, int, Tensor* out, const Attrs& a) {
   });
 }
 
+// The index of the largest (or smallest) element along the axis; NaN counts as neither.
+template <bool kMax>
+void arg_extreme(const Tensor* in, Tensor* out, const Attrs& a) {
+  const int axis = int(a.i[0]);
+  const bool last = a.i[1] != 0;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= in[0].dims[d];
+  for (int d = axis + 1; d < in[0].rank; ++d) inner *= in[0].dims[d];
+  const int64_t len = in[0].dims[axis];
+  int64_t* y = out[0].as<int64_t>();
+  dispatch_dtype(in[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T* x = in[0].as<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t best = 0;
+        for (int64_t k = 1; k < len; ++k) {
+          const double v = double(x[(o * len + k) * inner + i]), b = double(x[(o * len + best) * inner + i]);
+          if (kMax ? (v > b || (last && v == b)) : (v < b || (last && v == b))) best = k;
+        }
+        y[o * inner + i] = best;
+      }
+  });
+}
+
+void arg_max(const Tensor* in, int, Tensor* out, const Attrs& a) { arg_extreme<true>(in, out, a); }
+void arg_min(const Tensor* in, int, Tensor* out, const Attrs& a) { arg_extreme<false>(in, out, a); }
+
 void softmax(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const Tensor& x = in[0];
   const int axis = int(a.i[0]);
