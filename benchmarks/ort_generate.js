@@ -10,14 +10,7 @@ if (!headDimArg) {
   process.exit(2);
 }
 const ort = require(moduleDir);
-
-function argmaxLast(logits) {
-  const [, seq, vocab] = logits.dims;
-  const data = logits.data, base = (seq - 1) * vocab;
-  let best = 0;
-  for (let i = 1; i < vocab; ++i) if (data[base + i] > data[base + best]) best = i;
-  return best;
-}
+const { argmaxLast } = require(require("path").join(__dirname, "ort_common.js"));
 
 async function main() {
   const t0 = process.hrtime.bigint();

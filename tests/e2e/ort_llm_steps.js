@@ -13,17 +13,10 @@ if (!headDimArg) {
   process.exit(2);
 }
 const ort = require(moduleDir);
+const { argmaxLast } = require(require("path").join(__dirname, "..", "..", "benchmarks", "ort_common.js"));
 
 const int64 = (values, dims) => new ort.Tensor("int64", BigInt64Array.from(values.map(BigInt)), dims);
 const plain = (t) => ({ dims: t.dims, data: Array.from(t.data) });
-
-function argmaxLast(logits) {
-  const [, seq, vocab] = logits.dims;
-  const data = logits.data, base = (seq - 1) * vocab;
-  let best = 0;
-  for (let i = 1; i < vocab; ++i) if (data[base + i] > data[base + best]) best = i;
-  return best;
-}
 
 async function main() {
   const session = await ort.InferenceSession.create(modelPath, {
