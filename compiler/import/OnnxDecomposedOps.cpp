@@ -271,8 +271,9 @@ void OnnxImporter::registerDecomposedHandlers() {
     if (opset_ < 7 && attrInt(n, "is_test", 0) == 0) return failNode(n, "training mode (random dropout) is not supported");
     setOutput(n, 0, *x);
     if (n.output_size() > 1 && !n.output(1).empty()) {
-      HostData one{ek::DType::Bool, {}, std::string(1, '\1')};
-      EDGECC_TRY(mask, make<graph::ExpandOp>(tensorType(shapeOf(*x), ek::DType::Bool), constant(std::move(one))));
+      // The mask is bool from opset 10 on, of the input's type before.
+      Value one = opset_ >= 10 ? constant(HostData{ek::DType::Bool, {}, std::string(1, '\1')}) : scalarLike(*x, 1);
+      EDGECC_TRY(mask, make<graph::ExpandOp>(tensorType(shapeOf(*x), dtypeOfValue(one)), one));
       setOutput(n, 1, *mask);
     }
     return success();
@@ -307,14 +308,21 @@ void OnnxImporter::registerDecomposedHandlers() {
       EDGECC_TRY(x0, input(n, 0));
       Value x = *x0;
       EDGECC_TRY(r, reduction(n, shapeOf(x), 18));
-      if (r->noop) { setOutput(n, 0, x); return success(); }
+      if (r->noop) {  // no axes to reduce: the elementwise parts alone (|x|, sqrt(x^2), log x, x^2)
+        r->axes.clear();
+        r->out = shapeOf(x);
+      }
       const ek::DType dtype = dtypeOfValue(x);
-      auto sum = [&](Value v) { return make<graph::ReduceSumOp>(tensorType(r->out, dtype), v, builder_.getDenseI64ArrayAttr(r->axes)); };
+      auto sum = [&](Value v) -> FailureOr<Value> {
+        if (r->axes.empty()) return v;
+        return make<graph::ReduceSumOp>(tensorType(r->out, dtype), v, builder_.getDenseI64ArrayAttr(r->axes));
+      };
       Value top;
       switch (kind) {
         case Norm::L1: { EDGECC_TRY(a, make<graph::AbsOp>(x.getType(), x)); x = *a; break; }
         case Norm::L2: case Norm::SumSquare: { EDGECC_TRY(sq, binary<graph::MulOp>(x, x)); x = *sq; break; }
         case Norm::LogSumExp: {
+          if (r->axes.empty()) { top = x; x = scalarLike(x, 1); break; }  // log(exp(x - x) * 1) + x
           EDGECC_TRY(m, make<graph::ReduceMaxOp>(tensorType(r->out, dtype), x, builder_.getDenseI64ArrayAttr(r->axes)));
           top = *m;
           // x - max, with the max brought back to x's rank where keepdims dropped its axes.

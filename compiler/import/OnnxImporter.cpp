@@ -1166,6 +1166,7 @@ void OnnxImporter::registerHandlers() {
       } else {
         if (autoPad == "VALID") begin = end = 0;
         else if (autoPad != "NOTSET") return failNode(n, "auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+        if (begin < 0 || end < 0 || in + begin + end < extent) return failNode(n, "the kernel does not fit the padded input");
         size = (in + begin + end - extent) / s + 1;
       }
       if (size < 1) return failNode(n, "the kernel does not fit the padded input");

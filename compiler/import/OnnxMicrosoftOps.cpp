@@ -52,7 +52,8 @@ struct NBitsWeight {
 
 // The weight as llama.cpp blocks of 32 in `format` ("q4_0": (code' - 8) * d with code' =
 // code - zero + 8 in 0..15; "q8_0": int8 code - zero), or an empty string when the codes do not
-// fit that format exactly. Scales become f16: the only rounding (relative 2^-11).
+// fit that format exactly, or when a scale is outside f16's normal range. Scales become f16:
+// the only rounding (relative 2^-11).
 std::string repackBlocks(const NBitsWeight& w, const std::string& format) {
   const bool q4 = format == "q4_0";
   const int64_t blockBytes = q4 ? ek::kQ4_0BlockBytes : ek::kQ8_0BlockBytes;
@@ -61,9 +62,10 @@ std::string repackBlocks(const NBitsWeight& w, const std::string& format) {
     for (int64_t b = 0; b < w.k / 32; ++b) {
       char* dst = out.data() + (r * (w.k / 32) + b) * blockBytes;
       const float scale = w.scale(r, b * 32), zero = w.zero(r, b * 32);
-      if (zero != std::floor(zero)) return "";
+      if (zero != std::floor(zero) || std::fabs(zero) > 255) return "";
+      // f16 keeps 11 significant bits only for normal values: 2^-14 up to 65504.
+      if (scale != 0 && (std::fabs(scale) < 0x1p-14f || std::fabs(scale) > 65504.f || !std::isfinite(scale))) return "";
       const uint16_t d = ek::f32_to_f16_bits(scale);
-      if (!std::isfinite(ek::f16_bits_to_f32(d))) return "";
       std::memcpy(dst, &d, 2);
       for (int64_t e = 0; e < 32; ++e) {
         const int q = int(w.code(r, b * 32 + e)) - int(zero);
@@ -95,8 +97,9 @@ FailureOr<Value> OnnxImporter::matMulNBits(const onnx::NodeProto& n) {
   w.n = attrInt(n, "N", 0);
   w.bits = attrInt(n, "bits", 4);
   w.block = attrInt(n, "block_size", 0);
-  if (w.k <= 0 || w.n <= 0 || w.block < 16 || (w.block & (w.block - 1)) != 0)
-    return failNode(n, "needs positive K and N and a power-of-two block_size of at least 16");
+  if (w.k <= 0 || w.n <= 0 || w.k > (int64_t(1) << 24) || w.n > (int64_t(1) << 24) || w.block < 16 || w.block > 4096 ||
+      (w.block & (w.block - 1)) != 0)
+    return failNode(n, "needs K and N in 1..2^24 and a power-of-two block_size in 16..4096");
   if (w.bits != 2 && w.bits != 4 && w.bits != 8) return failNode(n, "bits must be 2, 4 or 8");
   if (hasInput(n, 4)) return failNode(n, "g_idx (act-order) is not supported");
   w.blocks_per_row = (w.k + w.block - 1) / w.block;
@@ -177,7 +180,8 @@ FailureOr<Value> OnnxImporter::rmsNorm(const onnx::NodeProto& n, Value x, Value 
   if (*ax != int64_t(in.size()) - 1) return failNode(n, "only normalization over the last axis is supported");
   if (dtypeOfValue(x) != ek::DType::F32 || dtypeOfValue(scale) != ek::DType::F32)
     return failNode(n, "only f32 normalization is supported");
-  if (!in.back().isConstant() || cast<RankedTensorType>(scale.getType()).getNumElements() != in.back().c)
+  auto scaleType = cast<RankedTensorType>(scale.getType());
+  if (!in.back().isConstant() || !scaleType.hasStaticShape() || scaleType.getNumElements() != in.back().c)
     return failNode(n, "scale must have the size of the last axis");
   return make<graph::RmsNormOp>(x.getType(), x, scale, builder_.getF32FloatAttr(attrFloat(n, "epsilon", 1e-5f)));
 }

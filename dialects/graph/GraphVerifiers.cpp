@@ -276,6 +276,11 @@ LogicalResult GatherElementsOp::verify() {
     return emitOpError("indices must have the input's rank, and the axis be one of its dims");
   if (getType().getShape() != idx.getShape() || getType().getElementType() != in.getElementType())
     return emitOpError("result must have the indices' shape and the input's element type");
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (d != int64_t(getAxis()) && !ShapedType::isDynamic(idx.getDimSize(d)) && !ShapedType::isDynamic(in.getDimSize(d)) &&
+        idx.getDimSize(d) > in.getDimSize(d))
+      return emitOpError("indices are larger than the input on axis ") << d;
+  if (in.getDimSize(getAxis()) == 0 && idx.getNumElements() != 0) return emitOpError("the gathered axis is empty");
   return success();
 }
 
@@ -287,7 +292,11 @@ LogicalResult ConvOp::verify() {
     return emitOpError("needs one stride, pad and dilation per spatial dim");
   if (group < 1 || x.getDimSize(1) != w.getDimSize(1) * group || w.getDimSize(0) % group != 0)
     return emitOpError("channels do not match the weight and group");
-  if (getBias() && getBias().getType().getNumElements() != w.getDimSize(0)) return emitOpError("bias must have one value per output channel");
+  SmallVector<Value> all = {getInput(), getWeight(), getResult()};
+  if (getBias()) all.push_back(getBias());
+  if (failed(verifySameElementType(*this, all))) return failure();
+  if (getBias() && (!getBias().getType().hasStaticShape() || getBias().getType().getNumElements() != w.getDimSize(0)))
+    return emitOpError("bias must have one value per output channel");
   if (getType().getRank() != x.getRank() || getType().getDimSize(0) != x.getDimSize(0) || getType().getDimSize(1) != w.getDimSize(0))
     return emitOpError("result must be [N, M, spatial...]");
   for (int64_t d = 0; d < spatial; ++d)

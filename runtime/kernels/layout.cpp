@@ -128,6 +128,10 @@ void gather_elements(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const char* src = static_cast<const char*>(data.data);
   char* dst = static_cast<char*>(out[0].data);
   const int64_t axis_len = data.dims[axis];
+  if (axis_len == 0) {  // nothing to read: defined output instead of reading past the input
+    if (out[0].bytes()) std::memset(dst, 0, out[0].bytes());
+    return;
+  }
   for (int64_t j = 0, n = idx.numel(); j < n; ++j) {
     int64_t k = idx.dtype == DType::I64 ? idx.as<int64_t>()[j] : idx.as<int32_t>()[j];
     if (k < 0) k += axis_len;

@@ -130,8 +130,9 @@ void arg_extreme(const Tensor* in, Tensor* out, const Attrs& a) {
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
         int64_t best = 0;
+        using V = std::conditional_t<is_half_v<T>, float, T>;  // exact for every type: 16-bit floats widen
         for (int64_t k = 1; k < len; ++k) {
-          const double v = double(x[(o * len + k) * inner + i]), b = double(x[(o * len + best) * inner + i]);
+          const V v = V(x[(o * len + k) * inner + i]), b = V(x[(o * len + best) * inner + i]);
           if (kMax ? (v > b || (last && v == b)) : (v < b || (last && v == b))) best = k;
         }
         y[o * inner + i] = best;
