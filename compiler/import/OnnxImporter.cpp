@@ -203,7 +203,7 @@ Value OnnxImporter::scalarLike(Value like, double v) {
 // Building
 // ---------------------------------------------------------------------------------------
 
-FailureOr<Value> OnnxImporter::finish(Operation* op) {
+FailureOr<SmallVector<Value>> OnnxImporter::finishResults(Operation* op) {
   for (Value r : op->getResults())
     if (std::string why = shapeProblem(shapeOf(r), symbols_); !why.empty()) {
       op->erase();
@@ -223,13 +223,13 @@ FailureOr<Value> OnnxImporter::finish(Operation* op) {
     }
   }
   FailureOr<SmallVector<ElementsAttr>> folded = evaluateOp(op);
+  SmallVector<Value> results(op->getResults().begin(), op->getResults().end());
   if (succeeded(folded)) {
-    auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    Value c = builder_.create<graph::ConstantOp>(loc_, type, (*folded)[0], StringAttr());
+    for (auto [r, value] : llvm::zip(results, *folded))
+      r = builder_.create<graph::ConstantOp>(loc_, r.getType(), value, StringAttr());
     op->erase();
-    return c;
   }
-  return op->getResult(0);
+  return results;
 }
 
 template <class OpT>
@@ -1123,6 +1123,27 @@ void OnnxImporter::registerHandlers() {
   h["ArgMax"] = argReduce(graph::ArgMaxOp{});
   h["ArgMin"] = argReduce(graph::ArgMinOp{});
 
+  h["TopK"] = [this](const onnx::NodeProto& n) -> LogicalResult {
+    EDGECC_TRY(x, input(n, 0));
+    Shape s = shapeOf(*x);
+    EDGECC_TRY(ax, axis(n, attrInt(n, "axis", -1), int64_t(s.size())));
+    int64_t k = attrInt(n, "k", -1);  // an attribute before opset 10, an input since
+    if (opset_ >= 10) {
+      EDGECC_TRY(kv, constInts(n, 1));
+      if (kv->size() != 1) return failNode(n, "K must hold one value");
+      k = (*kv)[0];
+    }
+    if (!s[size_t(*ax)].isConstant() || k < 0 || k > s[size_t(*ax)].c)
+      return failNode(n, "k = " + std::to_string(k) + " must be within the axis' static size");
+    s[size_t(*ax)] = k;
+    EDGECC_TRY(r, finishResults(builder_.create<graph::TopKOp>(
+                      loc_, TypeRange{tensorType(s, dtypeOfValue(*x)), tensorType(s, ek::DType::I64)}, *x,
+                      builder_.getI64IntegerAttr(*ax), builder_.getBoolAttr(attrInt(n, "largest", 1) != 0))));
+    setOutput(n, 0, (*r)[0]);
+    setOutput(n, 1, (*r)[1]);
+    return success();
+  };
+
   h["GatherElements"] = [this](const onnx::NodeProto& n) -> LogicalResult {
     EDGECC_TRY(x, input(n, 0));
     EDGECC_TRY(idx, input(n, 1));
@@ -1320,7 +1341,7 @@ static std::set<std::string> shapeDeterminingValues(const onnx::GraphProto& g) {
       {"Reshape", {1}}, {"Expand", {1}}, {"ConstantOfShape", {0}}, {"Slice", {1, 2, 3, 4}}, {"Split", {1}},
       {"Squeeze", {1}}, {"Unsqueeze", {1}}, {"ReduceSum", {1}}, {"ReduceMean", {1}}, {"ReduceMax", {1}},
       {"ReduceMin", {1}}, {"ReduceProd", {1}}, {"Range", {0, 1, 2}}, {"CumSum", {1}},
-      {"Tile", {1}}, {"Trilu", {1}}, {"Dropout", {1, 2}}};
+      {"Tile", {1}}, {"Trilu", {1}}, {"Dropout", {1, 2}}, {"TopK", {1}}};
   std::set<std::string> needed;
   for (const auto& n : g.node()) {
     auto it = kShapeInputs.find(n.op_type());

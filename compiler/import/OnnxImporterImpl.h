@@ -100,7 +100,13 @@ class OnnxImporter {
 
   // --- building -------------------------------------------------------------------------
   // Verifies a new op (naming the node on failure) and folds it when its operands are constant.
-  FailureOr<Value> finish(Operation* op);
+  FailureOr<Value> finish(Operation* op) {
+    FailureOr<SmallVector<Value>> results = finishResults(op);
+    if (failed(results)) return failure();
+    return (*results)[0];
+  }
+  // The same for an op with several results: all of them, folded together.
+  FailureOr<SmallVector<Value>> finishResults(Operation* op);
   template <class OpT, class... Args>
   FailureOr<Value> make(Type type, Args&&... args) {
     return finish(builder_.create<OpT>(loc_, type, std::forward<Args>(args)...));

@@ -109,6 +109,7 @@ FailureOr<KernelCall> kernelCallFor(Operation* op) {
       })
       .Case<GatherOp>([&](GatherOp g) { call.ints = {int64_t(g.getAxis())}; })
       .Case<GatherElementsOp>([&](GatherElementsOp g) { call.ints = {int64_t(g.getAxis())}; })
+      .Case<TopKOp>([&](TopKOp t) { call.ints = {int64_t(t.getAxis()), t.getLargest() ? 1 : 0}; })
       .Case<ArgMaxOp, ArgMinOp>([&](auto r) { call.ints = {int64_t(r.getAxis()), r.getSelectLastIndex() ? 1 : 0}; })
       .Case<ConvOp>([&](ConvOp c) {
         call.ints = {int64_t(c.getGroup())};

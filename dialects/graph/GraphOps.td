@@ -232,6 +232,18 @@ class Graph_ArgOp<string mnemonic> : Graph_Op<mnemonic> {
 def Graph_ArgMaxOp : Graph_ArgOp<"arg_max">;
 def Graph_ArgMinOp : Graph_ArgOp<"arg_min">;
 
+def Graph_TopKOp : Graph_Op<"top_k"> {
+  let summary = "The k largest (or smallest) elements along `axis`, in order, and their int64 indices";
+  let description = [{
+    k is the results' size on the axis. Equal values keep their input order (the lower index
+    first), as ONNX specifies.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, BoolAttr:$largest);
+  let results = (outs AnyRankedTensor:$values, AnyRankedTensor:$indices);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($values) `,` type($indices)";
+  let hasVerifier = 1;
+}
+
 def Graph_CumSumOp : Graph_Op<"cumsum", [SameOperandsAndResultType]> {
   let summary = "Running sums along `axis`; exclusive leaves out the element itself, reverse sums from the end";
   let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis, BoolAttr:$exclusive, BoolAttr:$reverse);

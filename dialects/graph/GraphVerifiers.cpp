@@ -269,6 +269,21 @@ static LogicalResult verifyArg(ArgOpT op) {
 LogicalResult ArgMaxOp::verify() { return verifyArg(*this); }
 LogicalResult ArgMinOp::verify() { return verifyArg(*this); }
 
+LogicalResult TopKOp::verify() {
+  auto in = getInput().getType();
+  const int64_t axis = int64_t(getAxis());
+  if (axis < 0 || axis >= in.getRank()) return emitOpError("axis out of range");
+  if (getValues().getType().getElementType() != in.getElementType() || !getIndices().getType().getElementType().isInteger(64))
+    return emitOpError("values must have the input's element type, indices int64");
+  if (getValues().getType().getShape() != getIndices().getType().getShape()) return emitOpError("values and indices differ in shape");
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    const int64_t want = in.getDimSize(d), got = getValues().getType().getDimSize(d);
+    if (d == axis ? (!ShapedType::isDynamic(want) && got > want) : got != want)
+      return emitOpError("results must be the input's shape with k <= the axis on it");
+  }
+  return success();
+}
+
 LogicalResult GatherElementsOp::verify() {
   auto in = getInput().getType(), idx = getIndices().getType();
   if (!idx.getElementType().isInteger(64) && !idx.getElementType().isInteger(32)) return emitOpError("indices must be int32 or int64");

@@ -21,9 +21,10 @@
   X(transpose) X(concat) X(slice) X(gather) X(gather_elements) X(expand)                    \
   /* reductions: i[0] = bit mask of reduced input axes; cumsum: i[0] = axis, i[1] = 1 to   \
      leave out the element itself, i[2] = 1 to sum from the end; arg_max, arg_min: int64     \
-     index along i[0], i[1] = 1 for the last of ties */                                     \
+     index along i[0], i[1] = 1 for the last of ties; top_k -> values, int64 indices:        \
+     i[0] = axis, i[1] = 1 for the largest */                                               \
   X(reduce_sum) X(reduce_mean) X(reduce_max) X(reduce_min) X(reduce_prod) X(cumsum)        \
-  X(arg_max) X(arg_min)                                                                     \
+  X(arg_max) X(arg_min) X(top_k)                                                            \
   /* conv(x [N, C, s...], w [M, C / g, k...][, bias]): i[0] = group g, then per spatial     \
      dim the strides, the leading pads, the dilations */                                    \
   X(conv)                                                                                   \

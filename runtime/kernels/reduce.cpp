@@ -143,6 +143,42 @@ void arg_extreme(const Tensor* in, Tensor* out, const Attrs& a) {
 void arg_max(const Tensor* in, int, Tensor* out, const Attrs& a) { arg_extreme<true>(in, out, a); }
 void arg_min(const Tensor* in, int, Tensor* out, const Attrs& a) { arg_extreme<false>(in, out, a); }
 
+// Output j is the best element after output j - 1 in the order (value, then lower index
+// first): O(k * len) selection with no scratch memory.
+void top_k(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  const int axis = int(a.i[0]);
+  const bool largest = a.i[1] != 0;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= in[0].dims[d];
+  for (int d = axis + 1; d < in[0].rank; ++d) inner *= in[0].dims[d];
+  const int64_t len = in[0].dims[axis], k = out[0].dims[axis];
+  int64_t* idx = out[1].as<int64_t>();
+  dispatch_dtype(in[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using V = std::conditional_t<is_half_v<T>, float, T>;
+    const T* x = in[0].as<T>();
+    T* values = out[0].as<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        auto at = [&](int64_t e) { return V(x[(o * len + e) * inner + i]); };
+        // Whether element e comes before element f in the output order.
+        auto before = [&](int64_t e, int64_t f) {
+          const V ve = at(e), vf = at(f);
+          return (largest ? ve > vf : ve < vf) || (ve == vf && e < f);
+        };
+        int64_t prev = -1;
+        for (int64_t j = 0; j < k; ++j) {
+          int64_t best = -1;
+          for (int64_t e = 0; e < len; ++e)
+            if ((prev < 0 || before(prev, e)) && (best < 0 || before(e, best))) best = e;
+          prev = best;
+          idx[(o * k + j) * inner + i] = best;
+          values[(o * k + j) * inner + i] = x[(o * len + best) * inner + i];
+        }
+      }
+  });
+}
+
 void softmax(const Tensor* in, int, Tensor* out, const Attrs& a) {
   const Tensor& x = in[0];
   const int axis = int(a.i[0]);
