@@ -104,12 +104,10 @@ FailureOr<Value> OnnxImporter::einsum(const onnx::NodeProto& n) {
 
   Value acc = values[0];
   std::string accLetters = terms[0];
-  for (size_t t = 0; t <= terms.size(); ++t) {
+  for (size_t t = 1; t < terms.size(); ++t) {
     // Letters needed after this step: the output's and the later operands'.
     std::string later = out;
     for (size_t u = t + 1; u < terms.size(); ++u) later += terms[u];
-    if (t == 0) continue;
-    if (t == terms.size()) break;
     std::string bLetters = terms[t];
     // Sum out what only one side has and nothing later needs.
     EDGECC_TRY(a1, sumOut(acc, accLetters, later + bLetters));

@@ -183,7 +183,6 @@ class OnnxImporter {
   FailureOr<Value> rotary(const onnx::NodeProto& n, Value x, Value positions, Value cosCache, Value sinCache,
                           int64_t headAxis, bool interleaved);
   LogicalResult groupQueryAttention(const onnx::NodeProto& n);
-  Value int64Scalar(int64_t v);
   LogicalResult importNode(const onnx::NodeProto& n);
   // The symbol named `name`, made with `bound` on first use.
   FailureOr<SymDim> symbolFor(const std::string& name, int64_t bound);

@@ -85,12 +85,6 @@ std::string repackBlocks(const NBitsWeight& w, const std::string& format) {
 
 }  // namespace
 
-Value OnnxImporter::int64Scalar(int64_t v) {
-  HostData d{ek::DType::I64, {}, std::string(8, '\0')};
-  std::memcpy(d.bytes.data(), &v, 8);
-  return constant(std::move(d));
-}
-
 FailureOr<Value> OnnxImporter::matMulNBits(const onnx::NodeProto& n) {
   NBitsWeight w;
   w.k = attrInt(n, "K", 0);
@@ -315,8 +309,8 @@ LogicalResult OnnxImporter::groupQueryAttention(const onnx::NodeProto& n) {
       EDGECC_TRY(p, input(n, 9));
       positions = *p;
     } else {
-      EDGECC_TRY(range, make<graph::RangeOp>(tensorType(Shape{seq}, ek::DType::I64), symbolicValue(SymTensor{{}, {ps[2]}}),
-                                             int64Scalar(1)));
+      const Value past = symbolicValue(SymTensor{{}, {ps[2]}});
+      EDGECC_TRY(range, make<graph::RangeOp>(tensorType(Shape{seq}, ek::DType::I64), past, scalarLike(past, 1)));
       positions = *range;
     }
     const bool interleaved = attrInt(n, "rotary_interleaved", 0) != 0;

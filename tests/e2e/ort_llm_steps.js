@@ -43,8 +43,7 @@ async function main() {
   let out = prefill, len = prompt.length;
   for (let i = 0; i < Number(nArg); ++i) {
     greedy.push(argmaxLast(out.logits));
-    out = await step([greedy[greedy.length - 1]], out, len);
-    len += 1;
+    if (i + 1 < Number(nArg)) out = await step([greedy[i]], out, len++);  // the last token needs no step
   }
   const presents = {};
   for (const n of pastNames) presents[presentOf(n)] = plain(prefill[presentOf(n)]);

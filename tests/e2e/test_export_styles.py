@@ -21,17 +21,16 @@ Usage: test_export_styles.py --edgecc PATH [--work DIR]
 Prints one line per check and `N passed, M failed`; exits 1 on any failure.
 """
 
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import onnx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from e2e_args import edgecc_and_work  # noqa: E402
 from test_decoders import run_kv_steps, describe  # noqa: E402  (same bounds and step runner)
 
 GENERATOR = os.path.join(HERE, "..", "..", "examples", "models", "make_hf_decoders.py")
@@ -77,12 +76,7 @@ def save_variant(model, model_dir, models, name):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    edgecc = os.path.abspath(args.edgecc)
-    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-styles-"))
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-styles-")
     models = os.path.join(work, "models")
     gen = subprocess.run([sys.executable, GENERATOR, "--out", models, "--models", ",".join(MODELS),
                           "--greedy-steps", "16"], capture_output=True, text=True)

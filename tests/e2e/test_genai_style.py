@@ -25,21 +25,22 @@ Usage: test_genai_style.py --edgecc PATH [--work DIR]
 Prints one line per check and `N passed, M failed`; exits 1 on any failure.
 """
 
-import argparse
 import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "examples", "models"))
 import make_genai_decoder as genai  # noqa: E402
+sys.path.insert(0, HERE)
+from e2e_args import edgecc_and_work  # noqa: E402
+from test_decoders import load_tensor  # noqa: E402
 
 CONTEXT = "64"
 LOGITS_REL_TOL = 6e-2
@@ -62,13 +63,6 @@ def node(*args):
 def save_tensor(path, array, name):
     with open(path, "wb") as f:
         f.write(numpy_helper.from_array(np.ascontiguousarray(array), name=name).SerializeToString())
-
-
-def load_tensor(path):
-    t = onnx.TensorProto()
-    with open(path, "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
 
 
 def ort_outputs(ort, model, inputs, directory):
@@ -168,7 +162,7 @@ def matmul_nbits_checks(edgecc, ort, work, record):
         if proc.returncode:
             record(f"MatMulNBits {name}: edgecc within the int8-activation bound", False, proc.stderr.strip()[-500:])
             continue
-        got = load_tensor(os.path.join(out, "output_0.pb")).astype(np.float64).reshape(3, n)
+        got = load_tensor(os.path.join(out, "output_0.pb"))[1].astype(np.float64).reshape(3, n)
         err = np.abs(got - exact)
         record(f"MatMulNBits {name}: edgecc within the int8-activation bound", bool((err <= bound).all()),
                f"max err {err.max():.2e}, max err/bound {(err / bound).max():.2f}")
@@ -222,7 +216,7 @@ def llm_checks(edgecc, ort, work, record):
         if proc.returncode:
             record(name, False, proc.stderr.strip()[-2000:])
             continue
-        got = load_tensor(os.path.join(work, "genai_steps", f"out{k}", "output_0.pb")).astype(np.float64)
+        got = load_tensor(os.path.join(work, "genai_steps", f"out{k}", "output_0.pb"))[1].astype(np.float64)
         want = np.array(want["data"], np.float64).reshape(want["dims"])
         err, bound = float(np.abs(got - want).max()), LOGITS_REL_TOL * float(np.abs(want).max())
         same = int((got.argmax(-1) == want.argmax(-1)).sum())
@@ -250,12 +244,7 @@ def llm_checks(edgecc, ort, work, record):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--edgecc", required=True)
-    ap.add_argument("--work")
-    args = ap.parse_args()
-    edgecc = os.path.abspath(args.edgecc)
-    work = os.path.abspath(args.work or tempfile.mkdtemp(prefix="edgecc-genai-"))
+    edgecc, work = edgecc_and_work(__doc__, "edgecc-genai-")
     ort = ort_module()
     passed = failed = 0
 
