@@ -10,11 +10,14 @@ and what compiling a model costs.
    sampler, stacks). The goal: measured <= 1.05 x planned.
 
 Models: make_gguf.py's random-weight 135m (SmolLM-135M shapes) and 1.1b (TinyLlama shapes),
-q8_0 and q4_0, at contexts 256 and 1024 (the KV cache is the part of the plan a budget trades).
-Never in CI. Writes benchmarks/results/memory_bench.{json,md,svg}.
+q8_0 and q4_0, at contexts 256 and 1024 and each --kv-types (the KV cache is the part of the
+plan a budget trades). Float models are compiled only, to measure the compiler on the largest
+inputs: the 1.1b with f16 weights (GGUF, 2.1 GiB) and its f32 ONNX export (4.1 GiB of external
+data files). Never in CI. Writes benchmarks/results/memory_bench.{json,md,svg}.
 
 Usage: /usr/bin/python3 benchmarks/bench_memory.py [--presets 135m,1.1b] [--types q8_0,q4_0]
-           [--contexts 256,1024] [--threads 2] [--target native]
+           [--contexts 256,1024] [--kv-types f32,q8_0] [--float-compiles 1.1b-f16,1.1b-f32-onnx]
+           [--threads 2] [--target native]
 """
 import argparse
 import json
@@ -76,6 +79,24 @@ def gguf_model(preset, wtype):
     return path
 
 
+def onnx_model(preset):
+    """The preset's f32 weights exported as ONNX; over 2 GiB, torch writes them as external data."""
+    path = os.path.join(CACHE, f"{preset}-f32-onnx", "model.onnx")
+    if not os.path.exists(path):
+        print(f"generating {path} ...", file=sys.stderr)
+        run([sys.executable, os.path.join(REPO, "examples", "models", "make_gguf.py"), "--preset", preset, "--type", "f32",
+             "-o", os.path.join(CACHE, f"{preset}-f32.gguf"), "--onnx", path])
+    return path
+
+
+def model_bytes(path):
+    """A GGUF file's size; an ONNX model's directory (the model and its external data)."""
+    if path.endswith(".gguf"):
+        return os.path.getsize(path)
+    d = os.path.dirname(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if os.path.isfile(os.path.join(d, f)))
+
+
 def mib(b):
     return b / 2**20
 
@@ -98,10 +119,35 @@ def svg_chart(rows, path):
             out.append(f'<rect x="{bx}" y="{y(anon + file):.1f}" width="{bar}" height="{y(anon) - y(anon + file):.1f}" '
                        f'fill="{colors["file"]}"/>')
         out.append(f'<text x="{x + bar}" y="{bottom + 14}" text-anchor="middle">{r["model"]} {r["type"]}</text>'
-                   f'<text x="{x + bar}" y="{bottom + 27}" text-anchor="middle">ctx {r["context"]}</text>'
+                   f'<text x="{x + bar}" y="{bottom + 27}" text-anchor="middle">ctx {r["context"]} {r["kv"]}</text>'
                    f'<text x="{x + bar}" y="{bottom + 40}" text-anchor="middle">{r["ratio"]:.2f}x</text>')
     svg_bars.legend(out, [("anonymous", colors["anon"]), ("file-backed (weights, code)", colors["file"])], left, height - 14, 160)
     svg_bars.save(out, path)
+
+
+def measure_bundle(args, preset, wtype, gguf, context, kv, prompt, compiles, rows):
+    """Compiles one bundle (measuring the compiler), then runs it over its whole context."""
+    bundle = os.path.join(CACHE, f"memory-{preset}-{wtype}-{context}-{kv}")
+    wall, peak_rss = compile_measured([args.edgecc, "compile", gguf, "-o", bundle, "--target", args.target,
+                                       "--max-context", str(context), "--max-batch", str(PROMPT), "--kv-type", kv])
+    compiles.append({"model": preset, "type": wtype, "context": context, "kv": kv, "model_bytes": os.path.getsize(gguf),
+                     "seconds": wall, "peak_rss_bytes": peak_rss})
+    run([args.edgecc, "generate", bundle, "--prompt-ids", "1", "-n", "1"])  # builds the tool
+    with open(os.path.join(bundle, "report.json")) as f:
+        plan = json.load(f)["memory"]
+    planned_file = sum(i["bytes"] for i in plan["items"] if i["file_backed"])
+    planned_anon = sum(i["bytes"] for i in plan["items"] if not i["file_backed"])
+    tool = [os.path.join(bundle, "model_generate"), "--dir", bundle, "--prompt-ids", prompt, "--ignore-eos",
+            "-n", str(context - PROMPT), "--threads", str(args.threads), "--json"]
+    peaks, _ = run_sampled(tool)
+    rows.append({"model": preset, "type": wtype, "context": context, "kv": kv, "planned_bytes": plan["total_bytes"],
+                 "planned_anon": planned_anon, "planned_file": planned_file, "measured_anon": peaks["RssAnon"],
+                 "measured_file": peaks["RssFile"], "measured_hwm": peaks["VmHWM"],
+                 "ratio": peaks["VmHWM"] / plan["total_bytes"], "plan": plan["items"]})
+    r = rows[-1]
+    print(f"{preset} {wtype} ctx {context} kv {kv}: planned {mib(r['planned_bytes']):.1f} MiB, peak RSS "
+          f"{mib(r['measured_hwm']):.1f} MiB ({r['ratio']:.3f}x); compile {wall:.1f} s, "
+          f"{mib(compiles[-1]['peak_rss_bytes']):.0f} MiB", file=sys.stderr)
 
 
 def main():
@@ -109,6 +155,10 @@ def main():
     ap.add_argument("--presets", default="135m,1.1b")
     ap.add_argument("--types", default="q8_0,q4_0")
     ap.add_argument("--contexts", default="256,1024")
+    ap.add_argument("--kv-types", default="f32", help="KV cache types to run at each context, e.g. f32,f16,q8_0")
+    ap.add_argument("--float-compiles", default="1.1b-f16,1.1b-f32-onnx",
+                    help="models compiled (not run) to measure the compiler on float weights: PRESET-f16 (GGUF) or "
+                         "PRESET-f32-onnx (ONNX, external data over 2 GiB); empty for none")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--target", default="native")
     ap.add_argument("--edgecc", default=os.path.join(REPO, "build", "bin", "edgecc"))
@@ -121,41 +171,30 @@ def main():
         for wtype in args.types.split(","):
             gguf = gguf_model(preset, wtype)
             for context in (int(c) for c in args.contexts.split(",")):
-                bundle = os.path.join(CACHE, f"memory-{preset}-{wtype}-{context}")
-                wall, peak_rss = compile_measured([args.edgecc, "compile", gguf, "-o", bundle, "--target", args.target,
-                                                "--max-context", str(context), "--max-batch", str(PROMPT)])
-                compiles.append({"model": preset, "type": wtype, "context": context, "model_bytes": os.path.getsize(gguf),
-                                 "seconds": wall, "peak_rss_bytes": peak_rss})
-                run([args.edgecc, "generate", bundle, "--prompt-ids", "1", "-n", "1"])  # builds the tool
-                with open(os.path.join(bundle, "report.json")) as f:
-                    plan = json.load(f)["memory"]
-                planned_file = sum(i["bytes"] for i in plan["items"] if i["file_backed"])
-                planned_anon = sum(i["bytes"] for i in plan["items"] if not i["file_backed"])
-                tool = [os.path.join(bundle, "model_generate"), "--dir", bundle, "--prompt-ids", prompt, "--ignore-eos",
-                        "-n", str(context - PROMPT), "--threads", str(args.threads), "--json"]
-                peaks, _ = run_sampled(tool)
-                rows.append({"model": preset, "type": wtype, "context": context, "planned_bytes": plan["total_bytes"],
-                             "planned_anon": planned_anon, "planned_file": planned_file, "measured_anon": peaks["RssAnon"],
-                             "measured_file": peaks["RssFile"], "measured_hwm": peaks["VmHWM"],
-                             "ratio": peaks["VmHWM"] / plan["total_bytes"], "plan": plan["items"]})
-                r = rows[-1]
-                print(f"{preset} {wtype} ctx {context}: planned {mib(r['planned_bytes']):.1f} MiB, peak RSS "
-                      f"{mib(r['measured_hwm']):.1f} MiB ({r['ratio']:.3f}x); compile {wall:.1f} s, "
-                      f"{mib(compiles[-1]['peak_rss_bytes']):.0f} MiB", file=sys.stderr)
+                for kv in args.kv_types.split(","):
+                    measure_bundle(args, preset, wtype, gguf, context, kv, prompt, compiles, rows)
+    for name in filter(None, args.float_compiles.split(",")):
+        preset, kind = name.split("-", 1)
+        model = gguf_model(preset, "f16") if kind == "f16" else onnx_model(preset)
+        wall, peak_rss = compile_measured([args.edgecc, "compile", model, "-o", os.path.join(CACHE, f"memory-{name}"),
+                                           "--target", args.target, "--max-context", "1024"])
+        compiles.append({"model": preset, "type": "f16 GGUF" if kind == "f16" else "f32 ONNX", "context": 1024, "kv": "f32",
+                         "model_bytes": model_bytes(model), "seconds": wall, "peak_rss_bytes": peak_rss})
+        print(f"compile {name}: {wall:.1f} s, {mib(peak_rss):.0f} MiB", file=sys.stderr)
 
     header = (f"{cpu_model()}; edgecc --target {args.target}; model_generate with {args.threads} threads fills the context "
               f"({PROMPT}-token prompt, then decoding until the cache is full); peak RSS sampled every 2 ms")
     md = [header, "",
-          "| model | type | context | planned MiB (anon + file) | peak RSS MiB (anon + file) | peak / planned |",
-          "|---|---|---|---|---|---|"]
+          "| model | type | context | KV | planned MiB (anon + file) | peak RSS MiB (anon + file) | peak / planned |",
+          "|---|---|---|---|---|---|---|"]
     for r in rows:
-        md.append(f"| {r['model']} | {r['type']} | {r['context']} | {mib(r['planned_bytes']):.1f} "
+        md.append(f"| {r['model']} | {r['type']} | {r['context']} | {r['kv']} | {mib(r['planned_bytes']):.1f} "
                   f"({mib(r['planned_anon']):.1f} + {mib(r['planned_file']):.1f}) | {mib(r['measured_hwm']):.1f} "
                   f"({mib(r['measured_anon']):.1f} + {mib(r['measured_file']):.1f}) | {r['ratio']:.3f} |")
     md += ["", "Compiling (`edgecc compile`, wall time and the compiler's peak RSS):", "",
-           "| model | type | context | model file MiB | seconds | peak RSS MiB | peak / file |", "|---|---|---|---|---|---|---|"]
+           "| model | type | context | KV | model files MiB | seconds | peak RSS MiB | peak / files |", "|---|---|---|---|---|---|---|---|"]
     for c in compiles:
-        md.append(f"| {c['model']} | {c['type']} | {c['context']} | {mib(c['model_bytes']):.0f} | {c['seconds']:.1f} | "
+        md.append(f"| {c['model']} | {c['type']} | {c['context']} | {c['kv']} | {mib(c['model_bytes']):.0f} | {c['seconds']:.1f} | "
                   f"{mib(c['peak_rss_bytes']):.0f} | {c['peak_rss_bytes'] / c['model_bytes']:.2f} |")
     base = os.path.splitext(args.out)[0]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

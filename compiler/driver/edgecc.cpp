@@ -22,6 +22,7 @@
 #include "dialects/graph/GraphDialect.h"
 #include "compiler/driver/QualityReport.h"
 #include "compiler/import/GgufImporter.h"
+#include "compiler/import/OnnxImporter.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "compiler/target/DeviceEstimate.h"
 #include "compiler/target/DeviceProfile.h"
@@ -293,7 +294,8 @@ int cmdCompile(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   // Stage lines for work a user waits on: on a terminal, or for a large model in scripts.
   uint64_t modelBytes = 0;
-  llvm::sys::fs::file_size(a.positional[0], modelBytes);
+  if (edgecc::isGgufFile(a.positional[0])) llvm::sys::fs::file_size(a.positional[0], modelBytes);
+  else modelBytes = edgecc::onnxModelBytes(a.positional[0]);  // with its external data
   if (llvm::sys::Process::StandardErrIsDisplayed() || modelBytes >= (32u << 20))
     options.progress = [&](const std::string& stage) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -7,13 +7,13 @@
 #include "compiler/import/GgufFile.h"
 #include "compiler/ir/ConstantData.h"
 #include "compiler/ir/FunctionNames.h"
+#include "compiler/ir/MappedBlobs.h"
 #include "compiler/ir/SymbolicShape.h"
 #include "dialects/graph/GraphDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "runtime/half.h"
-#include "runtime/weights.h"
 
 using namespace mlir;
 using llvm::Error;
@@ -268,12 +268,8 @@ class GgufImporter {
     constexpr size_t kAlign = alignof(std::max_align_t);
     if (t.bytes < kResourceThresholdBytes || uintptr_t(t.data) % kAlign != 0)
       return makeElementsAttr(type, std::string(reinterpret_cast<const char*>(t.data), t.bytes), name);
-    AsmResourceBlob blob(ArrayRef<char>(reinterpret_cast<const char*>(t.data), t.bytes), kAlign,
-                         [keep = file_.mapping()](void* data, size_t bytes, size_t) {
-                           ek::drop_pages(data, bytes);
-                         },
-                         /*dataIsMutable=*/false);
-    return DenseResourceElementsAttr::get(type, name, std::move(blob));
+    return DenseResourceElementsAttr::get(
+        type, name, mappedBlob(ArrayRef<char>(reinterpret_cast<const char*>(t.data), t.bytes), file_.mapping()));
   }
 
   // A 2-D weight of `rows` x `cols` values, kept in its stored format.

@@ -23,6 +23,7 @@
 #include "compiler/ir/KernelMapping.h"
 #include "compiler/ir/SymbolicShape.h"
 #include "dialects/graph/GraphDialect.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -1663,6 +1664,25 @@ const std::vector<std::string>& supportedOnnxOps() {
     return OnnxImporter(ctx, "", ImportOptions{}).handledOpTypes();
   }();
   return ops;
+}
+
+uint64_t onnxModelBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  if (llvm::sys::fs::file_size(path, bytes) || bytes > (64u << 20)) return bytes;
+  onnx::ModelProto model;
+  std::ifstream f(path, std::ios::binary);
+  if (!model.ParseFromIstream(&f)) return bytes;
+  std::set<std::string> files;  // one file may hold many tensors
+  for (const auto& t : model.graph().initializer())
+    for (const auto& kv : t.external_data())
+      if (kv.key() == "location") files.insert(kv.value());
+  for (const std::string& location : files) {
+    SmallString<256> file(llvm::sys::path::parent_path(path));
+    llvm::sys::path::append(file, location);
+    uint64_t size = 0;
+    if (!llvm::sys::fs::file_size(file, size)) bytes += size;
+  }
+  return bytes;
 }
 
 }  // namespace edgecc

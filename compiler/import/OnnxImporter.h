@@ -36,6 +36,10 @@ struct ImportOptions {
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importOnnxFile(mlir::MLIRContext& ctx, const std::string& path,
                                                                  const ImportOptions& options);
 
+// The bytes of the model's weights: the file's size plus the tensors it keeps in external data
+// files. Cheap: a file over 64 MiB is not parsed (its weights are inside it). 0 if unreadable.
+uint64_t onnxModelBytes(const std::string& path);
+
 // The op types the importer accepts (its handler table), for `edgecc ops` and the
 // conformance runner.
 const std::vector<std::string>& supportedOnnxOps();

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "compiler/ir/KernelMapping.h"
+#include "compiler/ir/MappedBlobs.h"
 #include "dialects/graph/GraphDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
@@ -30,6 +31,7 @@ std::vector<uint8_t> elementsBytes(ElementsAttr attr) {
     ArrayRef<char> data = res.getRawHandle().getBlob()->getData();
     if (out.empty()) return out;
     std::memcpy(out.data(), data.data(), std::min(out.size(), data.size()));
+    dropResidentPages(attr);  // the caller has its copy: a mapped weight's pages go back to the file
     return out;
   }
   auto dense = cast<DenseElementsAttr>(attr);
@@ -49,21 +51,15 @@ ElementsAttr makeElementsAttr(RankedTensorType type, ArrayRef<uint8_t> bytes, St
     return DenseElementsAttr::get(type, ArrayRef<bool>(values));
   }
   ArrayRef<char> data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (bytes.size() >= kResourceThresholdBytes) {
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, 64);
-    return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
-  }
+  if (bytes.size() >= kResourceThresholdBytes)
+    return DenseResourceElementsAttr::get(type, resourceName, ownedBlob(std::string(data.data(), data.size())));
   return DenseElementsAttr::getFromRawBuffer(type, data);
 }
 
 ElementsAttr makeElementsAttr(RankedTensorType type, std::string&& bytes, StringRef resourceName) {
   if (type.getElementType().isInteger(1) || bytes.size() < kResourceThresholdBytes)
     return makeElementsAttr(type, ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), resourceName);
-  auto* owned = new std::string(std::move(bytes));
-  // operator new aligns to __STDCPP_DEFAULT_NEW_ALIGNMENT__ (16 here): enough for any element type.
-  AsmResourceBlob blob(ArrayRef<char>(owned->data(), owned->size()), alignof(std::max_align_t),
-                       [owned](void*, size_t, size_t) { delete owned; }, /*dataIsMutable=*/false);
-  return DenseResourceElementsAttr::get(type, resourceName, std::move(blob));
+  return DenseResourceElementsAttr::get(type, resourceName, ownedBlob(std::move(bytes)));
 }
 
 template <class T>

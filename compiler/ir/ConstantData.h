@@ -14,15 +14,18 @@ namespace edgecc {
 // Tensors at or above this many bytes are stored as `dense_resource` blobs, not attributes.
 constexpr size_t kResourceThresholdBytes = 1024;
 
-// Row-major little-endian bytes of an elements attribute (i1 as one byte per element).
+// Row-major little-endian bytes of an elements attribute (i1 as one byte per element). A weight
+// in a file mapping has its pages dropped after the copy, so passes that read every weight once
+// do not end up holding the whole model.
 std::vector<uint8_t> elementsBytes(mlir::ElementsAttr attr);
 
-// Builds an attribute of `type` from row-major bytes; large tensors become dense resources.
+// Builds an attribute of `type` from row-major bytes; large tensors become dense resources
+// (on the heap or in the scratch file: MappedBlobs.h).
 mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, llvm::ArrayRef<uint8_t> bytes,
                                     llvm::StringRef resourceName = "weight");
 
-// Same, taking ownership of `bytes`: a large tensor's blob is the string's own buffer, so
-// weights are never copied on their way from the model file into the IR.
+// Same, taking ownership of `bytes`: a large tensor's blob is the string's own buffer, or the
+// scratch file's copy of it, so weights are never held twice on their way into the IR.
 mlir::ElementsAttr makeElementsAttr(mlir::RankedTensorType type, std::string&& bytes,
                                     llvm::StringRef resourceName = "weight");
 

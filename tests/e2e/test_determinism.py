@@ -3,8 +3,11 @@ like, and a bundle computes bit-identical results for any thread count.
 
 1. Bundles: each model is compiled twice for an explicit target (x86-64-avx2), the second
    time from another working directory, into another path, under another locale and time zone,
-   and with the host's AVX-512 hidden (EDGECC_CPU_DISABLE, as on the AVX2-only machines). Every
-   file of the two bundles must be byte-identical.
+   with the host's AVX-512 hidden (EDGECC_CPU_DISABLE, as on the AVX2-only machines), and with
+   every large constant kept in the compiler's scratch file instead of its heap
+   (EDGECC_COMPILE_HEAP_BYTES=0: written, mapped back, its pages dropped after each read, as
+   when compiling a model larger than 512 MiB). Every file of the two bundles must be
+   byte-identical.
 2. Threads: `edgecc perplexity --save-logits` stores every position's log-probabilities. They
    must be byte-identical for --threads 1, 2 and 3, for prefill (a bundle taking 64 tokens per
    step) and decode (a bundle taking one token per step, the single-token kernels). No kernel
@@ -35,7 +38,8 @@ def main():
         f.write(sample)
     other_cwd = os.path.join(work, "elsewhere")
     os.makedirs(other_cwd)
-    host_env = dict(os.environ, LC_ALL="C.UTF-8", TZ="Asia/Kolkata", EDGECC_CPU_DISABLE="avx512vnni,avx512f")
+    host_env = dict(os.environ, LC_ALL="C.UTF-8", TZ="Asia/Kolkata", EDGECC_CPU_DISABLE="avx512vnni,avx512f",
+                    EDGECC_COMPILE_HEAP_BYTES="0")
     results = []
     for name, gguf_type, flags in MODELS:
         gguf = os.path.join(work, f"tiny-{gguf_type}.gguf")

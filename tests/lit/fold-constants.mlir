@@ -116,13 +116,13 @@ func.func @kernels() -> (tensor<3x2xi64>, tensor<2xi1>, tensor<2xf32>, tensor<2x
 
 // A folded result of 1 KiB or more is stored as a dense_resource blob, not an attribute, and
 // each folded blob has its own name. 16 x 16 x f32 = 1024 bytes; a blob starts with its 4-byte
-// alignment (64 = 40000000), then the little-endian values: 2.0 = 00000040, -1.0 = 000080BF.
+// alignment (16 = 10000000), then the little-endian values: 2.0 = 00000040, -1.0 = 000080BF.
 // DCE-LABEL: func.func @large_results
 // DCE-NEXT:    %[[C0:.*]] = graph.constant {value = dense_resource<[[BLOB0:[a-z0-9_]+]]> : tensor<16x16xf32>} : tensor<16x16xf32>
 // DCE-NEXT:    %[[C1:.*]] = graph.constant {value = dense_resource<[[BLOB1:[a-z0-9_]+]]> : tensor<16x16xf32>} : tensor<16x16xf32>
 // DCE-NEXT:    return %[[C0]], %[[C1]]
-// DCE-DAG:     [[BLOB0]]: "0x40000000{{(00000040)+}}"
-// DCE-DAG:     [[BLOB1]]: "0x40000000{{(000080BF)+}}"
+// DCE-DAG:     [[BLOB0]]: "0x10000000{{(00000040)+}}"
+// DCE-DAG:     [[BLOB1]]: "0x10000000{{(000080BF)+}}"
 func.func @large_results() -> (tensor<16x16xf32>, tensor<16x16xf32>) {
   %a = graph.constant {value = dense<1.0> : tensor<16x16xf32>} : tensor<16x16xf32>
   %0 = graph.add %a, %a : tensor<16x16xf32>, tensor<16x16xf32> -> tensor<16x16xf32>
