@@ -33,36 +33,53 @@ struct SdotDot {
 };
 #endif
 
-// Float formats: two accumulators per token and 4 rows (even and odd k), as the reference.
-template <int T>
-inline void float_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
-  float32x4_t acc[2][T][2];
-  for (int p = 0; p < 2; ++p)
-    for (int t = 0; t < T; ++t) acc[p][t][0] = acc[p][t][1] = vdupq_n_f32(0.f);
+// The 8 rows of column c of a float group, as floats.
+template <bool F16>
+inline void float_column(const PackedGroup& g, int64_t c, float32x4_t& lo, float32x4_t& hi) {
+  if constexpr (F16) {
+    const float16x8_t w = vreinterpretq_f16_u16(vld1q_u16(reinterpret_cast<const uint16_t*>(g.data) + c * kPackRows));
+    lo = vcvt_f32_f16(vget_low_f16(w)), hi = vcvt_high_f32_f16(w);
+  } else {
+    const float* w = reinterpret_cast<const float*>(g.data) + c * kPackRows;
+    lo = vld1q_f32(w), hi = vld1q_f32(w + 4);
+  }
+}
+
+// Float formats: two accumulators per token and 4 rows (even and odd k), as the reference. The
+// k loop is unrolled by four, so each k's accumulators are fixed registers (an index by k & 1
+// would keep them in memory) and one load brings four activations, used by lane.
+template <int T, bool F16>
+inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  float32x4_t even[T][2], odd[T][2];
+  for (int t = 0; t < T; ++t) even[t][0] = even[t][1] = odd[t][0] = odd[t][1] = vdupq_n_f32(0.f);
   const float* x = in.x + m * in.k;
-  const bool f32 = f == WeightFormat::F32x8;
-  auto load = [&](int64_t c, float32x4_t& lo, float32x4_t& hi) {
-    if (f32) {
-      const float* w = reinterpret_cast<const float*>(g.data) + c * kPackRows;
-      lo = vld1q_f32(w), hi = vld1q_f32(w + 4);
-    } else {
-      const uint16_t* w = reinterpret_cast<const uint16_t*>(g.data) + c * kPackRows;
-      lo = load_f16x4(w), hi = load_f16x4(w + 4);
-    }
-  };
-  for (int64_t c = 0; c < in.k; ++c) {
-    float32x4_t lo, hi;
-    load(c, lo, hi);
-    const int p = int(c & 1);
+  int64_t c = 0;
+  for (; c + 3 < in.k; c += 4) {
+    float32x4_t lo[4], hi[4];
+    for (int j = 0; j < 4; ++j) float_column<F16>(g, c + j, lo[j], hi[j]);
     for (int t = 0; t < T; ++t) {
-      const float32x4_t xv = vdupq_n_f32(x[t * in.k + c]);
-      acc[p][t][0] = vfmaq_f32(acc[p][t][0], lo, xv);
-      acc[p][t][1] = vfmaq_f32(acc[p][t][1], hi, xv);
+      const float32x4_t xv = vld1q_f32(x + t * in.k + c);
+      even[t][0] = vfmaq_laneq_f32(even[t][0], lo[0], xv, 0), even[t][1] = vfmaq_laneq_f32(even[t][1], hi[0], xv, 0);
+      odd[t][0] = vfmaq_laneq_f32(odd[t][0], lo[1], xv, 1), odd[t][1] = vfmaq_laneq_f32(odd[t][1], hi[1], xv, 1);
+      even[t][0] = vfmaq_laneq_f32(even[t][0], lo[2], xv, 2), even[t][1] = vfmaq_laneq_f32(even[t][1], hi[2], xv, 2);
+      odd[t][0] = vfmaq_laneq_f32(odd[t][0], lo[3], xv, 3), odd[t][1] = vfmaq_laneq_f32(odd[t][1], hi[3], xv, 3);
     }
   }
+  // Up to three columns left, the first of them even.
+  auto column = [&](int64_t k, float32x4_t(&a)[T][2]) {
+    float32x4_t lo, hi;
+    float_column<F16>(g, k, lo, hi);
+    for (int t = 0; t < T; ++t) {
+      const float32x4_t xv = vdupq_n_f32(x[t * in.k + k]);
+      a[t][0] = vfmaq_f32(a[t][0], lo, xv), a[t][1] = vfmaq_f32(a[t][1], hi, xv);
+    }
+  };
+  if (c < in.k) column(c, even);
+  if (c + 1 < in.k) column(c + 1, odd);
+  if (c + 2 < in.k) column(c + 2, even);
   for (int t = 0; t < T; ++t) {
-    vst1q_f32(y + t * ldy, vaddq_f32(acc[0][t][0], acc[1][t][0]));
-    vst1q_f32(y + t * ldy + 4, vaddq_f32(acc[0][t][1], acc[1][t][1]));
+    vst1q_f32(y + t * ldy, vaddq_f32(even[t][0], odd[t][0]));
+    vst1q_f32(y + t * ldy + 4, vaddq_f32(even[t][1], odd[t][1]));
   }
 }
 
@@ -117,7 +134,8 @@ static inline void block_end(WeightFormat f, int32x4_t r03, int32x4_t r47, const
 
 template <class Dot, int T>
 inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
-  if (!is_quantized(f)) return float_tile_n<T>(f, g, in, m, y, ldy);
+  if (f == WeightFormat::F32x8) return float_tile_n<T, false>(g, in, m, y, ldy);
+  if (f == WeightFormat::F16x8) return float_tile_n<T, true>(g, in, m, y, ldy);
   const Q8Activations& x = in.q8;
   float32x4_t acc[T][2];
   for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0.f);
