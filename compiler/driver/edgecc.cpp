@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "compiler/driver/Bisect.h"
+#include "compiler/driver/CodeSize.h"
 #include "compiler/driver/ModelRunner.h"
 #include "compiler/driver/OnnxTestRunner.h"
 #include "compiler/driver/Pipeline.h"
@@ -49,6 +50,8 @@ const char* kUsage =
     "                 accurate --weights / --max-context that fits; the plan is in report.json and memory.svg\n"
     "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
     "                 model's inputs over TEXT (GPTQ-style; same formats, lower error at 2-4 bits)\n"
+    "                 [--build]   then build the bundle with its CMakeLists.txt (arm64: the aarch64 cross toolchain it\n"
+    "                 carries) and record its tools' stripped code size in report.json (\"code_size\")\n"
     "                 [--kernels hand|halide]   halide: Halide-generated kernels where the target has them (one token\n"
     "                 through q8_0 and f32 weights on AVX-512 VNNI), made for its features while compiling\n"
     "  edgecc generate MODEL.gguf|MODEL.onnx|BUNDLE_DIR (--prompt TEXT | --prompt-ids 1,2,3) [-n 32]\n"
@@ -279,7 +282,7 @@ int cmdTargets(int argc, char** argv) {
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
                          "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration", "--kv-type",
-                         "--calibration-chunks", "--ram-budget", "--kernels"}, {"--all-logits", "--fit"});
+                         "--calibration-chunks", "--ram-budget", "--kernels"}, {"--all-logits", "--fit", "--build"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -322,6 +325,15 @@ int cmdCompile(int argc, char** argv) {
                 result->fitted.c_str(), result->fitted_kl);
   std::printf("  resident memory plan (report.json \"memory\", %s/memory.svg):\n%s", out.c_str(),
               edgecc::residentPlanText(result->plan, result->ram_budget).c_str());
+  if (a.has("--build")) {
+    std::fflush(stdout);
+    auto code = edgecc::buildAndMeasureCode(out, [](const std::string& step) { std::fprintf(stderr, "edgecc: %s\n", step.c_str()); });
+    if (!code) return report(code.takeError());
+    std::printf("  code, stripped (report.json \"code_size\", %s/build): model_run %.0f KB%s, on %s (goal for model_run: %.0f KB)\n",
+                out.c_str(), code->model_run / 1000.0,
+                code->model_generate >= 0 ? (", model_generate " + std::to_string((code->model_generate + 500) / 1000) + " KB").c_str() : "",
+                code->isa.c_str(), edgecc::kCodeSizeGoalBytes / 1000.0);
+  }
   return 0;
 }
 

@@ -12,9 +12,16 @@ Each must generate exactly the token ids of the same model compiled for this x86
 (--target native), whose agreement with llama.cpp tests/e2e/test_llama_cpp.py checks. The
 report must name the arm64 kernel variant of its profile. A bundle compiled for i8mm, run on
 a CPU without it (cortex-a76), must refuse with one clear line and a non-zero exit.
+
+Code size: the arm64 q4_0 bundle, and the same model for x86-64-avx2, are compiled with
+`--build`, which builds them with their own CMakeLists.txt and records the stripped size of
+their tools in report.json. Each must equal the size of a copy this test strips itself. On
+arm64, the phones' ISA, model_run (runtime + model, no tokenizer) must meet the 300 KB goal;
+x86's figure is printed against it.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -51,6 +58,28 @@ def build(bundle, cross):
     return os.path.join(bundle, "build", "model_generate")
 
 
+def stripped_size(path, arm64):
+    copy = path + ".test-stripped"
+    shutil.copy(path, copy)
+    run(["aarch64-linux-gnu-strip" if arm64 else "strip", copy])
+    size = os.path.getsize(copy)
+    os.remove(copy)
+    return size
+
+
+def check_code_size(bundle, arm64):
+    """compile --build's report.json "code_size" against this test's own strip of the tools."""
+    with open(os.path.join(bundle, "report.json")) as f:
+        code = json.load(f).get("code_size", {})
+    ours = {tool: stripped_size(os.path.join(bundle, "build", tool), arm64) for tool in ("model_run", "model_generate")}
+    meets_goal = ours["model_run"] <= 300000
+    ok = (code.get("isa") == ("arm64" if arm64 else "x86-64") and code.get("model_run_bytes") == ours["model_run"]
+          and code.get("model_generate_bytes") == ours["model_generate"] and (meets_goal or not arm64))
+    print(f"{'ok  ' if ok else 'FAIL'} code size of {os.path.basename(bundle)}: report {code}, stripped here {ours}; "
+          f"model_run {'meets' if meets_goal else 'is over'} the 300000-byte goal{'' if arm64 else ' (checked on arm64 only)'}")
+    return ok
+
+
 def generate(exe, bundle, cpu=None):
     cmd = [exe, "--dir", bundle, "--prompt-ids", PROMPT, "-n", TOKENS, "--ignore-eos", "--json", "--threads", "2"]
     if cpu:
@@ -60,6 +89,7 @@ def generate(exe, bundle, cpu=None):
 
 def main():
     edgecc, work = edgecc_and_work(__doc__, "edgecc-arm64-")
+    os.environ["CCACHE_BASEDIR"] = work  # ccache hits across bundles, also for compile --build
     failures = []
     expected = {}
     formats = sorted({f for case in CASES for f in case[3]})
@@ -72,10 +102,17 @@ def main():
     for profile, cpu, variant, fmts in CASES:
         for fmt in fmts:
             bundle = os.path.join(work, f"{profile}-{fmt}")
-            run([edgecc, "compile", os.path.join(work, f"tiny-{fmt}.gguf"), "-o", bundle, "--target", profile])
+            measure = profile == "arm64" and fmt == "q4_0"
+            run([edgecc, "compile", os.path.join(work, f"tiny-{fmt}.gguf"), "-o", bundle, "--target", profile]
+                + (["--build"] if measure else []))
             with open(os.path.join(bundle, "report.json")) as f:
                 kernels = {op["kernel"] for op in json.load(f)["ops"]}
-            exe = build(bundle, cross=True)
+            if measure:
+                exe = os.path.join(bundle, "build", "model_generate")
+                if not check_code_size(bundle, arm64=True):
+                    failures.append("arm64 code size")
+            else:
+                exe = build(bundle, cross=True)
             r = generate(exe, bundle, cpu)
             got = json.loads(r.stdout)["ids"] if r.returncode == 0 else None
             ok = got == expected[fmt] and variant in kernels
@@ -91,6 +128,10 @@ def main():
                 print(f"{'ok  ' if ok else 'FAIL'} {profile} bundle on qemu cortex-a76 (no i8mm) refused: {lines}")
                 if not ok:
                     failures.append("refusal on a CPU without i8mm")
+    x86 = os.path.join(work, "x86-64-avx2-q4_0")
+    run([edgecc, "compile", os.path.join(work, "tiny-q4_0.gguf"), "-o", x86, "--target", "x86-64-avx2", "--build"])
+    if not check_code_size(x86, arm64=False):
+        failures.append("x86 code size")
     if failures:
         sys.exit("FAIL: " + ", ".join(failures))
     print("all arm64 bundles agree with x86")

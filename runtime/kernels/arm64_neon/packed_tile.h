@@ -83,11 +83,10 @@ inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m,
   }
 }
 
-// The int32 dot products of one block for T tokens: dot[t][i] holds rows 2i, 2i+1 in lanes
-// (2 per row). q4_0 nibbles go in unbiased (0..15); the caller takes the bias off.
+// The int32 dot products of one block for T tokens, whose activations start at xq[t]: dot[t][i]
+// holds rows 2i, 2i+1 in lanes (2 per row). q4_0 nibbles go in unbiased (0..15); the caller takes the bias off.
 template <class Dot, int T>
-inline void block_dots(WeightFormat f, const uint8_t* quants, const Q8Activations& x, int64_t m, int64_t at,
-                       int32x4_t dot[T][4]) {
+inline void block_dots(WeightFormat f, const uint8_t* quants, const int8_t* const (&xq)[T], int32x4_t dot[T][4]) {
   for (int t = 0; t < T; ++t)
     for (int i = 0; i < 4; ++i) dot[t][i] = vdupq_n_s32(0);
   if (stored_format(f) == WeightFormat::Q8_0) {
@@ -95,7 +94,7 @@ inline void block_dots(WeightFormat f, const uint8_t* quants, const Q8Activation
       const int8_t* w = reinterpret_cast<const int8_t*>(quants) + 64 * c;
       const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), w2 = vld1q_s8(w + 32), w3 = vld1q_s8(w + 48);
       for (int t = 0; t < T; ++t) {
-        const int8x16_t xx = repeat8(x.row_q(m + t) + at + 8 * c);
+        const int8x16_t xx = repeat8(xq[t] + 8 * c);
         dot[t][0] = Dot::step(dot[t][0], w0, xx);
         dot[t][1] = Dot::step(dot[t][1], w1, xx);
         dot[t][2] = Dot::step(dot[t][2], w2, xx);
@@ -113,7 +112,7 @@ inline void block_dots(WeightFormat f, const uint8_t* quants, const Q8Activation
       hi[i] = vreinterpretq_s8_u8(vshrq_n_u8(v, 4));
     }
     for (int t = 0; t < T; ++t) {
-      const int8x16_t xl = repeat8(x.row_q(m + t) + at + 8 * c), xh = repeat8(x.row_q(m + t) + at + 16 + 8 * c);
+      const int8x16_t xl = repeat8(xq[t] + 8 * c), xh = repeat8(xq[t] + 16 + 8 * c);
       for (int i = 0; i < 4; ++i) dot[t][i] = Dot::step(Dot::step(dot[t][i], lo[i], xl), hi[i], xh);
     }
   }
@@ -132,23 +131,42 @@ static inline void block_end(WeightFormat f, int32x4_t r03, int32x4_t r47, const
   acc[1] = vfmaq_f32(acc[1], vcvtq_f32_s32(r47), vmulq_f32(load_f16x4(scales.d + 4), d));
 }
 
-template <class Dot, int T>
-inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
-  if (f == WeightFormat::F32x8) return float_tile_n<T, false>(g, in, m, y, ldy);
-  if (f == WeightFormat::F16x8) return float_tile_n<T, true>(g, in, m, y, ldy);
+// Quantized formats. The stored format (Q8_0 or Q4_0) is a constant, so the block loop has no
+// format branches.
+template <class Dot, int T, WeightFormat Stored>
+inline void quant_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
   const Q8Activations& x = in.q8;
   float32x4_t acc[T][2];
-  for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = vdupq_n_f32(0.f);
-  for (int64_t b = 0; b < g.blocks; ++b) {
+  const int8_t* xq[T];  // each token's activations, moved on by a block each step
+  const float* xd[T];
+  const int32_t* xs[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t][0] = acc[t][1] = vdupq_n_f32(0.f);
+    xq[t] = x.row_q(m + t), xd[t] = x.row_d(m + t), xs[t] = x.row_sum(m + t);
+  }
+  const uint8_t* quants = g.data;
+  for (int64_t b = 0; b < g.blocks; ++b, quants += packed_block_bytes(Stored)) {
     int32x4_t dot[T][4];
-    block_dots<Dot, T>(f, g.data + b * packed_block_bytes(f), x, m, b * kBlockValues, dot);
-    for (int t = 0; t < T; ++t)
-      block_end(f, vpaddq_s32(dot[t][0], dot[t][1]), vpaddq_s32(dot[t][2], dot[t][3]), g.scales[b], x.row_d(m + t)[b],
-                x.row_sum(m + t)[b], acc[t]);
+    block_dots<Dot, T>(Stored, quants, xq, dot);
+    for (int t = 0; t < T; ++t) {
+      block_end(Stored, vpaddq_s32(dot[t][0], dot[t][1]), vpaddq_s32(dot[t][2], dot[t][3]), g.scales[b], xd[t][b], xs[t][b],
+                acc[t]);
+      xq[t] += kBlockValues;
+    }
   }
   for (int t = 0; t < T; ++t) {
     vst1q_f32(y + t * ldy, acc[t][0]);
     vst1q_f32(y + t * ldy + 4, acc[t][1]);
+  }
+}
+
+template <class Dot, int T>
+inline void packed_tile_n(WeightFormat f, const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
+  switch (stored_format(f)) {
+    case WeightFormat::F32: return float_tile_n<T, false>(g, in, m, y, ldy);
+    case WeightFormat::F16: return float_tile_n<T, true>(g, in, m, y, ldy);
+    case WeightFormat::Q8_0: return quant_tile_n<Dot, T, WeightFormat::Q8_0>(g, in, m, y, ldy);
+    default: return quant_tile_n<Dot, T, WeightFormat::Q4_0>(g, in, m, y, ldy);
   }
 }
 
