@@ -27,11 +27,11 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import svg_bars
+from bundle_size import run
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 RESULTS = os.path.join(REPO, "benchmarks", "results")
@@ -42,13 +42,6 @@ PROFILES = [("arm64", "cortex-a53"), ("raspberry-pi-5", "cortex-a76"), ("snapdra
 PROMPT = ",".join(str(1 + 16 * i) for i in range(16))
 PARTS = ("linear", "attention", "everything else")
 DEFAULT_MODELS = "tiny-q8_0,tiny-q4_0,135m-q8_0,135m-q4_0,135m-f16"
-
-
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-3000:]}")
-    return r
 
 
 def model_path(name, work):
