@@ -126,6 +126,7 @@ AsmResourceBlob ownedBlob(std::string&& bytes) {
   if (heapBytes + size > heapConstantBytes()) {
     const off_t at = scratch().append(ArrayRef<char>(bytes.data(), size));
     void* map = at < 0 ? MAP_FAILED : mmap(nullptr, size, PROT_READ, MAP_SHARED, scratch().fd(), at);
+    if (map == MAP_FAILED && at >= 0) scratch().release(at, size);  // written but not mappable: keep them on the heap
     if (map != MAP_FAILED) {
       std::string().swap(bytes);  // the scratch file holds them now
       auto* start = static_cast<const char*>(map);

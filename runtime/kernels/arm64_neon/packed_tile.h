@@ -84,7 +84,8 @@ inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m,
 }
 
 // The int32 dot products of one block for T tokens, whose activations start at xq[t]: dot[t][i]
-// holds rows 2i, 2i+1 in lanes (2 per row). q4_0 nibbles go in unbiased (0..15); the caller takes the bias off.
+// holds rows 2i, 2i+1 in lanes (2 per row). q4_0 nibbles go in unbiased (0..15); the caller
+// takes the bias off.
 template <class Dot, int T>
 inline void block_dots(WeightFormat f, const uint8_t* quants, const int8_t* const (&xq)[T], int32x4_t dot[T][4]) {
   for (int t = 0; t < T; ++t)
