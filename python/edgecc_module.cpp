@@ -41,8 +41,9 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
                       int64_t maxContext, int64_t maxBatch, const std::string& weights, const std::string& weightsHead,
                       bool allLogits, const std::vector<std::string>& weightOverrides, const std::string& calibration,
                       int64_t calibrationChunks, const std::string& ramBudget, bool fit, const std::string& kvType,
-                      const std::map<std::string, std::string>& dimSums) {
+                      const std::map<std::string, std::string>& dimSums, const std::string& sensitivityFrom) {
   edgecc::CompileOptions options;
+  options.sensitivity_file = sensitivityFrom;
   if (!edgecc::graph::isKvStorage(kvType)) throw py::value_error("kv_type wants 'f32', 'f16' or 'q8_0', got '" + kvType + "'");
   options.kv_type = kvType;
   if (!ramBudget.empty()) {
@@ -82,6 +83,7 @@ py::dict compileModel(const std::string& model, const std::string& outDir, const
   d["memory"] = py::module_::import("json").attr("loads")(edgecc::residentPlanJson(r->plan, r->ram_budget));
   d["fitted"] = r->fitted;
   d["fitted_kl"] = r->fitted_kl;
+  d["fitted_flags"] = r->fitted_flags;
   return d;
 }
 
@@ -240,7 +242,7 @@ PYBIND11_MODULE(edgecc, m) {
         py::arg("max_context") = 0, py::arg("max_batch") = 0, py::arg("weights") = "", py::arg("weights_head") = "",
         py::arg("all_logits") = false, py::arg("weight_overrides") = std::vector<std::string>{},
         py::arg("calibration") = "", py::arg("calibration_chunks") = 0, py::arg("ram_budget") = "", py::arg("fit") = false,
-        py::arg("kv_type") = "f32", py::arg("dim_sums") = std::map<std::string, std::string>{},
+        py::arg("kv_type") = "f32", py::arg("dim_sums") = std::map<std::string, std::string>{}, py::arg("sensitivity_from") = "",
         "Compile an ONNX or GGUF model into a C++ bundle in out_dir. `dims` fixes named (dynamic) dimensions; "
         "`dim_sums` names dims that are sums of others ({'total_seq': 'past_seq+seq'}) where the graph does not say; "
         "`max_context` gives LLMs an in-place KV cache of that many positions (GGUF: always; 0 = the model's); "
@@ -251,11 +253,13 @@ PYBIND11_MODULE(edgecc, m) {
         "`calibration` (a text file) rounds `weights` with error feedback from the model's inputs over it "
         "(`calibration_chunks` chunks of its context, 0 = 32); "
         "`all_logits` makes a GGUF bundle return every position's logits (for perplexity). `ram_budget` ('3GB'; default: the target's) refuses a plan over it, "
-        "with the plan and what would fit in the error; `fit` compiles the most accurate of those instead. "
+        "with the plan and what would fit in the error; `fit` compiles the most accurate of those instead; "
+        "`sensitivity_from` (the JSON of `edgecc quality --sensitivity`) predicts their losses from the model's own "
+        "measurements and adds a format per weight tensor. "
         "`kv_type` ('f32', 'f16', 'q8_0') is how the KV cache stores keys and values. "
         "Returns a summary: op_counts, kernel_counts, kernel_calls, arena_bytes, weight_bytes, target, memory (the "
         "resident plan as in report.json: items with bytes, file_backed and basis; total_bytes, budget_bytes), fitted "
-        "(the flags --fit chose, or ''), fitted_kl (their predicted loss: KL in nats per token from the f32 model). Raises RuntimeError naming the node on failure.");
+        "(what --fit chose, or ''), fitted_flags (the same as compile flags), fitted_kl (their predicted loss: KL in nats per token from the f32 model). Raises RuntimeError naming the node on failure.");
   m.def("targets", [] {
     std::vector<std::string> names;
     for (const auto& p : edgecc::deviceProfiles()) names.push_back(p.name);

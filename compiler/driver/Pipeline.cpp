@@ -27,6 +27,24 @@ using llvm::Expected;
 
 namespace edgecc {
 
+namespace {
+
+// The float matrices of a GGUF model, each of which may take its own format. An untied
+// embedding table (only its rows are read) saves no resident memory.
+std::vector<WeightTensor> floatMatrices(const gguf::File& file, const ResidentPlan& plan) {
+  std::vector<WeightTensor> out;
+  for (const gguf::TensorInfo& t : file.tensors()) {
+    const auto type = gguf::TensorType(t.type);
+    if (t.ne.size() != 2 || (type != gguf::TensorType::F32 && type != gguf::TensorType::F16)) continue;
+    const bool rowsOnly = std::count(plan.row_read_weights.begin(), plan.row_read_weights.end(), t.name) > 0;
+    const bool head = std::count(plan.head_weights.begin(), plan.head_weights.end(), t.name) > 0;
+    out.push_back({t.name, t.ne[1], t.ne[0], type == gguf::TensorType::F32 ? ek::WeightFormat::F32 : ek::WeightFormat::F16, !rowsOnly, head});
+  }
+  return out;
+}
+
+}  // namespace
+
 void registerDialects(DialectRegistry& registry) {
   registry.insert<graph::GraphDialect, exec::ExecDialect, func::FuncDialect, memref::MemRefDialect>();
 }
@@ -64,7 +82,7 @@ std::string compileOptionsKey(const CompileOptions& o) {
   std::string key = o.target + "/" + std::to_string(o.max_context) + "/" + std::to_string(o.max_batch) +
                     (o.all_logits ? "/all-logits" : "") + "/probe " + std::to_string(o.gguf_probe_tokens) + "/kv " + o.kv_type + "/" + o.weights + "/" + o.weights_head +
                     (o.observe_inputs ? "/observe" : "") + "/" + o.input_statistics + "/budget " +
-                    std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/kernels " + o.kernels;
+                    std::to_string(o.ram_budget) + (o.fit ? " fit" : "") + "/sensitivity " + o.sensitivity_file + "/kernels " + o.kernels;
   for (const std::string& w : o.weight_overrides) key += "/" + w;
   for (const auto& [name, size] : o.import.dims) key += "/dim " + name + "=" + std::to_string(size);
   for (const auto& [name, sum] : o.import.dim_sums) key += "/dim " + name + "=" + sum;
@@ -87,6 +105,13 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
     auto statistics = observeInputs(modelPath, options);
     if (!statistics) return statistics.takeError();
     options.input_statistics = *statistics;
+  }
+  std::optional<TensorSensitivities> sensitivities;
+  if (!options.sensitivity_file.empty()) {
+    if (!isGgufFile(modelPath)) return error(modelPath + ": --sensitivity-from needs a GGUF model (its sensitivities name GGUF tensors)");
+    auto read = readTensorSensitivities(options.sensitivity_file);
+    if (!read) return read.takeError();
+    sensitivities = std::move(*read);
   }
   const DeviceProfile* profile = findDeviceProfile(options.target);
   if (!profile) {
@@ -184,8 +209,18 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
   resident.tokenizer = gguf;
   result.plan = planResidentMemory(**module, resident);
   result.ram_budget = options.ram_budget > 0 ? options.ram_budget : device.ram_budget_bytes;
+  result.plan.fit = options.fitted;
   if (result.ram_budget > 0 && result.plan.total() > result.ram_budget) {
-    const std::vector<FittingPlan> fits = plansThatFit(result.plan, result.ram_budget, options.weights);
+    FitInputs fitInputs;
+    fitInputs.current_weights = options.weights;
+    if (sensitivities) {
+      fitInputs.quality = sensitivities->quality;
+      if (options.weight_overrides.empty()) {
+        fitInputs.sensitivities = &*sensitivities;
+        fitInputs.tensors = floatMatrices(*ggufFile, result.plan);
+      }
+    }
+    const std::vector<FittingPlan> fits = plansThatFit(result.plan, result.ram_budget, fitInputs);
     if (options.fit) {
       // Most accurate first; the estimate re-prices weights by bits per value, so each choice
       // is compiled and checked again.
@@ -193,12 +228,16 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
         CompileOptions next = options;
         next.fit = false;
         if (!f.weights.empty()) next.weights = f.weights;
+        for (const auto& [tensor, format] : f.per_tensor) next.weight_overrides.push_back(tensor + "=" + format);
         if (!f.kv_type.empty()) next.kv_type = f.kv_type;
         if (f.context > 0) next.max_context = f.context;
-        stage("--fit: trying " + f.flags() + " (planned " + humanBytes(f.total) + ")");
+        if (f.batch > 0) next.max_batch = f.batch;
+        next.fitted = FitChoice{f.label(), f.flags(), f.predicted_kl};
+        stage("--fit: trying " + f.label() + " (planned " + humanBytes(f.total) + ")");
         auto fitted = compileModelToBundle(modelPath, outDir, next);
         if (fitted) {
-          fitted->fitted = f.flags();
+          fitted->fitted = f.label();
+          fitted->fitted_flags = f.flags();
           fitted->fitted_kl = f.predicted_kl;
           return fitted;
         }
@@ -210,10 +249,12 @@ Expected<CompileResult> compileModelToBundle(const std::string& modelPath, const
                       (options.ram_budget > 0 ? std::string() : " of target " + device.name + " (--ram-budget sets another)") +
                       "\n  the plan:\n" + residentPlanText(result.plan, result.ram_budget);
     if (fits.empty()) {
-      why += "  nothing --weights, --kv-type or --max-context can change fits the budget";
+      why += "  nothing --weights, --kv-type, --max-batch or --max-context can change fits the budget";
     } else {
       why += std::string("  what would fit") + (options.fit ? " (estimated; --fit found none that does once compiled)" : " (or --fit picks the first)") + ":\n";
-      for (const FittingPlan& f : fits) why += "    " + f.flags() + ": " + humanBytes(f.total) + ", " + predictedLossText(f) + "\n";
+      for (const FittingPlan& f : fits) why += "    " + f.label() + ": " + humanBytes(f.total) + ", " + predictedLossText(f) + "\n";
+      why += std::string("  losses predicted from ") +
+             (sensitivities ? sensitivities->file : "the reference model's quality table (--sensitivity-from gives the model's own)") + "\n";
     }
     return error(why);
   }

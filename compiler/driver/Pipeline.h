@@ -8,6 +8,7 @@
 
 #include "codegen/EmitBundle.h"
 #include "compiler/import/OnnxImporter.h"
+#include "compiler/memory/FittingPlans.h"
 #include "llvm/Support/Error.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -40,6 +41,11 @@ struct CompileOptions {
   // the plan and what would fit; with `fit`, the most accurate of those is compiled instead.
   int64_t ram_budget = 0;
   bool fit = false;
+  // A quality report with per-tensor sensitivities (`edgecc quality --sensitivity ... --json`):
+  // what would fit then includes a format per tensor, and every loss is predicted from the
+  // model's own measurements.
+  std::string sensitivity_file;
+  std::optional<FitChoice> fitted;  // set by --fit on the plan it compiles, for report.json
   // "hand" (default) or "halide": whether variants with Halide-generated kernels may run
   // (DeviceProfile::generated_kernels).
   std::string kernels = "hand";
@@ -52,7 +58,8 @@ struct CompileResult {
   BundleSummary bundle;
   ResidentPlan plan;
   int64_t ram_budget = 0;
-  std::string fitted;  // --fit: the flags it chose ("" when the plan fitted as asked)
+  std::string fitted;        // --fit: what it chose, for people ("" when the plan fitted as asked)
+  std::string fitted_flags;  // ... as compile flags
   double fitted_kl = 0;  // ... and the quality they are predicted to lose (FittingPlan::predicted_kl)
   std::map<std::string, int64_t> graph_ops;  // op name -> count, after graph passes
   std::string target;

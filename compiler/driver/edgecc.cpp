@@ -47,7 +47,10 @@ const char* kUsage =
     "                 [--weights-override TENSOR=FORMAT]...   one float weight tensor in its own format\n"
     "                 [--kv-type f32|f16|q8_0]   how the KV cache stores keys and values (llama.cpp's --cache-type-k/v)\n"
     "                 [--ram-budget SIZE [--fit]]   refuse a bundle over SIZE (default: the target's), or --fit the most\n"
-    "                 accurate --weights / --max-context that fits; the plan is in report.json and memory.svg\n"
+    "                 accurate --weights / --kv-type / --max-batch / --max-context that fits; the plan is in report.json\n"
+    "                 and memory.svg\n"
+    "                 [--sensitivity-from QUALITY.json]   the model's own quality report (edgecc quality --sensitivity\n"
+    "                 q4_k,q2_k --json): predicted losses from it, and a format per weight tensor among what would fit\n"
     "                 [--calibration TEXT [--calibration-chunks 32]]   round --weights with error feedback from the\n"
     "                 model's inputs over TEXT (GPTQ-style; same formats, lower error at 2-4 bits)\n"
     "                 [--build]   then build the bundle with its CMakeLists.txt (arm64: the aarch64 cross toolchain it\n"
@@ -282,7 +285,7 @@ int cmdTargets(int argc, char** argv) {
 int cmdCompile(int argc, char** argv) {
   Args a(argc, argv, 2, {"-o", "--output", "--target", "--dim", "--max-dim", "--dump-after", "--namespace", "--max-context",
                          "--max-batch", "--weights", "--weights-head", "--weights-override", "--calibration", "--kv-type",
-                         "--calibration-chunks", "--ram-budget", "--kernels"}, {"--all-logits", "--fit", "--build"});
+                         "--calibration-chunks", "--ram-budget", "--sensitivity-from", "--kernels"}, {"--all-logits", "--fit", "--build"});
   if (!a.error.empty()) return usage(a.error);
   if (a.positional.size() != 1) return usage("compile takes one model file");
   std::string out = a.get("-o", a.get("--output"));
@@ -292,8 +295,11 @@ int cmdCompile(int argc, char** argv) {
   options.dump_after = a.get("--dump-after");
   options.cpp_namespace = a.get("--namespace", options.cpp_namespace);
   options.all_logits = a.has("--all-logits");
+  options.sensitivity_file = a.get("--sensitivity-from");
   std::string why;
   if (!readLlmOptions(a, &options, &why)) return usage(why);
+  if (!options.sensitivity_file.empty() && !llvm::sys::fs::exists(options.sensitivity_file))
+    return usage(options.sensitivity_file + ": no such quality report (--sensitivity-from)");
   const auto start = std::chrono::steady_clock::now();
   // Stage lines for work a user waits on: on a terminal, or for a large model in scripts.
   uint64_t modelBytes = 0;
@@ -321,8 +327,9 @@ int cmdCompile(int argc, char** argv) {
     std::printf("%s", edgecc::estimateText(*edgecc::findDeviceProfile(result->target), result->bundle.token_cost,
                                            result->bundle.expected).c_str());
   if (!result->fitted.empty())
-    std::printf("  --fit chose %s\n  its predicted loss: %.2g nats/token (KL from the f32 model, as measured on the reference model)\n",
-                result->fitted.c_str(), result->fitted_kl);
+    std::printf("  --fit chose %s\n  its predicted loss: %.2g nats/token (KL from the f32 model, as measured on %s)\n",
+                result->fitted.c_str(), result->fitted_kl,
+                options.sensitivity_file.empty() ? "the reference model" : options.sensitivity_file.c_str());
   std::printf("  resident memory plan (report.json \"memory\", %s/memory.svg):\n%s", out.c_str(),
               edgecc::residentPlanText(result->plan, result->ram_budget).c_str());
   if (a.has("--build")) {

@@ -7,11 +7,13 @@
 
 #include "compiler/ir/KernelMapping.h"
 #include "compiler/ir/SymbolicShape.h"
+#include "compiler/memory/ArenaLayout.h"
 #include "compiler/quantize/BlockQuantizer.h"
 #include "dialects/exec/ExecDialect.h"
 #include "llvm/ADT/DenseSet.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/kernels/kernels.h"
+#include "runtime/llm/json_output.h"
 #include "runtime/weights_format.h"
 
 namespace edgecc {
@@ -28,16 +30,45 @@ constexpr int64_t kRuntimeHeapBytes = 2 << 20;        // the C/C++ runtime's own
 constexpr int64_t kTokenizerBytesPerEntry = 48;       // piece string, score, type, lookup entry
 constexpr int64_t kSamplerBytesPerEntry = 16;         // logits copy, probability, index
 
-// Bytes at the symbols' upper bounds.
-int64_t boundedBytes(func::FuncOp func, Value v, const SymbolBounds& bounds) {
-  auto dtype = dtypeOf(cast<MemRefType>(v.getType()).getElementType());
-  int64_t n = 1;
-  for (const SymDim& d : execDims(func, v)) n *= maxValue(d, bounds);
-  return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
+// linear's scratch (runtime/kernels/linear.cpp): the quantized activations of its largest input
+// on the calling thread (int8 values, a scale per 32, sums per 16), and each worker's row of
+// accumulators.
+int64_t linearScratch(func::FuncOp func, const SymbolBounds& bounds, int threads) {
+  int64_t scratch = 0;
+  func.walk([&](exec::CallOp call) {
+    if (!isKernel(call.getKernel(), "linear") || call.getIns().empty()) return;
+    SymShape dims = execDims(func, call.getIns()[0]);
+    if (dims.empty()) return;
+    int64_t m = 1;
+    for (size_t d = 0; d + 1 < dims.size(); ++d) m *= maxValue(dims[d], bounds);
+    const int64_t k = maxValue(dims.back(), bounds);
+    scratch = std::max(scratch, m * k + m * k / 32 * 4 + m * k / 16 * 2 + threads * m * 4);
+  });
+  return scratch;
 }
 
-// Bits per value of a block format, from the bytes of one 256-value super-block.
-double bitsPerValue(ek::WeightFormat f) { return 8.0 * double(ek::row_bytes(f, ek::kSuperBlockValues)) / double(ek::kSuperBlockValues); }
+// attention's span states (runtime/kernels/attention.cpp): a decode step over a long context
+// keeps a span state per query head and span of keys, sized for the whole cache (value heads
+// counted as wide as query heads), and a line to align them.
+int64_t attentionPartials(func::FuncOp func, const SymbolBounds& bounds) {
+  int64_t partials = 0;
+  func.walk([&](exec::CallOp call) {
+    if (!isKernel(call.getKernel(), "attention") || call.getIns().size() < 3) return;
+    SymShape q = execDims(func, call.getIns()[0]), k = execDims(func, call.getIns()[1]);
+    if (q.size() != 4 || k.size() < 3) return;
+    const int64_t heads = maxValue(q[0], bounds) * maxValue(q[1], bounds), keys = maxValue(k[2], bounds);
+    const int64_t spans = ek::attention_key_spans(1, keys);
+    if (spans > 1) partials = std::max(partials, (heads * spans * ek::attention_span_state_floats(maxValue(q[3], bounds)) + 16) * 4);
+  });
+  return partials;
+}
+
+// Every input and output at its largest shape.
+int64_t ioBytes(func::FuncOp func, const SymbolBounds& bounds) {
+  int64_t io = 0;
+  for (BlockArgument a : func.getArguments()) io += boundedBytes(func, a, bounds);
+  return io;
+}
 
 }  // namespace
 
@@ -47,6 +78,13 @@ SymShape execDims(func::FuncOp func, Value v) {
   else if (auto alloc = v.getDefiningOp<exec::AllocOp>()) dims = alloc.getDimsAttr();
   else if (auto view = v.getDefiningOp<exec::ViewOp>()) dims = view.getDimsAttr();
   return symbolicShape(v.getType(), dims);
+}
+
+int64_t boundedBytes(func::FuncOp func, Value v, const SymbolBounds& bounds) {
+  auto dtype = dtypeOf(cast<MemRefType>(v.getType()).getElementType());
+  int64_t n = 1;
+  for (const SymDim& d : execDims(func, v)) n *= maxValue(d, bounds);
+  return n * int64_t(dtype ? ek::dtype_size(*dtype) : 8);
 }
 
 int64_t ResidentPlan::total() const {
@@ -59,27 +97,6 @@ int64_t ResidentPlan::bytesOf(const std::string& name) const {
   for (const ResidentItem& i : items)
     if (i.name == name) return i.bytes;
   return 0;
-}
-
-std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(func::FuncOp func, const SymbolBounds& bounds) {
-  llvm::DenseMap<Operation*, int64_t> index;
-  int64_t i = 0;
-  func.walk([&](Operation* op) { index[op] = i++; });
-  std::vector<std::pair<exec::AllocOp, BufferLifetime>> out;
-  func.walk([&](exec::AllocOp alloc) {
-    BufferLifetime life{boundedBytes(func, alloc.getResult(), bounds), index[alloc], index[alloc]};
-    // Follow views: a use of a view is a use of the buffer it aliases.
-    llvm::SmallVector<Value> work = {alloc.getResult()};
-    while (!work.empty()) {
-      Value v = work.pop_back_val();
-      for (Operation* user : v.getUsers()) {
-        life.last = std::max(life.last, index[user]);
-        if (auto view = dyn_cast<exec::ViewOp>(user)) work.push_back(view.getResult());
-      }
-    }
-    out.push_back({alloc, life});
-  });
-  return out;
 }
 
 bool readsOnlyRows(exec::WeightOp weight) {
@@ -101,10 +118,14 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
   // The token batch: the bound of input_ids' second dim (LLMs), else 1.
   const int64_t numInputs = func->hasAttr("exec.num_inputs") ? func->getAttrOfType<IntegerAttr>("exec.num_inputs").getInt() : 0;
   p.max_batch = 1;
+  int batchSymbol = -1;  // the symbol that dim is, when it is one
   for (int64_t i = 0; i < numInputs; ++i)
     if (auto role = func.getArgAttrOfType<StringAttr>(unsigned(i), "graph.llm_input"); role && role.getValue() == "token_ids") {
       SymShape dims = execDims(func, func.getArgument(unsigned(i)));
-      if (dims.size() == 2) p.max_batch = maxValue(dims[1], bounds);
+      if (dims.size() != 2) continue;
+      p.max_batch = maxValue(dims[1], bounds);
+      for (int s = 0; s < int(bounds.bounds.size()) && s < kMaxSymbols; ++s)
+        if (dims[1] == SymDim::symbol(s)) batchSymbol = s;
     }
 
   int64_t vocab = 0;  // the logits' last dim (LLMs)
@@ -114,7 +135,7 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
 
   // Weights: matrices read by linear or embedding (re-priced by --weights), the rest as stored.
   // weights.bin's payload as WeightsWriter lays it out: each distinct value once, aligned.
-  int64_t payload = 0, tableRows = 0, tableBytes = 0;
+  int64_t payload = 0, tableRowBytes = 0, tableBytes = 0;
   llvm::DenseSet<Attribute> stored;
   func.walk([&](exec::WeightOp w) {
     auto t = cast<MemRefType>(w.getType());
@@ -132,19 +153,23 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
       if ((embedding || linear) && !call.getInts().empty() && call.getIns()[embedding ? 0 : 1] == w.getResult())
         format = ek::stored_format(ek::WeightFormat(call.getInts()[0]));
     }
+    if (auto name = w.getName(); name && head) p.head_weights.push_back(name->str());
     if (format && (*format == ek::WeightFormat::F32 || *format == ek::WeightFormat::F16)) {
       (head ? p.head_bytes : p.matrix_bytes)[*format] += bytes;
       (head ? p.head_values : p.matrix_values)[*format] += int64_t(std::llround(double(bytes) * 8.0 / bitsPerValue(*format)));
     }
     if (tableOnly && t.getDimSize(0) > 0) {
       tableBytes += bytes;
-      tableRows += std::min(bytes, bytes / t.getDimSize(0) * p.max_batch);
+      tableRowBytes += bytes / t.getDimSize(0);
+      if (auto name = w.getName()) p.row_read_weights.push_back(name->str());
     }
   });
+  // The rows one batch of tokens touches.
+  auto tableRows = [&](int64_t batch) { return std::min(tableBytes, tableRowBytes * batch); };
   p.items.push_back({"weights", payload - tableBytes, true,
                      tableBytes ? "weights.bin, mapped, but for the embedding table" : "weights.bin, mapped"});
   if (tableBytes)
-    p.items.push_back({"embedding rows", tableRows, true,
+    p.items.push_back({"embedding rows", tableRows(p.max_batch), true,
                        "rows of a " + humanBytes(tableBytes) + " untied table one batch of tokens touches"});
 
   // The KV cache (state) and the arena, as the memory planner laid them out.
@@ -174,40 +199,14 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
                      std::to_string(p.arena_buffers.size()) + " activation buffers, overlapping where their lifetimes do not" +
                          (planner ? " (" + planner.str() + ", the smallest of the planners)" : std::string())});
 
-  // linear's scratch (runtime/kernels/linear.cpp): the quantized activations of its largest
-  // input on the calling thread (int8 values, a scale per 32, sums per 16), and each worker's
-  // row of accumulators.
-  int64_t scratch = 0;
-  func.walk([&](exec::CallOp call) {
-    if (!isKernel(call.getKernel(), "linear") || call.getIns().empty()) return;
-    Value x = call.getIns()[0];
-    SymShape dims = execDims(func, x);
-    if (dims.empty()) return;
-    int64_t m = 1;
-    for (size_t d = 0; d + 1 < dims.size(); ++d) m *= maxValue(dims[d], bounds);
-    const int64_t k = maxValue(dims.back(), bounds);
-    scratch = std::max(scratch, m * k + m * k / 32 * 4 + m * k / 16 * 2 + threads * m * 4);
-  });
-  // attention's span states (runtime/kernels/attention.cpp): a decode step over a long context
-  // keeps a span state per query head and span of keys, sized for the whole cache (value heads
-  // counted as wide as query heads), and a line to align them.
-  int64_t partials = 0;
-  func.walk([&](exec::CallOp call) {
-    if (!isKernel(call.getKernel(), "attention") || call.getIns().size() < 3) return;
-    SymShape q = execDims(func, call.getIns()[0]), k = execDims(func, call.getIns()[1]);
-    if (q.size() != 4 || k.size() < 3) return;
-    const int64_t heads = maxValue(q[0], bounds) * maxValue(q[1], bounds), keys = maxValue(k[2], bounds);
-    const int64_t spans = ek::attention_key_spans(1, keys);
-    if (spans > 1) partials = std::max(partials, (heads * spans * ek::attention_span_state_floats(maxValue(q[3], bounds)) + 16) * 4);
-  });
-  scratch += partials;
+  const int64_t linearBytes = linearScratch(func, bounds, threads), partials = attentionPartials(func, bounds);
+  const int64_t scratch = linearBytes + partials;
   if (scratch)
     p.items.push_back({"kernel scratch", scratch, false,
                        std::string("linear's activation quantization and per-thread accumulators") +
                            (partials ? ", attention's key-span states" : "")});
 
-  int64_t io = 0;
-  for (BlockArgument a : func.getArguments()) io += boundedBytes(func, a, bounds);
+  const int64_t io = ioBytes(func, bounds);
   p.items.push_back({"inputs and outputs", io, false, "every input and output at its largest shape"});
   if (vocab > 0 && o.tokenizer)
     p.items.push_back({"tokenizer", vocab * kTokenizerBytesPerEntry, false,
@@ -219,6 +218,20 @@ ResidentPlan planResidentMemory(ModuleOp module, const ResidentOptions& o) {
                      std::to_string(threads) + " threads x " + humanBytes(kStackBytesPerThread) + " touched (estimate)"});
   p.items.push_back({"runtime heap", kRuntimeHeapBytes, false, "the C and C++ runtime's own allocations and the main stack (estimate)"});
   p.items.push_back({"code", kCodeBytes, true, "the bundle's tool and the C and C++ runtime libraries it maps (estimate)"});
+
+  // Smaller token batches: the items that grow with the batch, laid out and sized again.
+  if (batchSymbol >= 0) {
+    auto batchBytes = [&](const SymbolBounds& at, int64_t batch) {
+      return layOutArena(func, at, kArenaAlignment).plan.arena_bytes + linearScratch(func, at, threads) +
+             attentionPartials(func, at) + ioBytes(func, at) + tableRows(batch);
+    };
+    const int64_t now = batchBytes(bounds, p.max_batch);
+    for (int64_t batch = p.max_batch / 2; batch >= 1; batch /= 2) {
+      SymbolBounds at = bounds;
+      at.bounds[size_t(batchSymbol)] = batch;
+      p.batch_totals.push_back({batch, p.total() - now + batchBytes(at, batch)});
+    }
+  }
   return p;
 }
 
@@ -270,92 +283,19 @@ std::string residentPlanJson(const ResidentPlan& plan, int64_t budget) {
       << ", \"file_backed\": " << (i.file_backed ? "true" : "false") << ", \"basis\": \"" << i.basis << "\"}";
   }
   s << "\n    ],\n    \"context\": " << plan.context << ",\n    \"kv_type\": \"" << plan.kv_type << "\",\n    \"kv_bytes_per_position\": " << plan.kv_bytes_per_position
-    << ",\n    \"arena_buffers\": " << plan.arena_buffers.size() << "\n  }";
+    << ",\n    \"arena_buffers\": " << plan.arena_buffers.size() << ",\n    \"max_batch\": " << plan.max_batch
+    << ",\n    \"batch_totals\": {";
+  for (size_t k = 0; k < plan.batch_totals.size(); ++k)
+    s << (k ? ", " : "") << "\"" << plan.batch_totals[k].first << "\": " << plan.batch_totals[k].second;
+  s << "}";
+  if (plan.fit) {
+    char kl[32];
+    std::snprintf(kl, sizeof kl, "%.6g", plan.fit->predicted_kl);
+    s << ",\n    \"fit\": {\"chose\": " << ek::json_string(plan.fit->label) << ", \"flags\": " << ek::json_string(plan.fit->flags)
+      << ", \"predicted_kl\": " << kl << "}";
+  }
+  s << "\n  }";
   return s.str();
-}
-
-std::string FittingPlan::flags() const {
-  std::string f;
-  auto add = [&](const std::string& flag) { f += (f.empty() ? "" : " ") + flag; };
-  if (!weights.empty()) add("--weights " + weights);
-  if (!kv_type.empty()) add("--kv-type " + kv_type);
-  if (context > 0) add("--max-context " + std::to_string(context));
-  return f;
-}
-
-double predictedKl(const std::string& weights, const std::string& kvType) {
-  // KL mean against the f32 build, plain rounding (benchmarks/results/quality-brown-6m.md).
-  static const std::map<std::string, double> kWeights = {
-      {"", 0},           {"f32", 0},           {"f16", 6.8e-7},     {"q8_0", 0.00009}, {"q6_k", 0.00053},
-      {"q5_k", 0.00094}, {"q4_k", 0.00262},    {"q4_0", 0.00339},   {"q3_k", 0.01003}, {"q2_k", 0.04041}};
-  static const std::map<std::string, double> kKv = {{"", 0}, {"f32", 0}, {"f16", 6.9e-7}, {"q8_0", 8.05e-6}};
-  auto w = kWeights.find(weights), k = kKv.find(kvType);
-  return (w == kWeights.end() ? 0 : w->second) + (k == kKv.end() ? 0 : k->second);
-}
-
-std::string predictedLossText(const FittingPlan& plan) {
-  char text[96];
-  std::snprintf(text, sizeof text, "predicted loss %.2g nats/token (KL)", plan.predicted_kl);
-  return plan.context > 0 ? std::string(text) + " and a shorter context" : std::string(text);
-}
-
-std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights) {
-  // Formats from most to least accurate (the quality table's order).
-  static const std::pair<const char*, ek::WeightFormat> kLadder[] = {
-      {"f16", ek::WeightFormat::F16},   {"q8_0", ek::WeightFormat::Q8_0}, {"q6_k", ek::WeightFormat::Q6_K},
-      {"q5_k", ek::WeightFormat::Q5_K}, {"q4_k", ek::WeightFormat::Q4_K}, {"q3_k", ek::WeightFormat::Q3_K},
-      {"q2_k", ek::WeightFormat::Q2_K}};
-  const int64_t kv = plan.bytesOf("KV cache");
-  const int64_t rest = plan.total() - kv;
-  // The total with the matrices in `f` and the head in its default under f (those stored with
-  // more bits per value).
-  auto reprice = [](const std::map<ek::WeightFormat, int64_t>& bytes, const std::map<ek::WeightFormat, int64_t>& values,
-                    ek::WeightFormat f) {
-    int64_t delta = 0;
-    for (const auto& [stored, b] : bytes)
-      if (bitsPerValue(stored) > bitsPerValue(f)) delta += int64_t(std::llround(double(values.at(stored)) * bitsPerValue(f) / 8.0)) - b;
-    return delta;
-  };
-  // Weights choices: as they are, then each format that changes their size.
-  std::vector<std::pair<std::string, int64_t>> weights = {{"", rest}};
-  for (const auto& [name, format] : kLadder) {
-    if (name == currentWeights) continue;
-    const ek::WeightFormat head = parseQuantizableFormat(defaultHeadFormat(name)).value_or(format);
-    const int64_t fixed = rest + reprice(plan.matrix_bytes, plan.matrix_values, format) + reprice(plan.head_bytes, plan.head_values, head);
-    if (fixed != rest) weights.push_back({name, fixed});
-  }
-  // KV choices: as it is, then each type with fewer bytes per value that the head size allows.
-  auto bytesPerValue = [](const std::string& t) { return t == "f32" ? 4.0 : t == "f16" ? 2.0 : 34.0 / 32.0; };
-  std::vector<std::pair<std::string, int64_t>> kvs = {{"", plan.kv_bytes_per_position}};
-  for (const char* t : {"f16", "q8_0"})
-    if (kv > 0 && bytesPerValue(t) < bytesPerValue(plan.kv_type) && (std::string(t) != "q8_0" || plan.kv_head_size % 32 == 0))
-      kvs.push_back({t, int64_t(std::llround(double(plan.kv_bytes_per_position) * bytesPerValue(t) / bytesPerValue(plan.kv_type)))});
-  auto kl = [&](const std::string& w, const std::string& t) {
-    return predictedKl(w.empty() ? currentWeights : w, t.empty() ? plan.kv_type : t) - predictedKl(currentWeights, plan.kv_type);
-  };
-
-  std::vector<FittingPlan> whole, shorter;
-  for (const auto& [w, fixed] : weights)
-    for (const auto& [t, perPosition] : kvs)
-      if ((!w.empty() || !t.empty()) && fixed + perPosition * plan.context <= budget)
-        whole.push_back({w, t, 0, fixed + perPosition * plan.context, kl(w, t)});
-  std::stable_sort(whole.begin(), whole.end(), [](const FittingPlan& a, const FittingPlan& b) { return a.predicted_kl < b.predicted_kl; });
-  if (whole.size() > 3) whole.resize(3);  // one screen: the three most accurate
-  // Shorter contexts, with the smallest KV cache: the longest each weights choice allows, where
-  // it is longer than the choices above allow (a multiple of 64, at least 64).
-  const auto& [smallestKv, perPosition] = kvs.back();
-  int64_t bestContext = 0;
-  for (const auto& [w, fixed] : weights) {
-    if (!perPosition || fixed >= budget) continue;
-    const int64_t c = std::min(plan.context, (budget - fixed) / perPosition / 64 * 64);
-    if (c >= 64 && c > bestContext && c < plan.context) {
-      shorter.push_back({w, smallestKv, c, fixed + c * perPosition, kl(w, smallestKv)});
-      bestContext = c;
-    }
-  }
-  std::reverse(shorter.begin(), shorter.end());  // longest context first
-  whole.insert(whole.end(), shorter.begin(), shorter.end());
-  return whole;
 }
 
 std::string memorySvg(const ResidentPlan& plan, int64_t budget) {

@@ -2,17 +2,17 @@
 // the mapped weights (file-backed: the OS may evict and re-read them), the KV cache, the
 // activation arena, the kernels' scratch, the I/O buffers, the tokenizer and sampler, thread
 // stacks and code. `--ram-budget` compares the total with the budget; a plan over it is refused
-// with what would fit instead (plansThatFit). Items the program does not determine exactly
+// with what would fit instead (FittingPlans.h). Items the program does not determine exactly
 // (scratch, tokenizer, sampler, stacks, code) say so in their basis.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "compiler/ir/SymbolicShape.h"
-#include "compiler/passes/ArenaPlanner.h"
 #include "dialects/exec/ExecDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -32,17 +32,30 @@ struct ArenaBufferUse {
   int64_t offset = 0, bytes = 0, first = 0, last = 0;
 };
 
+// What --fit chose to bring a plan under its budget (report.json "fit"): the choice for people,
+// as compile flags, and the quality it is predicted to lose (KL in nats per token from f32).
+struct FitChoice {
+  std::string label, flags;
+  double predicted_kl = 0;
+};
+
 struct ResidentPlan {
   std::vector<ResidentItem> items;
   std::vector<ArenaBufferUse> arena_buffers;
   int64_t ops = 0;  // the op sequence's length (the picture's x axis)
   int64_t context = 0, kv_bytes_per_position = 0, max_batch = 0;
+  // The total at smaller token batches (halving down to 1): the arena laid out again, and the
+  // scratch, inputs, outputs and embedding rows at that batch. Largest batch first.
+  std::vector<std::pair<int64_t, int64_t>> batch_totals;
   std::string kv_type = "f32";  // how the KV cache stores its rows (graph.kv_cache's storage)
   int64_t kv_head_size = 0;     // values per cached row (q8_0 needs a multiple of 32)
   // Bytes and values of the float matrices (linear and embedding weights) --weights converts,
   // by their stored format; the head (embedding table, output layer) apart, as it takes
   // --weights-head's format.
   std::map<ek::WeightFormat, int64_t> matrix_bytes, matrix_values, head_bytes, head_values;
+  std::vector<std::string> row_read_weights;  // named weights only `embedding` reads (not resident)
+  std::vector<std::string> head_weights;      // named weights --weights-head converts
+  std::optional<FitChoice> fit;  // how --fit brought it under the budget
 
   int64_t total() const;
   int64_t bytesOf(const std::string& name) const;  // 0 when there is no such item
@@ -57,9 +70,8 @@ struct ResidentOptions {
 // the exec.dims attribute that names its dynamic dims.
 SymShape execDims(mlir::func::FuncOp func, mlir::Value v);
 
-// The arena buffers of `func` in op order: bytes at the symbols' bounds and live ranges (a use
-// of a view is a use of the buffer it aliases). PlanMemory places them; the picture draws them.
-std::vector<std::pair<exec::AllocOp, BufferLifetime>> arenaLifetimes(mlir::func::FuncOp func, const SymbolBounds& bounds);
+// Bytes of an exec value at the symbols' upper bounds.
+int64_t boundedBytes(mlir::func::FuncOp func, mlir::Value v, const SymbolBounds& bounds);
 
 // `module` must be lowered to exec and memory-planned.
 ResidentPlan planResidentMemory(mlir::ModuleOp module, const ResidentOptions& options);
@@ -78,30 +90,6 @@ int64_t parseByteSize(const std::string& text);
 // One screen: the plan item by item against `budget` (0: none).
 std::string residentPlanText(const ResidentPlan& plan, int64_t budget);
 std::string residentPlanJson(const ResidentPlan& plan, int64_t budget);
-
-// Changes that would bring the plan under `budget`, each a line of flags, the total they give
-// and the quality they are predicted to lose ("--weights q4_k --kv-type q8_0: 2.20 GiB,
-// predicted KL 0.0027"). First the plans that keep the whole context, the smallest predicted
-// loss first (weights format x KV cache type), then shorter contexts, longest first. Weights are
-// re-priced by bits per value (the head by its default format under each), the KV cache by
-// bytes per value, the context by the KV cache's bytes per position.
-struct FittingPlan {
-  std::string weights;     // "" keeps the weights
-  std::string kv_type;     // "" keeps the KV cache's type
-  int64_t context = 0;     // positions; 0 keeps the context
-  int64_t total = 0;
-  double predicted_kl = 0;  // predictedKl() of the weights and the KV type
-  std::string flags() const;
-};
-std::vector<FittingPlan> plansThatFit(const ResidentPlan& plan, int64_t budget, const std::string& currentWeights);
-
-// The mean KL divergence (nats per token) from the f32 model a weights format and a KV cache
-// type are predicted to add, as measured on the reference model's held-out text
-// (benchmarks/results/quality-brown-6m.md); the two are taken to add up. "" is f32.
-double predictedKl(const std::string& weights, const std::string& kvType);
-// A plan's predicted loss for people: "predicted loss 0.0026 nats/token (KL)", and "and a
-// shorter context" when it shortens it.
-std::string predictedLossText(const FittingPlan& plan);
 
 // memory.svg: the arena's buffers over the op sequence (offset against op index), and beside
 // them, to one scale, every item of the plan.

@@ -91,13 +91,10 @@ struct QuantizeWeightsPass : impl::QuantizeWeightsBase<QuantizeWeightsPass> {
       if (type.getRank() != 2 || !(type.getElementType().isF16() || type.getElementType().isF32())) return;
       auto named = perTensor.find(c.getName().value_or("").str());
       if (named == perTensor.end() && !body) return;
-      ek::WeightFormat to = named != perTensor.end() ? named->second : isHead ? *headFormat : *body;
       if (named != perTensor.end()) overridden.insert(named->first);
-      // Rows of partial super-blocks take q8_0, as llama-quantize falls back to a 32-value
-      // format; rows of partial 32-blocks stay as they are.
-      if (type.getDimSize(1) % blockValues(to) != 0 && ek::is_k_quant(to)) to = ek::WeightFormat::Q8_0;
-      if (type.getDimSize(1) % blockValues(to) != 0) return;
-      jobs.push_back({c, to, isTable});
+      auto to = formatForRows(named != perTensor.end() ? named->second : isHead ? *headFormat : *body, type.getDimSize(1));
+      if (!to) return;
+      jobs.push_back({c, *to, isTable});
       totalValues += type.getNumElements();
     });
     for (const auto& [name, format] : perTensor)

@@ -66,6 +66,16 @@ std::optional<ek::WeightFormat> parseQuantizableFormat(const std::string& name) 
 
 int64_t blockValues(ek::WeightFormat format) { return ek::block_values(format); }
 
+double bitsPerValue(ek::WeightFormat format) {
+  return 8.0 * double(ek::row_bytes(format, ek::kSuperBlockValues)) / double(ek::kSuperBlockValues);
+}
+
+std::optional<ek::WeightFormat> formatForRows(ek::WeightFormat wanted, int64_t k) {
+  if (k % blockValues(wanted) != 0 && ek::is_k_quant(wanted)) wanted = ek::WeightFormat::Q8_0;
+  if (k % blockValues(wanted) != 0) return std::nullopt;
+  return wanted;
+}
+
 void forRowRangesInParallel(int64_t rows, const std::function<void(int64_t, int64_t)>& work) {
   const int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, std::max<int64_t>(1, rows / 16));
   const int64_t per = (rows + threads - 1) / threads;

@@ -26,6 +26,14 @@ std::string defaultHeadFormat(const std::string& body);
 // k is a multiple of it.
 int64_t blockValues(ek::WeightFormat format);
 
+// Bits per value of a format, from the bytes of one 256-value super-block.
+double bitsPerValue(ek::WeightFormat format);
+
+// The format rows of k values take when `wanted` is asked for: rows of partial super-blocks
+// take q8_0, as llama-quantize falls back to a 32-value format; nullopt when they cannot be
+// blocked at all (they stay as they are).
+std::optional<ek::WeightFormat> formatForRows(ek::WeightFormat wanted, int64_t k);
+
 // Rows quantize independently: runs work(begin, end) on ranges of [0, rows) over the build
 // machine's cores (at least 16 rows each; the bytes never depend on the split).
 void forRowRangesInParallel(int64_t rows, const std::function<void(int64_t begin, int64_t end)>& work);

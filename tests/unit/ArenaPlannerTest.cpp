@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "compiler/passes/ArenaPlanner.h"
+#include "compiler/memory/ArenaPlanner.h"
 
 namespace {
 

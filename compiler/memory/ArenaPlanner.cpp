@@ -1,4 +1,4 @@
-#include "compiler/passes/ArenaPlanner.h"
+#include "compiler/memory/ArenaPlanner.h"
 
 #include <algorithm>
 #include <numeric>
