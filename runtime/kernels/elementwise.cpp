@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "runtime/kernels/binary.h"
 #include "runtime/kernels/dispatch.h"
 #include "runtime/kernels/kernels.h"
 #include "runtime/parallel.h"
@@ -12,9 +13,7 @@
 namespace ek {
 namespace {
 
-// Elements per chunk when an elementwise op is split across threads: smaller maps stay on
-// the calling thread (a decode step's are a few thousand values).
-constexpr int64_t kParallelGrain = 16384;
+constexpr int64_t kParallelGrain = kElementwiseGrain;
 
 // y[i] = f(x[i]) in the element type of x.
 template <class F>
@@ -183,22 +182,7 @@ namespace {
 
 template <class Op>
 void binary_same(const Tensor* in, Tensor* out, Op op) {
-  const Tensor* ins[2] = {&in[0], &in[1]};
-  dispatch_dtype(in[0].dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const T* a = in[0].as<T>();
-    const T* b = in[1].as<T>();
-    T* y = out[0].as<T>();
-    if (in[0].numel() == out[0].numel() && in[1].numel() == out[0].numel()) {  // no broadcast: a flat map
-      parallel_for(out[0].numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) y[i] = T(op(a[i], b[i]));
-      });
-      return;
-    }
-    for_each_broadcast<2>(out[0], ins, [&](int64_t o, const int64_t* off) {
-      y[o] = T(op(a[off[0]], b[off[1]]));
-    });
-  });
+  dispatch_dtype(in[0].dtype, [&](auto tag) { binary_of<decltype(tag)>(in, out, op); });
 }
 
 template <class Op>
@@ -224,11 +208,7 @@ template <class T> T ek_pow(T a, T b) {
 
 #define EK_BINARY(name, expr) \
   void name(const Tensor* in, int, Tensor* out, const Attrs&) { binary_same(in, out, [](auto x, auto y) { return (expr); }); }
-EK_BINARY(add, x + y)
-EK_BINARY(sub, x - y)
-EK_BINARY(mul, x * y)
-EK_BINARY(max, x > y ? x : y)
-EK_BINARY(min, x < y ? x : y)
+EK_TYPED_BINARY_KERNEL_LIST(EK_BINARY)
 EK_BINARY(logical_and, x && y)
 EK_BINARY(logical_or, x || y)
 EK_BINARY(logical_xor, bool(x) != bool(y))

@@ -51,6 +51,10 @@
   X(neg) X(abs) X(sqrt) X(reciprocal) X(exp) X(log) X(sigmoid) X(tanh) X(erf) X(cos)      \
   X(sin) X(relu) X(silu) X(gelu) X(floor) X(ceil) X(add) X(sub) X(mul) X(max) X(min)
 
+// Binary kernels also given for one element type, name##_of<T> (runtime/kernels/binary.h), with
+// what each computes of x and y.
+#define EK_TYPED_BINARY_KERNEL_LIST(X) X(add, x + y) X(sub, x - y) X(mul, x * y) X(max, x > y ? x : y) X(min, x < y ? x : y)
+
 namespace ek {
 
 #define EK_DECLARE_KERNEL(name) void name(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
