@@ -1,6 +1,6 @@
 // edgecc-halide: makes the Halide-generated kernels of a target, at compile time.
 //
-//   edgecc-halide KERNEL --isa x86-64 --features "avx2 fma f16c avx512f ..." -o OUT.o
+//   edgecc-halide KERNEL --isa x86-64|arm64 --features "avx2 fma f16c avx512f ..." -o OUT.o
 //
 // KERNEL is gemv_f32x8, gemv_f16x8 or gemv_q8_0x8u (one token) or gemm_f32x8, gemm_f16x8
 // (kGemmTokens tokens, for prefill), through two adjacent groups of packed weights
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "Halide.h"
-#include "runtime/kernels/x86_avx512vnni_halide/generated.h"
+#include "runtime/kernels/halide_tiles.h"
 #include "runtime/weight_format.h"
 
 using namespace Halide;
@@ -104,6 +104,13 @@ bool has(const std::string& features, const std::string& f) {
 
 // The Halide target and llc's -mattr for the profile's features.
 bool targetFor(const std::string& isa, const std::string& features, std::string& halide, std::string& mattr) {
+  if (isa == "arm64") {
+    // The float tiles widen f16 to f32 and multiply-add in f32, as the hand-written ones: NEON
+    // (armv8.0) is all they use.
+    halide = "arm-64-linux-no_runtime-no_asserts-no_bounds_query";
+    mattr = "+neon";
+    return true;
+  }
   if (isa != "x86-64") return false;
   halide = "x86-64-linux-no_runtime-no_asserts-no_bounds_query";
   mattr = "+sse4.2";
@@ -119,7 +126,7 @@ bool targetFor(const std::string& isa, const std::string& features, std::string&
 
 int usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: edgecc-halide gemv_f32x8|gemv_f16x8|gemv_q8_0x8u|gemm_f32x8|gemm_f16x8 --isa x86-64 --features \"avx2 fma ...\" -o OUT.o\n"
+               "usage: edgecc-halide gemv_f32x8|gemv_f16x8|gemv_q8_0x8u|gemm_f32x8|gemm_f16x8 --isa x86-64|arm64 --features \"avx2 fma ...\" -o OUT.o\n"
                "  Makes one Halide-generated kernel for the given CPU features (edgecc compile runs it).\n");
   return code;
 }
@@ -148,7 +155,7 @@ int main(int argc, char** argv) {
   }
   std::vector<Argument> args;
   Pipeline p;
-  const int gemmTokens = ek::x86_avx512vnni_halide::kGemmTokens;
+  const int gemmTokens = ek::halide::kGemmTokens;
   if (kernel == "gemv_f32x8") p = floatLinear(Float(32), 1, args);
   else if (kernel == "gemv_f16x8") p = floatLinear(Float(16), 1, args);
   else if (kernel == "gemm_f32x8") p = floatLinear(Float(32), gemmTokens, args);

@@ -33,6 +33,9 @@
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define EK_COMPILED_arm64_neon 1
 #endif
+#if defined(EK_COMPILED_arm64_neon) && defined(EK_HALIDE_KERNELS)
+#define EK_COMPILED_arm64_neon_halide 1
+#endif
 #if defined(EK_COMPILED_x86_avx512vnni) || defined(EK_COMPILED_x86_avx2) || defined(EK_COMPILED_arm64_neon)
 #define EK_COMPILED_ANY_VARIANT 1
 #endif
@@ -75,6 +78,9 @@ inline constexpr KernelVariant kKernelVariants[] = {
      format_bit(WeightFormat::Q8_0x8) | format_bit(WeightFormat::Q4_0x8) | format_bit(WeightFormat::F32x8) |
          format_bit(WeightFormat::F16x8),
      2, 2, 8, 1, "8 interleaved weight rows in ymm lanes (int8 dot products by maddubs+madd; f16 widened by vcvtph2ps), no horizontal sums"},
+    {"arm64_neon_halide", "linear", "arm64", "asimd", format_bit(WeightFormat::F32x8) | format_bit(WeightFormat::F16x8), 4, 4, 8, 2,
+     "Halide-generated tiles over two groups of 8 interleaved rows: f32x8/f16x8 as a GEMM of 4 tokens (a GEMV for the rest)",
+     "gemv_f32x8 gemv_f16x8 gemm_f32x8 gemm_f16x8"},
     {"arm64_i8mm", "linear", "arm64", "asimd dotprod i8mm", format_bit(WeightFormat::Q8_0x8k8) | format_bit(WeightFormat::Q4_0x8k8),
      4, 4, 6, 1, "8 interleaved weight rows in 8-value chunks, smmla 2x8 tiles (two tokens x two rows per instruction), single tokens by sdot"},
     {"arm64_dotprod", "linear", "arm64", "asimd dotprod",
@@ -103,6 +109,11 @@ void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
 }
 #endif
 
+#if defined(EK_COMPILED_arm64_neon_halide)
+namespace arm64_neon_halide {
+void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);
+}
+#endif
 #if defined(EK_COMPILED_arm64_i8mm)
 namespace arm64_i8mm {
 void linear(const Tensor* in, int n_in, Tensor* out, const Attrs& a);

@@ -8,6 +8,7 @@ features of its kernel path:
   arm64 (NEON, smull kernels)            on cortex-a53 (Armv8.0)
   raspberry-pi-5 (dotprod, sdot kernels) on cortex-a76 (dotprod, no i8mm)
   snapdragon-8-gen-3 (i8mm, smmla)       on max        (everything)
+  raspberry-pi-5 --kernels halide        on cortex-a76 (float weights: Halide-generated NEON tiles)
 Each must generate exactly the token ids of the same model compiled for this x86 machine
 (--target native), whose agreement with llama.cpp tests/e2e/test_llama_cpp.py checks. The
 report must name the arm64 kernel variant of its profile. A bundle compiled for i8mm, run on
@@ -32,11 +33,12 @@ SYSROOT = "/usr/aarch64-linux-gnu"
 PROMPT = "1,17,33,49,65,81,97,113,129"  # 9 tokens: odd, so pair tiles and a single token both run
 TOKENS = "24"
 
-# profile, emulated CPU, the linear kernel variant its report must name, formats
+# profile, emulated CPU, the linear kernel variant its report must name, formats, compile flags
 CASES = [
-    ("arm64", "cortex-a53", "arm64_neon::linear", ["q4_0", "q8_0"]),
-    ("raspberry-pi-5", "cortex-a76", "arm64_dotprod::linear", ["q4_0", "q8_0", "f32", "f16"]),
-    ("snapdragon-8-gen-3", "max", "arm64_i8mm::linear", ["q4_0", "q8_0"]),
+    ("arm64", "cortex-a53", "arm64_neon::linear", ["q4_0", "q8_0"], []),
+    ("raspberry-pi-5", "cortex-a76", "arm64_dotprod::linear", ["q4_0", "q8_0", "f32", "f16"], []),
+    ("snapdragon-8-gen-3", "max", "arm64_i8mm::linear", ["q4_0", "q8_0"], []),
+    ("raspberry-pi-5", "cortex-a76", "arm64_neon_halide::linear", ["f32", "f16"], ["--kernels", "halide"]),
 ]
 
 
@@ -98,11 +100,11 @@ def main():
         r = run([edgecc, "generate", gguf, "--prompt-ids", PROMPT, "-n", TOKENS, "--ignore-eos", "--json", "--target", "native",
                  "--bundle-dir", os.path.join(work, f"x86-{fmt}")])
         expected[fmt] = json.loads(r.stdout)["ids"]
-    for profile, cpu, variant, fmts in CASES:
+    for profile, cpu, variant, fmts, flags in CASES:
         for fmt in fmts:
-            bundle = os.path.join(work, f"{profile}-{fmt}")
+            bundle = os.path.join(work, f"{profile}-{fmt}" + ("-" + flags[-1] if flags else ""))
             measure = profile == "arm64" and fmt == "q4_0"
-            run([edgecc, "compile", os.path.join(work, f"tiny-{fmt}.gguf"), "-o", bundle, "--target", profile]
+            run([edgecc, "compile", os.path.join(work, f"tiny-{fmt}.gguf"), "-o", bundle, "--target", profile] + flags
                 + (["--build"] if measure else []))
             with open(os.path.join(bundle, "report.json")) as f:
                 kernels = {op["kernel"] for op in json.load(f)["ops"]}
@@ -115,7 +117,7 @@ def main():
             r = generate(exe, bundle, cpu)
             got = json.loads(r.stdout)["ids"] if r.returncode == 0 else None
             ok = got == expected[fmt] and variant in kernels
-            print(f"{'ok  ' if ok else 'FAIL'} {profile:20s} {fmt:5s} on qemu {cpu:10s} {variant}: "
+            print(f"{'ok  ' if ok else 'FAIL'} {profile:20s} {fmt:5s} on qemu {cpu:10s} {variant} {' '.join(flags)}: "
                   f"{'same ' + str(len(got)) + ' tokens as x86' if got == expected[fmt] else 'tokens differ: ' + str(got) + ' vs ' + str(expected[fmt]) if got else r.stderr.strip()}"
                   f"{'' if variant in kernels else '; report has no ' + variant}")
             if not ok:
