@@ -20,6 +20,7 @@ benchmarks/bench_llm.py has cached them. Profiles and the emulated CPU each runs
   arm64 (NEON)            cortex-a53
   raspberry-pi-5 (sdot)   cortex-a76
   snapdragon-8-gen-3 (smmla)  max
+  raspberry-pi-5 --kernels halide (float weights: Halide's NEON tiles)  cortex-a76
 Never in CI. Writes benchmarks/results/arm64_insns.{json,md,svg}.
 Usage: /usr/bin/python3 benchmarks/bench_arm64_insns.py [--models tiny-q8_0,135m-q4_0] [--n1 4 --n2 12]
 """
@@ -38,10 +39,13 @@ RESULTS = os.path.join(REPO, "benchmarks", "results")
 BENCH = os.path.expanduser("~/.cache/edgecc/bench")
 SYSROOT = "/usr/aarch64-linux-gnu"
 PLUGIN_SOURCE = os.path.join(REPO, "benchmarks", "qemu_insn_count", "insn_count.c")
-PROFILES = [("arm64", "cortex-a53"), ("raspberry-pi-5", "cortex-a76"), ("snapdragon-8-gen-3", "max")]
+# profile, emulated CPU, compile flags; the Halide-generated tiles take float weights only.
+PROFILES = [("arm64", "cortex-a53", []), ("raspberry-pi-5", "cortex-a76", []), ("snapdragon-8-gen-3", "max", []),
+            ("raspberry-pi-5", "cortex-a76", ["--kernels", "halide"])]
+FLOAT_TYPES = ("f32", "f16")
 PROMPT = ",".join(str(1 + 16 * i) for i in range(16))
 PARTS = ("linear", "attention", "everything else")
-DEFAULT_MODELS = "tiny-q8_0,tiny-q4_0,135m-q8_0,135m-q4_0,135m-f16"
+DEFAULT_MODELS = "tiny-q8_0,tiny-q4_0,tiny-f16,135m-q8_0,135m-q4_0,135m-f16,135m-f32"
 
 
 def model_path(name, work):
@@ -96,7 +100,7 @@ def part(demangled):
     carries the kernel it runs in its template arguments."""
     if any(k in demangled for k in ("attention", "attend", "kv_row")):
         return PARTS[1]
-    if any(k in demangled for k in ("linear", "packed_tile", "quantize_row", "arm64_neon", "arm64_dotprod", "arm64_i8mm")):
+    if any(k in demangled for k in ("linear", "packed_tile", "quantize_row", "arm64_neon", "arm64_dotprod", "arm64_i8mm", "halide")):
         return PARTS[0]
     return PARTS[2]
 
@@ -147,9 +151,11 @@ def main():
             print(f"{name}: not in {BENCH} (run benchmarks/bench_llm.py once to make it); not run")
             continue
         tokens = None
-        for profile, cpu in PROFILES:
+        for profile, cpu, flags in PROFILES:
+            if flags and not name.endswith(FLOAT_TYPES):
+                continue
             bundle = os.path.join(work, f"{name}-{profile}")
-            run([args.edgecc, "compile", gguf, "-o", bundle, "--target", profile, "--max-context", "256"])
+            run([args.edgecc, "compile", gguf, "-o", bundle, "--target", profile, "--max-context", "256"] + flags)
             with open(os.path.join(bundle, "report.json")) as f:
                 kernel = next(op["kernel"] for op in json.load(f)["ops"] if op["kernel"].endswith("::linear"))
             exe = cross_build(bundle)

@@ -105,10 +105,11 @@ bool has(const std::string& features, const std::string& f) {
 // The Halide target and llc's -mattr for the profile's features.
 bool targetFor(const std::string& isa, const std::string& features, std::string& halide, std::string& mattr) {
   if (isa == "arm64") {
-    // The float tiles widen f16 to f32 and multiply-add in f32, as the hand-written ones: NEON
-    // (armv8.0) is all they use.
+    // The float tiles widen f16 to f32 and multiply-add in f32, as the hand-written ones. With
+    // fp16 (armv8.2) Halide widens by fcvtl; without it, by integer shifts and masks.
     halide = "arm-64-linux-no_runtime-no_asserts-no_bounds_query";
     mattr = "+neon";
+    if (has(features, "fp16")) halide += "-arm_fp16", mattr += ",+fullfp16";
     return true;
   }
   if (isa != "x86-64") return false;

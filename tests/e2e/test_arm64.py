@@ -9,6 +9,7 @@ features of its kernel path:
   raspberry-pi-5 (dotprod, sdot kernels) on cortex-a76 (dotprod, no i8mm)
   snapdragon-8-gen-3 (i8mm, smmla)       on max        (everything)
   raspberry-pi-5 --kernels halide        on cortex-a76 (float weights: Halide-generated NEON tiles)
+and every other arm64 profile (edgecc targets) in q4_0, on max (i8mm) or cortex-a76 (dotprod).
 Each must generate exactly the token ids of the same model compiled for this x86 machine
 (--target native), whose agreement with llama.cpp tests/e2e/test_llama_cpp.py checks. The
 report must name the arm64 kernel variant of its profile. A bundle compiled for i8mm, run on
@@ -39,6 +40,13 @@ CASES = [
     ("raspberry-pi-5", "cortex-a76", "arm64_dotprod::linear", ["q4_0", "q8_0", "f32", "f16"], []),
     ("snapdragon-8-gen-3", "max", "arm64_i8mm::linear", ["q4_0", "q8_0"], []),
     ("raspberry-pi-5", "cortex-a76", "arm64_neon_halide::linear", ["f32", "f16"], ["--kernels", "halide"]),
+    # The other profiles: each cross-builds and generates, on a CPU with its features.
+    ("snapdragon-8-gen-2", "max", "arm64_i8mm::linear", ["q4_0"], []),
+    ("tensor-g3", "max", "arm64_i8mm::linear", ["q4_0"], []),
+    ("dimensity-9300", "max", "arm64_i8mm::linear", ["q4_0"], []),
+    ("arm64-i8mm", "max", "arm64_i8mm::linear", ["q4_0"], []),
+    ("arm64-dotprod", "cortex-a76", "arm64_dotprod::linear", ["q4_0"], []),
+    ("phone-8gb", "cortex-a76", "arm64_dotprod::linear", ["q4_0"], []),
 ]
 
 
