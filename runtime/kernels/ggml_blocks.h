@@ -10,6 +10,8 @@
 #include "runtime/weight_format.h"
 #if (defined(__F16C__) && defined(__AVX__)) || defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
 #endif
 
 namespace ek {
@@ -126,6 +128,38 @@ inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int3
       s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
       sums[b] = _mm_cvtsi128_si32(s4);
     }
+  }
+}
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+// The same arithmetic, 4 lanes at a time; bit-exact with the reference (fmaxnm ignores a NaN as
+// fmax does; NaN lanes become 0; frintn rounds half to even as nearbyint does).
+inline void quantize_row_q8(const float* x, int64_t k, int8_t* q, float* d, int32_t* sums = nullptr) {
+  const float32x4_t lo = vdupq_n_f32(-127.f), hi = vdupq_n_f32(127.f);
+  for (int64_t b = 0; b < k / kBlockValues; ++b, x += kBlockValues, q += kBlockValues) {
+    float32x4_t v[8], amax4 = vdupq_n_f32(0.f);
+    for (int i = 0; i < 8; ++i) {
+      v[i] = vld1q_f32(x + 4 * i);
+      amax4 = vmaxnmq_f32(amax4, vabsq_f32(v[i]));
+    }
+    const float amax = vmaxnmvq_f32(amax4);
+    const float inv = amax != 0.f ? 127.f / amax : 0.f;
+    d[b] = f16_bits_to_f32(f32_to_f16_bits(amax / 127.f));
+    int16x8_t halves[4];
+    for (int i = 0; i < 8; i += 2) {
+      int32x4_t ints[2];
+      for (int j = 0; j < 2; ++j) {
+        const float32x4_t scaled = vmulq_n_f32(v[i + j], inv);
+        const uint32x4_t ordered = vceqq_f32(scaled, scaled);
+        const float32x4_t rounded = vrndnq_f32(vminnmq_f32(vmaxnmq_f32(scaled, lo), hi));
+        ints[j] = vandq_s32(vcvtq_s32_f32(rounded), vreinterpretq_s32_u32(ordered));
+      }
+      halves[i / 2] = vcombine_s16(vmovn_s32(ints[0]), vmovn_s32(ints[1]));
+    }
+    const int8x16_t q0 = vcombine_s8(vmovn_s16(halves[0]), vmovn_s16(halves[1]));
+    const int8x16_t q1 = vcombine_s8(vmovn_s16(halves[2]), vmovn_s16(halves[3]));
+    vst1q_s8(q, q0);
+    vst1q_s8(q + 16, q1);
+    if (sums) sums[b] = int32_t(vaddlvq_s8(q0)) + int32_t(vaddlvq_s8(q1));
   }
 }
 #else
