@@ -45,18 +45,39 @@ inline void float_column(const PackedGroup& g, int64_t c, float32x4_t& lo, float
   }
 }
 
+// Four columns from `w` (8 rows each, as floats), which then moves past them: one ld1 of four
+// registers for f16 (widened by fcvtl), two for f32.
+template <bool F16>
+inline void float_columns4(const uint8_t*& w, float32x4_t (&lo)[4], float32x4_t (&hi)[4]) {
+  if constexpr (F16) {
+    const uint16x8x4_t v = vld1q_u16_x4(reinterpret_cast<const uint16_t*>(w));
+    for (int j = 0; j < 4; ++j) {
+      const float16x8_t h = vreinterpretq_f16_u16(v.val[j]);
+      lo[j] = vcvt_f32_f16(vget_low_f16(h)), hi[j] = vcvt_high_f32_f16(h);
+    }
+    w += 4 * kPackRows * 2;
+  } else {
+    const float32x4x4_t a = vld1q_f32_x4(reinterpret_cast<const float*>(w)), b = vld1q_f32_x4(reinterpret_cast<const float*>(w) + 16);
+    lo[0] = a.val[0], hi[0] = a.val[1], lo[1] = a.val[2], hi[1] = a.val[3];
+    lo[2] = b.val[0], hi[2] = b.val[1], lo[3] = b.val[2], hi[3] = b.val[3];
+    w += 4 * kPackRows * 4;
+  }
+}
+
 // Float formats: two accumulators per token and 4 rows (even and odd k), as the reference. The
 // k loop is unrolled by four, so each k's accumulators are fixed registers (an index by k & 1
-// would keep them in memory) and one load brings four activations, used by lane.
+// would keep them in memory), the weights come in whole-register loads from a moving pointer,
+// and one load brings four activations, used by lane.
 template <int T, bool F16>
 inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m, float* y, int64_t ldy) {
   float32x4_t even[T][2], odd[T][2];
   for (int t = 0; t < T; ++t) even[t][0] = even[t][1] = odd[t][0] = odd[t][1] = vdupq_n_f32(0.f);
   const float* x = in.x + m * in.k;
+  const uint8_t* w = g.data;
   int64_t c = 0;
   for (; c + 3 < in.k; c += 4) {
     float32x4_t lo[4], hi[4];
-    for (int j = 0; j < 4; ++j) float_column<F16>(g, c + j, lo[j], hi[j]);
+    float_columns4<F16>(w, lo, hi);
     for (int t = 0; t < T; ++t) {
       const float32x4_t xv = vld1q_f32(x + t * in.k + c);
       even[t][0] = vfmaq_laneq_f32(even[t][0], lo[0], xv, 0), even[t][1] = vfmaq_laneq_f32(even[t][1], hi[0], xv, 0);
