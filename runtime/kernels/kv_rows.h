@@ -55,6 +55,14 @@ inline void kv_row_for_each8(WeightFormat f, const uint8_t* row, int64_t n, Fn&&
     for (int64_t i = 0; i + 8 <= n; i += 8) {
 #if defined(__F16C__) && defined(__AVX__)
       fn(i, F32x8(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * i)))));
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+      // fcvtl widens exactly; it is base AArch64, so every arm64 level has it.
+      const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(reinterpret_cast<const uint16_t*>(row + 2 * i)));
+      const float32x4_t lo = vcvt_f32_f16(vget_low_f16(h)), hi = vcvt_high_f32_f16(h);
+      F32x8 v;
+      std::memcpy(&v, &lo, sizeof lo);
+      std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
+      fn(i, v);
 #else
       F32x8 v;
       for (int l = 0; l < 8; ++l) {
