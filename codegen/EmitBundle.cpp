@@ -320,7 +320,7 @@ struct Emitter {
     for (Operation* user : x.getUsers())
       if (auto other = dyn_cast<exec::CallOp>(user); other && other.getIns()[0] == x)
         if (std::string w = floatLinearWeight(other); !w.empty()) names += (names.empty() ? "" : ",") + w;
-    body << "    ek::observe_input(" << quoted(names) << ", in[0]);\n";
+    body << "    ek::observe_input(" << quoted(names) << ", " << this->names.lookup(x) << ");\n";
   }
 
   // gather and embedding read rows named by their index operand. Constant indices are
@@ -336,7 +336,8 @@ struct Emitter {
     StringRef source = call.getSource() ? *call.getSource() : StringRef(kernel);
     auto [name, op] = source.rsplit(" (");
     const std::string node = op.empty() ? "'" + name.str() + "'" : "'" + name.str() + "' (" + op.str();
-    body << "    if (!ek::indices_in_range(in[1], in[0].dims[" << axis << "], " << (wraps ? "true" : "false")
+    const std::string table = names.lookup(call.getIns()[0]), indices = names.lookup(call.getIns()[1]);
+    body << "    if (!ek::indices_in_range(" << indices << ", " << table << ".dims[" << axis << "], " << (wraps ? "true" : "false")
          << ")) return " << quoted("node " + node + ": an index is outside the " + (wraps ? "gathered axis" : "embedding table"))
          << ";\n";
   }
@@ -377,14 +378,16 @@ struct Emitter {
       SymShape values = fromMap(symInts.getValue());
       for (size_t k = 0; k < values.size(); ++k) body << "    attrs.i[" << k << "] = " << cppExpr(values[k]) << ";\n";
     }
-    body << "    const ek::Tensor in[] = {";
-    for (auto [i, v] : llvm::enumerate(call.getIns())) body << (i ? ", " : "") << names.lookup(v);
-    body << "};\n";
     emitIndexCheck(call);
     if (options.observe_inputs) emitObservation(call);
-    body << "    ek::Tensor out[] = {";
-    for (auto [i, v] : llvm::enumerate(call.getOuts())) body << (i ? ", " : "") << names.lookup(v);
-    body << "};\n    ek::" << callee(call) << "(in, " << call.getIns().size() << ", out, " << attrName << ");\n  }\n";
+    auto operands = [&](ValueRange values) {
+      std::string list = "{";
+      for (auto [i, v] : llvm::enumerate(values)) list += (i ? ", &" : "&") + names.lookup(v);
+      return list + "}";
+    };
+    body << "    ek::call(ek::" << callee(call) << ", " << attrName << ", "
+         << (call.getIns().empty() ? std::string("ek::kNoInputs") : operands(call.getIns())) << ", " << operands(call.getOuts())
+         << ");\n  }\n";
     ++summary.kernel_counts[call.getKernel().str()];
     ++summary.kernel_calls;
     const std::string kernel = call.getKernel().str();

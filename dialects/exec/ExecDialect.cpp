@@ -36,6 +36,7 @@ static bool knownFormat(int64_t f) {
 // a wrong name or operand fails here rather than when the bundle is built.
 LogicalResult CallOp::verify() {
   StringRef kernel = getKernel();
+  if (getOuts().empty()) return emitOpError("writes no buffer: a kernel call needs at least one output");
   ArrayRef<int64_t> ints = getInts();
   if (kernel.contains("::")) {
     for (const ek::KernelVariant& v : ek::kKernelVariants) {

@@ -8,6 +8,14 @@ func.func @unknown_kernel(%x: memref<4xf32>, %y: memref<4xf32>) {
 
 // -----
 
+func.func @no_output(%x: memref<4xf32>) {
+  // expected-error @+1 {{writes no buffer: a kernel call needs at least one output}}
+  "exec.call"(%x) <{kernel = "relu", floats = array<f32>, ints = array<i64>, operandSegmentSizes = array<i32: 1, 0>}> : (memref<4xf32>) -> ()
+  return
+}
+
+// -----
+
 func.func @unknown_variant(%x: memref<4xf32>, %y: memref<4xf32>) {
   // expected-error @+1 {{unknown kernel variant 'x86_avx9::linear'}}
   exec.call "x86_avx9::linear" ins(%x : memref<4xf32>) outs(%y : memref<4xf32>) {floats = array<f32>, ints = array<i64: 4>}

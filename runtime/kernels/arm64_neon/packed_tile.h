@@ -74,12 +74,12 @@ inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m,
   for (int t = 0; t < T; ++t) even[t][0] = even[t][1] = odd[t][0] = odd[t][1] = vdupq_n_f32(0.f);
   const float* x = in.x + m * in.k;
   const uint8_t* w = g.data;
-  int64_t c = 0;
-  for (; c + 3 < in.k; c += 4) {
+  const float* xc = x;  // column c of the first token; token t's is t * in.k further on
+  for (int64_t n = in.k / 4; n > 0; --n, xc += 4) {  // a count, not an index: no address arithmetic
     float32x4_t lo[4], hi[4];
     float_columns4<F16>(w, lo, hi);
     for (int t = 0; t < T; ++t) {
-      const float32x4_t xv = vld1q_f32(x + t * in.k + c);
+      const float32x4_t xv = vld1q_f32(xc + t * in.k);
       even[t][0] = vfmaq_laneq_f32(even[t][0], lo[0], xv, 0), even[t][1] = vfmaq_laneq_f32(even[t][1], hi[0], xv, 0);
       odd[t][0] = vfmaq_laneq_f32(odd[t][0], lo[1], xv, 1), odd[t][1] = vfmaq_laneq_f32(odd[t][1], hi[1], xv, 1);
       even[t][0] = vfmaq_laneq_f32(even[t][0], lo[2], xv, 2), even[t][1] = vfmaq_laneq_f32(even[t][1], hi[2], xv, 2);
@@ -87,6 +87,7 @@ inline void float_tile_n(const PackedGroup& g, const PackedInput& in, int64_t m,
     }
   }
   // Up to three columns left, the first of them even.
+  const int64_t c = in.k / 4 * 4;
   auto column = [&](int64_t k, float32x4_t(&a)[T][2]) {
     float32x4_t lo, hi;
     float_column<F16>(g, k, lo, hi);
