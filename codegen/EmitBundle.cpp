@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <optional>
+#include <map>
 #include <set>
 
 #include "llvm/ADT/DenseSet.h"
@@ -113,9 +114,17 @@ struct Emitter {
   WeightsWriter& weights;
   SymbolBounds bounds;
   BundleSummary summary;
-  llvm::DenseMap<Value, std::string> names = llvm::DenseMap<Value, std::string>();
-  std::ostringstream attrs, body;
-  int next_attr = 0;
+  llvm::DenseMap<Value, uint32_t> buffers = llvm::DenseMap<Value, uint32_t>();  // each buffer's row in kBuffers
+  // The forward pass as tables (runtime/forward_plan.h): rows of kBuffers, kSteps, kOperands,
+  // kStepExtras and kAttrPatches; kKernels and kAttrs hold each distinct kernel and attribute
+  // set once (the layers of a model repeat them); the distinct shapes and run-time values
+  // forward() builds.
+  std::vector<std::string> bufferRows, stepRows, extraRows, patchRows, kernelRows, attrRows = {"{},  // 0: none"};
+  std::map<std::string, uint32_t> kernelIds, attrIds = {{"{}", 0}};
+  std::vector<uint32_t> operandList;
+  std::vector<std::string> shapeRows, valueExprs;
+  std::map<std::string, uint32_t> shapeIds, valueIds;
+  size_t maxOperands = 1;
   std::set<std::string> variants;       // ISA namespaces of the kernel variants called
   std::vector<std::pair<int64_t, int64_t>> rowTables;  // {offset, bytes} of weights only embedding reads
   std::vector<std::string> opReports;  // report.json: what runs for each op, and why
@@ -239,13 +248,35 @@ struct Emitter {
     return s + "}";
   }
 
-  // Declares the tensor for buffer `v` at `base + offset`.
-  void declare(Value v, const std::string& base, const std::string& comment = "") {
+  // The index of a value known only at run time (an expression over the symbols) in forward()'s v[].
+  uint32_t valueId(const SymDim& d) {
+    const std::string expr = cppExpr(d);
+    auto [it, added] = valueIds.try_emplace(expr, uint32_t(valueExprs.size()));
+    if (added) valueExprs.push_back(expr);
+    return it->second;
+  }
+
+  // A dim as forward() writes it: the constant, or v[k].
+  std::string dimCpp(const SymDim& d) { return d.isConstant() ? std::to_string(d.c) : "v[" + std::to_string(valueId(d)) + "]"; }
+
+  uint32_t shapeId(const SymShape& dims) {
+    std::string row = "{" + std::to_string(dims.size()) + ", {";
+    for (size_t i = 0; i < dims.size(); ++i) row += (i ? ", " : "") + dimCpp(dims[i]);
+    row += "}}";
+    auto [it, added] = shapeIds.try_emplace(row, uint32_t(shapeRows.size()));
+    if (added) shapeRows.push_back(row + ",");
+    return it->second;
+  }
+
+  // Adds buffer `v` to kBuffers: its data `where` (index: which input, output or viewed buffer;
+  // offset: from the arena, weights or state base).
+  void declare(Value v, const char* where, uint32_t index, int64_t offset, const std::string& comment = "") {
     auto t = cast<MemRefType>(v.getType());
-    std::string name = "t" + std::to_string(names.size());
-    names[v] = name;
-    body << "  const ek::Tensor " << name << " = ek::make_tensor(" << base << ", " << dtypeExpr(t.getElementType())
-         << ", " << dimsCpp(dimsOf(v)) << ");" << (comment.empty() ? "" : "  // " + commentText(comment)) << "\n";
+    const uint32_t id = uint32_t(bufferRows.size());
+    buffers[v] = id;
+    bufferRows.push_back("{ek::Where::" + std::string(where) + ", " + dtypeExpr(t.getElementType()) + ", " +
+                         std::to_string(shapeId(dimsOf(v))) + ", " + std::to_string(index) + ", " + std::to_string(offset) +
+                         "},  // " + std::to_string(id) + (comment.empty() ? "" : " " + commentText(comment)));
   }
 
   LogicalResult emitOps() {
@@ -254,24 +285,24 @@ struct Emitter {
       bool in = a.getArgNumber() < numInputs;
       unsigned k = in ? a.getArgNumber() : a.getArgNumber() - numInputs;
       auto name = func.getArgAttrOfType<StringAttr>(a.getArgNumber(), "graph.name");
-      declare(a, std::string(in ? "inputs[" : "outputs[") + std::to_string(k) + "].data", name ? name.str() : "");
+      declare(a, in ? "Input" : "Output", k, 0, name ? name.str() : "");
     }
     for (Operation& op : func.getBody().front()) {
       if (auto alloc = dyn_cast<exec::AllocOp>(op)) {
         if (!alloc.getOffset()) return alloc.emitOpError("has no arena offset; run the memory planner first");
-        declare(alloc, "arena + " + std::to_string(*alloc.getOffset()));
+        declare(alloc, "Arena", 0, int64_t(*alloc.getOffset()));
       } else if (auto st = dyn_cast<exec::StateOp>(op)) {
         if (!st.getOffset()) return st.emitOpError("has no state offset; run the memory planner first");
-        declare(st, "state + " + std::to_string(*st.getOffset()), "KV cache slot " + std::to_string(st.getSlot()));
+        declare(st, "State", 0, int64_t(*st.getOffset()), "KV cache slot " + std::to_string(st.getSlot()));
       } else if (auto w = dyn_cast<exec::WeightOp>(op)) {
         int64_t offset = weights.add(w.getValue());
-        declare(w, "weights + " + std::to_string(offset), w.getName() ? w.getName()->str() : "");
+        declare(w, "Weights", 0, offset, w.getName() ? w.getName()->str() : "");
         if (readsOnlyRows(w)) {
           auto t = cast<MemRefType>(w.getType());
           rowTables.push_back({offset, t.getNumElements() * int64_t(t.getElementTypeBitWidth() / 8)});
         }
       } else if (auto view = dyn_cast<exec::ViewOp>(op)) {
-        declare(view, names.lookup(view.getSource()) + ".data");
+        declare(view, "ViewOf", buffers.lookup(view.getSource()), 0);
       } else if (auto call = dyn_cast<exec::CallOp>(op)) {
         emitCall(call);
       } else if (!isa<func::ReturnOp>(op)) {
@@ -312,34 +343,35 @@ struct Emitter {
   }
 
   // Calibration bundles: the first float linear to read an input observes it for every float
-  // linear that reads it (q, k and v share one input, and so one matrix of moments).
-  void emitObservation(exec::CallOp call) {
+  // linear that reads it (q, k and v share one input, and so one matrix of moments). Returns
+  // the weights' names, or "" when this call observes nothing.
+  std::string observation(exec::CallOp call) {
     Value x = call.getIns()[0];
-    if (floatLinearWeight(call).empty() || !observed.insert(x).second) return;
+    if (floatLinearWeight(call).empty() || !observed.insert(x).second) return "";
     std::string names;
     for (Operation* user : x.getUsers())
       if (auto other = dyn_cast<exec::CallOp>(user); other && other.getIns()[0] == x)
         if (std::string w = floatLinearWeight(other); !w.empty()) names += (names.empty() ? "" : ",") + w;
-    body << "    ek::observe_input(" << quoted(names) << ", " << this->names.lookup(x) << ");\n";
+    return names;
   }
 
   // gather and embedding read rows named by their index operand. Constant indices are
-  // checked by the importer; indices known only at run time are checked here, and one
-  // outside the table stops forward() with the node's name instead of a made-up row.
-  void emitIndexCheck(exec::CallOp call) {
+  // checked by the importer; indices known only at run time are checked before the call, and
+  // one outside the table stops forward() with the node's name instead of a made-up row.
+  // Returns the StepExtra fields of the check ("nullptr, 0, false" for none).
+  static std::string indexCheck(exec::CallOp call) {
     const std::string kernel = call.getKernel().str();
-    if ((kernel != "gather" && kernel != "embedding") || call.getIns().size() < 2) return;
-    if (isa_and_nonnull<exec::WeightOp>(call.getIns()[1].getDefiningOp())) return;
+    if ((kernel != "gather" && kernel != "embedding") || call.getIns().size() < 2 ||
+        isa_and_nonnull<exec::WeightOp>(call.getIns()[1].getDefiningOp()))
+      return "nullptr, 0, false";
     const std::string axis = kernel == "gather" && !call.getInts().empty() ? std::to_string(call.getInts()[0]) : "0";
     const bool wraps = kernel == "gather";  // ONNX Gather counts negative indices from the end
     // The source reads "NAME (OpType)"; errors name nodes as the importer does: node 'NAME' (OpType).
     StringRef source = call.getSource() ? *call.getSource() : StringRef(kernel);
     auto [name, op] = source.rsplit(" (");
     const std::string node = op.empty() ? "'" + name.str() + "'" : "'" + name.str() + "' (" + op.str();
-    const std::string table = names.lookup(call.getIns()[0]), indices = names.lookup(call.getIns()[1]);
-    body << "    if (!ek::indices_in_range(" << indices << ", " << table << ".dims[" << axis << "], " << (wraps ? "true" : "false")
-         << ")) return " << quoted("node " + node + ": an index is outside the " + (wraps ? "gathered axis" : "embedding table"))
-         << ";\n";
+    return quoted("node " + node + ": an index is outside the " + (wraps ? "gathered axis" : "embedding table")) + ", " + axis +
+           ", " + (wraps ? "true" : "false");
   }
 
   // The function a call runs: a binary kernel for its one element type (runtime/kernels/binary.h),
@@ -359,35 +391,51 @@ struct Emitter {
   }
 
   void emitCall(exec::CallOp call) {
-    std::string attrName = "ek::Attrs{}";
-    if (!call.getInts().empty() || !call.getFloats().empty()) {
-      attrName = "kAttrs" + std::to_string(next_attr++);
-      attrs << "const ek::Attrs " << attrName << " = {{";
-      for (size_t i = 0; i < call.getInts().size(); ++i) attrs << (i ? ", " : "") << call.getInts()[i];
-      attrs << "}, {";
-      for (size_t i = 0; i < call.getFloats().size(); ++i) attrs << (i ? ", " : "") << floatExpr(call.getFloats()[i]);
-      attrs << "}};\n";
-    }
-    body << "  {";
-    if (call.getSource()) body << "  // " << commentText(*call.getSource());
-    body << "\n";
-    if (auto symInts = call.getSymIntsAttr()) {  // int slots known only at run time
-      // Start from the constant slots (floats), then fill the ints known only now.
-      body << "    ek::Attrs attrs" << (attrName == "ek::Attrs{}" ? "" : " = " + attrName) << ";\n";
-      attrName = "attrs";
+    // The attributes: constant ones in a kAttrs row; int slots known only at run time
+    // (symInts) are patched from forward()'s values before the call.
+    std::vector<std::string> ints;
+    for (int64_t i : call.getInts()) ints.push_back(std::to_string(i));
+    const uint32_t firstPatch = uint32_t(patchRows.size());
+    if (auto symInts = call.getSymIntsAttr()) {
       SymShape values = fromMap(symInts.getValue());
-      for (size_t k = 0; k < values.size(); ++k) body << "    attrs.i[" << k << "] = " << cppExpr(values[k]) << ";\n";
+      if (ints.size() < values.size()) ints.resize(values.size(), "0");
+      for (size_t k = 0; k < values.size(); ++k) {
+        ints[k] = values[k].isConstant() ? std::to_string(values[k].c) : "0";
+        if (!values[k].isConstant())
+          patchRows.push_back("{" + std::to_string(k) + ", " + std::to_string(valueId(values[k])) + "},  // " + cppExpr(values[k]));
+      }
     }
-    emitIndexCheck(call);
-    if (options.observe_inputs) emitObservation(call);
-    auto operands = [&](ValueRange values) {
-      std::string list = "{";
-      for (auto [i, v] : llvm::enumerate(values)) list += (i ? ", &" : "&") + names.lookup(v);
-      return list + "}";
-    };
-    body << "    ek::call(ek::" << callee(call) << ", " << attrName << ", "
-         << (call.getIns().empty() ? std::string("ek::kNoInputs") : operands(call.getIns())) << ", " << operands(call.getOuts())
-         << ");\n  }\n";
+    std::string attrRow = "{}";
+    if (!ints.empty() || !call.getFloats().empty()) {
+      attrRow = "{{";
+      for (size_t i = 0; i < ints.size(); ++i) attrRow += (i ? ", " : "") + ints[i];
+      attrRow += "}, {";
+      for (size_t i = 0; i < call.getFloats().size(); ++i) attrRow += (i ? ", " : "") + floatExpr(call.getFloats()[i]);
+      attrRow += "}}";
+    }
+    auto [attr, newAttrs] = attrIds.try_emplace(attrRow, uint32_t(attrRows.size()));
+    if (newAttrs) attrRows.push_back(attrRow + ",  // " + std::to_string(attr->second));
+    const std::string fn = callee(call);
+    auto [kernelId, newKernel] = kernelIds.try_emplace(fn, uint32_t(kernelRows.size()));
+    if (newKernel) kernelRows.push_back("ek::" + fn + ",  // " + std::to_string(kernelId->second));
+    const uint32_t numPatches = uint32_t(patchRows.size()) - firstPatch;
+    const std::string check = indexCheck(call);
+    const std::string observed = options.observe_inputs ? observation(call) : "";
+    uint32_t extra = 0;
+    if (numPatches || check != "nullptr, 0, false" || !observed.empty()) {
+      extraRows.push_back("{" + std::to_string(firstPatch) + ", " + std::to_string(numPatches) + ", " + check + ", " +
+                          (observed.empty() ? "nullptr, nullptr" : "ek::observe_input, " + quoted(observed)) + "},");
+      extra = uint32_t(extraRows.size());
+    }
+    const uint32_t firstOperand = uint32_t(operandList.size());
+    for (Value v : call.getIns()) operandList.push_back(buffers.lookup(v));
+    for (Value v : call.getOuts()) operandList.push_back(buffers.lookup(v));
+    maxOperands = std::max(maxOperands, call.getIns().size() + call.getOuts().size());
+    stepRows.push_back("{" + std::to_string(kernelId->second) + ", " + std::to_string(attr->second) + ", " +
+                       std::to_string(firstOperand) + ", " + std::to_string(call.getIns().size()) + ", " +
+                       std::to_string(call.getOuts().size()) + ", " + std::to_string(extra) + "},  // " +
+                       std::to_string(stepRows.size()) + " " + fn +
+                       (call.getSource() ? ": " + commentText(*call.getSource()) : std::string()));
     ++summary.kernel_counts[call.getKernel().str()];
     ++summary.kernel_calls;
     const std::string kernel = call.getKernel().str();
@@ -555,18 +603,13 @@ struct Emitter {
     std::ostringstream s;
     s << "// Generated by edgecc from " << commentText(options.source_name) << ". Do not edit.\n"
       << "#include \"model.h\"\n\n#include <algorithm>\n#include <cstring>\n#include <limits>\n\n"
-      << "#include \"runtime/cpu_features.h\"\n" << (options.observe_inputs ? "#include \"runtime/input_statistics.h\"\n" : "")
+      << "#include \"runtime/cpu_features.h\"\n#include \"runtime/forward_plan.h\"\n" << (options.observe_inputs ? "#include \"runtime/input_statistics.h\"\n" : "")
       << "#include \"runtime/kernels/binary.h\"\n#include \"runtime/kernels/kernels.h\"\n#include \"runtime/kernels/variants.h\"\n\n"
       << variantChecks()
       << "namespace " << options.cpp_namespace << " {\n\n"
       << "const ek::TensorSpec kInputs[] = {\n" << specs(0, numInputs) << "};\n"
       << "const ek::TensorSpec kOutputs[] = {\n" << specs(numInputs, numOutputs) << "};\n\n"
-      << "namespace {\n\n" << tables << (tables.empty() ? "" : "\n") << attrs.str() << (attrs.str().empty() ? "" : "\n")
-      << "// Returns nullptr, or what stopped it (an index outside its table).\n"
-      << "const char* forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
-      << "                    unsigned char* state, const int64_t* sym) {\n"
-      << "  (void)inputs; (void)outputs; (void)arena; (void)weights; (void)state; (void)sym;\n"
-      << body.str() << "  return nullptr;\n}\n\n}  // namespace\n\n"
+      << "namespace {\n\n" << tables << (tables.empty() ? "" : "\n") << forwardPass() << "}  // namespace\n\n"
       << "bool Model::load(const char* weights_path, std::string* error) {\n"
       << "  char missing[256];\n"
       << "  if (ek::cpu_missing(kCpuFeatures, missing, sizeof missing)) {\n"
@@ -591,6 +634,51 @@ struct Emitter {
       << llmDefinitions()
       << "}  // namespace " << options.cpp_namespace << "\n";
     return s.str();
+  }
+
+  // A table's rows; C++ has no empty arrays, so an empty table gets one unused row.
+  static std::string rows(const std::vector<std::string>& list, const std::string& empty) {
+    std::string r;
+    for (const std::string& row : list) r += "    " + row + "\n";
+    return list.empty() ? "    " + empty + "\n" : r;
+  }
+
+  // The forward pass as tables (runtime/forward_plan.h), and forward(), which builds this run's
+  // shapes and runs them.
+  std::string forwardPass() {
+    std::ostringstream f;
+    std::string operands;
+    for (size_t i = 0; i < operandList.size(); ++i) operands += (i % 16 ? ", " : i ? ",\n    " : "    ") + std::to_string(operandList[i]);
+    f << "// Each kernel the steps call, once.\n"
+      << "const ek::KernelFn kKernels[] = {\n" << rows(kernelRows, "nullptr") << "};\n\n"
+      << "// Each distinct set of attributes (ints, floats), once.\n"
+      << "const ek::Attrs kAttrs[] = {\n" << rows(attrRows, "{}") << "};\n\n"
+      << "// Every buffer: where its data is, element type, shape (in forward()'s shapes), index, offset.\n"
+      << "const ek::BufferSpec kBuffers[] = {\n" << rows(bufferRows, "{}") << "};\n\n"
+      << "// The kernel calls in order: kernel, attributes (rows of the tables above), first operand,\n"
+      << "// inputs, outputs, extra (0, or 1 + its row in kStepExtras).\n"
+      << "const ek::Step kSteps[] = {\n" << rows(stepRows, "{}") << "};\n\n"
+      << "// Each step's inputs, then its outputs, as rows of kBuffers.\n"
+      << "const uint32_t kOperands[] = {\n" << (operands.empty() ? "    0" : operands) << "\n};\n\n"
+      << "// Steps with run-time attributes (first patch, count), index checks or observed inputs.\n"
+      << "const ek::StepExtra kStepExtras[] = {\n" << rows(extraRows, "{}") << "};\n\n"
+      << "// attrs.i[slot] = v[value] before the step.\n"
+      << "const ek::AttrPatch kAttrPatches[] = {\n" << rows(patchRows, "{}") << "};\n\n"
+      << "const ek::ForwardPlan kPlan = {kKernels, kAttrs, kBuffers, " << bufferRows.size() << ", kSteps, " << stepRows.size()
+      << ", kOperands, kStepExtras, kAttrPatches};\n\n"
+      << "// Returns nullptr, or what stopped it (an index outside its table).\n"
+      << "const char* forward(const ek::Tensor* inputs, ek::Tensor* outputs, unsigned char* arena, const uint8_t* weights,\n"
+      << "                    unsigned char* state, const int64_t* sym) {\n"
+      << "  (void)sym;\n"
+      << "  const int64_t v[] = {";
+    for (size_t i = 0; i < valueExprs.size(); ++i) f << (i ? ", " : "") << valueExprs[i];
+    f << (valueExprs.empty() ? "0" : "") << "};  // dims and attributes known only at run time\n"
+      << "  (void)v;\n"
+      << "  const ek::Shape shapes[] = {\n" << rows(shapeRows, "{}") << "  };\n"
+      << "  ek::Tensor buffers[" << std::max<size_t>(bufferRows.size(), 1) << "], scratch[" << maxOperands << "];\n"
+      << "  return ek::run_forward(kPlan, {inputs, outputs, arena, weights, state}, shapes, v, buffers, scratch);\n"
+      << "}\n\n";
+    return f.str();
   }
 
   // The variants called must be compiled in: the bundle's flags decide (runtime/kernels/variants.h).

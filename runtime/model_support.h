@@ -15,35 +15,12 @@ struct TensorSpec {
   int64_t dims[kMaxRank];
 };
 
-// Out of line: the forward pass of a model declares a tensor per buffer, over a thousand in a
-// 30-layer model, and inlined each would be a dozen stores into a frame too large to address.
-[[gnu::noinline]] inline Tensor make_tensor(const void* data, DType dtype, std::initializer_list<int64_t> dims) {
+inline Tensor make_tensor(const void* data, DType dtype, std::initializer_list<int64_t> dims) {
   Tensor t;
   t.data = const_cast<void*>(data);
   t.dtype = dtype;
   for (int64_t d : dims) t.dims[t.rank++] = d;
   return t;
-}
-
-// One kernel call of the generated forward pass. Kernels take arrays of tensors; the copies into
-// them are made here, out of line, so that each of the hundreds of call sites of a model's forward
-// pass is a few instructions instead of a copy of every operand (code size grows with layers).
-template <int N, int M>
-[[gnu::noinline]] void call(KernelFn kernel, const Attrs& attrs, const Tensor* const (&in)[N], const Tensor* const (&out)[M]) {
-  Tensor ins[N], outs[M];
-  for (int i = 0; i < N; ++i) ins[i] = *in[i];
-  for (int i = 0; i < M; ++i) outs[i] = *out[i];
-  kernel(ins, N, outs, attrs);
-}
-
-// A call of a kernel that reads no tensor (fill_ints: only its attributes).
-struct NoInputs {};
-constexpr NoInputs kNoInputs{};
-template <int M>
-[[gnu::noinline]] void call(KernelFn kernel, const Attrs& attrs, NoInputs, const Tensor* const (&out)[M]) {
-  Tensor outs[M];
-  for (int i = 0; i < M; ++i) outs[i] = *out[i];
-  kernel(nullptr, 0, outs, attrs);
 }
 
 inline std::string shape_string(int rank, const int64_t* dims) {
