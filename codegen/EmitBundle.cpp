@@ -358,12 +358,12 @@ struct Emitter {
   // gather and embedding read rows named by their index operand. Constant indices are
   // checked by the importer; indices known only at run time are checked before the call, and
   // one outside the table stops forward() with the node's name instead of a made-up row.
-  // Returns the StepExtra fields of the check ("nullptr, 0, false" for none).
-  static std::string indexCheck(exec::CallOp call) {
+  // Returns the StepExtra fields of the check (message, axis, wraps), or nothing.
+  static std::optional<std::string> indexCheck(exec::CallOp call) {
     const std::string kernel = call.getKernel().str();
     if ((kernel != "gather" && kernel != "embedding") || call.getIns().size() < 2 ||
         isa_and_nonnull<exec::WeightOp>(call.getIns()[1].getDefiningOp()))
-      return "nullptr, 0, false";
+      return std::nullopt;
     const std::string axis = kernel == "gather" && !call.getInts().empty() ? std::to_string(call.getInts()[0]) : "0";
     const bool wraps = kernel == "gather";  // ONNX Gather counts negative indices from the end
     // The source reads "NAME (OpType)"; errors name nodes as the importer does: node 'NAME' (OpType).
@@ -419,12 +419,13 @@ struct Emitter {
     auto [kernelId, newKernel] = kernelIds.try_emplace(fn, uint32_t(kernelRows.size()));
     if (newKernel) kernelRows.push_back("ek::" + fn + ",  // " + std::to_string(kernelId->second));
     const uint32_t numPatches = uint32_t(patchRows.size()) - firstPatch;
-    const std::string check = indexCheck(call);
+    const std::optional<std::string> check = indexCheck(call);
     const std::string observed = options.observe_inputs ? observation(call) : "";
     uint32_t extra = 0;
-    if (numPatches || check != "nullptr, 0, false" || !observed.empty()) {
-      extraRows.push_back("{" + std::to_string(firstPatch) + ", " + std::to_string(numPatches) + ", " + check + ", " +
-                          (observed.empty() ? "nullptr, nullptr" : "ek::observe_input, " + quoted(observed)) + "},");
+    if (numPatches || check || !observed.empty()) {
+      const std::string observe = observed.empty() ? "nullptr, nullptr" : "ek::observe_input, " + quoted(observed);
+      extraRows.push_back("{" + std::to_string(firstPatch) + ", " + std::to_string(numPatches) + ", " +
+                          check.value_or("nullptr, 0, false") + ", " + observe + "},");
       extra = uint32_t(extraRows.size());
     }
     const uint32_t firstOperand = uint32_t(operandList.size());
